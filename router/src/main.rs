@@ -1,1 +1,71 @@
-fn main() {}
+//! `router` binary: `router --supergraph FILE | --subgraphs FILE [--listen ADDR]` serves;
+//! `router compose --subgraphs FILE` prints the composed supergraph SDL.
+
+use std::path::PathBuf;
+
+use router::{RouterConfig, SchemaSource};
+
+const USAGE: &str = "usage:
+  router --supergraph FILE [--listen ADDR]
+  router --subgraphs FILE [--listen ADDR]      (lines: name=url)
+  router compose --subgraphs FILE
+environment: ROUTER_SUPERGRAPH, ROUTER_SUBGRAPHS, ROUTER_LISTEN/LISTEN_ADDR,
+  ROUTER_SUBGRAPH_TIMEOUT_MS, ROUTER_PROPAGATE_HEADERS, ROUTER_CORS_ORIGINS,
+  ROUTER_POLL_INTERVAL_MS, ROUTER_PLAN_CACHE_SIZE, ROUTER_SUBGRAPH_URLS, ROUTER_WS_BUFFER";
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    if let Err(e) = run().await {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1).peekable();
+    let compose_only = args.peek().map(String::as_str) == Some("compose");
+    if compose_only {
+        args.next();
+    }
+    let mut source = None;
+    let mut listen = None;
+    while let Some(arg) = args.next() {
+        let mut value = || {
+            args.next()
+                .ok_or_else(|| anyhow::anyhow!("{arg} needs a value\n{USAGE}"))
+        };
+        match arg.as_str() {
+            "--supergraph" => source = Some(SchemaSource::SupergraphFile(PathBuf::from(value()?))),
+            "--subgraphs" => source = Some(SchemaSource::SubgraphsFile(PathBuf::from(value()?))),
+            "--listen" => listen = Some(value()?),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(());
+            }
+            other => anyhow::bail!("unknown argument {other}\n{USAGE}"),
+        }
+    }
+    let mut config = match source {
+        Some(s) => RouterConfig::new(s).apply_env()?,
+        None => RouterConfig::from_env()?,
+    };
+    if let Some(l) = listen {
+        config.listen = l
+            .parse()
+            .map_err(|e| anyhow::anyhow!("bad --listen {l}: {e}"))?;
+    }
+    if compose_only {
+        let sdl = router::reload::current_sdl(&config).await?;
+        print!("{sdl}");
+        return Ok(());
+    }
+    router::serve(config, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}

@@ -1,0 +1,138 @@
+//! Router configuration: where the schema comes from, where to listen, and per-feature knobs.
+//! Every field has an environment variable (see `RouterConfig::from_env`) and a working default.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where the supergraph comes from.
+#[derive(Debug, Clone)]
+pub enum SchemaSource {
+    /// A composed supergraph SDL file; reloaded when its contents change.
+    SupergraphFile(PathBuf),
+    /// A composed supergraph SDL given in memory.
+    SupergraphSdl(String),
+    /// Subgraphs as (name, url); their `_service { sdl }` is fetched, composed and polled.
+    Subgraphs(Vec<(String, String)>),
+    /// A file of `name=url` lines, read at start-up.
+    SubgraphsFile(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct RouterConfig {
+    pub schema: SchemaSource,
+    /// `ROUTER_LISTEN` or `LISTEN_ADDR`; default 0.0.0.0:4000.
+    pub listen: SocketAddr,
+    /// `ROUTER_SUBGRAPH_TIMEOUT_MS`; default 30 s per subgraph request.
+    pub subgraph_timeout: Duration,
+    /// `ROUTER_PROPAGATE_HEADERS` (comma separated); default `authorization`.
+    pub propagate_headers: Vec<String>,
+    /// `ROUTER_CORS_ORIGINS` (comma separated, `*` = any); default any.
+    pub cors_origins: Vec<String>,
+    /// `ROUTER_POLL_INTERVAL_MS`: how often the supergraph file / subgraph SDLs are checked.
+    pub poll_interval: Duration,
+    /// `ROUTER_PLAN_CACHE_SIZE`: bounded number of cached operations and plans.
+    pub plan_cache_size: usize,
+    /// `ROUTER_SUBGRAPH_URLS` (`name=url,...`): override `@join__graph(url:)` per subgraph.
+    pub url_overrides: HashMap<String, String>,
+    /// `ROUTER_WS_BUFFER`: events buffered per subscription before a slow client is dropped.
+    pub subscription_buffer: usize,
+}
+
+impl RouterConfig {
+    pub fn new(schema: SchemaSource) -> Self {
+        RouterConfig {
+            schema,
+            listen: SocketAddr::from(([0, 0, 0, 0], 4000)),
+            subgraph_timeout: Duration::from_secs(30),
+            propagate_headers: vec!["authorization".into()],
+            cors_origins: vec!["*".into()],
+            poll_interval: Duration::from_secs(5),
+            plan_cache_size: 1024,
+            url_overrides: HashMap::new(),
+            subscription_buffer: 64,
+        }
+    }
+
+    /// Serve an in-memory supergraph SDL.
+    pub fn with_supergraph_sdl(sdl: impl Into<String>) -> Self {
+        Self::new(SchemaSource::SupergraphSdl(sdl.into()))
+    }
+
+    /// Compose and serve these subgraphs, given as (name, url).
+    pub fn with_subgraphs(subgraphs: Vec<(String, String)>) -> Self {
+        Self::new(SchemaSource::Subgraphs(subgraphs))
+    }
+
+    /// Applies environment overrides on top of this config.
+    pub fn apply_env(mut self) -> anyhow::Result<Self> {
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        if let Some(v) = env("ROUTER_LISTEN").or_else(|| env("LISTEN_ADDR")) {
+            self.listen = v
+                .parse()
+                .map_err(|e| anyhow::anyhow!("bad listen address {v}: {e}"))?;
+        }
+        if let Some(v) = env("ROUTER_SUBGRAPH_TIMEOUT_MS") {
+            self.subgraph_timeout = Duration::from_millis(v.parse()?);
+        }
+        if let Some(v) = env("ROUTER_PROPAGATE_HEADERS") {
+            self.propagate_headers = split_list(&v);
+        }
+        if let Some(v) = env("ROUTER_CORS_ORIGINS") {
+            self.cors_origins = split_list(&v);
+        }
+        if let Some(v) = env("ROUTER_POLL_INTERVAL_MS") {
+            self.poll_interval = Duration::from_millis(v.parse()?);
+        }
+        if let Some(v) = env("ROUTER_PLAN_CACHE_SIZE") {
+            self.plan_cache_size = v.parse()?;
+        }
+        if let Some(v) = env("ROUTER_WS_BUFFER") {
+            self.subscription_buffer = v.parse()?;
+        }
+        if let Some(v) = env("ROUTER_SUBGRAPH_URLS") {
+            self.url_overrides = parse_subgraph_list(&v.replace(',', "\n"))?
+                .into_iter()
+                .collect();
+        }
+        Ok(self)
+    }
+
+    /// Config from the environment alone: `ROUTER_SUPERGRAPH` (file) or `ROUTER_SUBGRAPHS` (file).
+    pub fn from_env() -> anyhow::Result<Self> {
+        let schema = if let Ok(f) = std::env::var("ROUTER_SUPERGRAPH") {
+            SchemaSource::SupergraphFile(f.into())
+        } else if let Ok(f) = std::env::var("ROUTER_SUBGRAPHS") {
+            SchemaSource::SubgraphsFile(f.into())
+        } else {
+            anyhow::bail!(
+                "set ROUTER_SUPERGRAPH or ROUTER_SUBGRAPHS, or pass --supergraph / --subgraphs"
+            )
+        };
+        Self::new(schema).apply_env()
+    }
+}
+
+fn split_list(v: &str) -> Vec<String> {
+    v.split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Parses `name=url` lines; blank lines and `#` comments are ignored.
+pub fn parse_subgraph_list(text: &str) -> anyhow::Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((name, url)) = line.split_once('=') else {
+            anyhow::bail!("line {}: expected name=url, got {line:?}", n + 1);
+        };
+        out.push((name.trim().to_string(), url.trim().to_string()));
+    }
+    Ok(out)
+}

@@ -1,0 +1,138 @@
+//! GraphQL over HTTP: `POST /graphql`, `GET /graphql` (queries only, GraphiQL for browsers,
+//! WebSocket upgrade for subscriptions), media types and status codes per GraphQL-over-HTTP.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response as HttpResponse};
+
+use crate::pipeline::{self, Context, GraphQLRequest, Outcome};
+use crate::response::{GraphQLError, Response};
+use crate::server::SharedState;
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+pub async fn health() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        r#"{"status":"UP"}"#,
+    )
+}
+
+fn accepts(headers: &HeaderMap, media: &str) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains(media))
+}
+
+pub async fn post_graphql(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> HttpResponse {
+    let req: GraphQLRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return reply(
+                &headers,
+                Response::request_error(vec![
+                    GraphQLError::new(format!("Invalid JSON body: {e}")).code("BAD_REQUEST")
+                ]),
+                StatusCode::BAD_REQUEST,
+            )
+        }
+    };
+    if accepts(&headers, "text/event-stream") {
+        return super::sse::respond(state, headers, req).await;
+    }
+    execute(state, headers, req, false).await
+}
+
+pub async fn get_graphql(
+    State(state): State<SharedState>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> HttpResponse {
+    if let Ok(ws) = ws {
+        return super::websocket::upgrade(state, ws, headers);
+    }
+    if !params.contains_key("query") && accepts(&headers, "text/html") {
+        return Html(crate::graphiql::page()).into_response();
+    }
+    let variables = match params.get("variables").map(|v| serde_json::from_str(v)) {
+        Some(Err(_)) => {
+            return reply(
+                &headers,
+                Response::request_error(vec![
+                    GraphQLError::new("Variables are invalid JSON.").code("BAD_REQUEST")
+                ]),
+                StatusCode::BAD_REQUEST,
+            )
+        }
+        Some(Ok(v)) => Some(v),
+        None => None,
+    };
+    let req = GraphQLRequest {
+        query: params.get("query").cloned(),
+        operation_name: params
+            .get("operationName")
+            .cloned()
+            .filter(|s| !s.is_empty()),
+        variables,
+        extensions: params
+            .get("extensions")
+            .and_then(|e| serde_json::from_str(e).ok()),
+    };
+    if accepts(&headers, "text/event-stream") {
+        return super::sse::respond(state, headers, req).await;
+    }
+    execute(state, headers, req, true).await
+}
+
+async fn execute(
+    state: SharedState,
+    headers: HeaderMap,
+    req: GraphQLRequest,
+    is_get: bool,
+) -> HttpResponse {
+    let supergraph = state.current();
+    let forwarded = state.client.forwarded(&headers);
+    let ctx = Context {
+        supergraph: &supergraph,
+        client: &state.client,
+        headers: &forwarded,
+    };
+    let (response, outcome) = pipeline::execute(&ctx, &req, is_get).await;
+    let strict = accepts(&headers, GRAPHQL_RESPONSE);
+    let status = match outcome {
+        Outcome::Executed => StatusCode::OK,
+        Outcome::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        // Legacy application/json clients get 200 for well-formed requests that fail validation.
+        Outcome::RequestError if strict => StatusCode::BAD_REQUEST,
+        Outcome::RequestError => StatusCode::OK,
+    };
+    let mut resp = reply(&headers, response, status);
+    if outcome == Outcome::MethodNotAllowed {
+        resp.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    }
+    resp
+}
+
+/// Serializes a response in the media type the client prefers.
+pub fn reply(headers: &HeaderMap, response: Response, status: StatusCode) -> HttpResponse {
+    let media = if accepts(headers, GRAPHQL_RESPONSE) {
+        GRAPHQL_RESPONSE
+    } else {
+        "application/json"
+    };
+    let body = serde_json::to_vec(&response).unwrap_or_else(|_| b"{}".to_vec());
+    (status, [(header::CONTENT_TYPE, media)], body).into_response()
+}

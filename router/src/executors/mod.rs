@@ -1,0 +1,5 @@
+//! Client-facing transports: one file per protocol.
+
+pub mod http;
+pub mod sse;
+pub mod websocket;

@@ -1,0 +1,72 @@
+//! GraphQL over Server-Sent Events (distinct connections mode): one subscription per request,
+//! `next` events then `complete`; queries and mutations yield a single `next`.
+
+use std::convert::Infallible;
+use std::sync::atomic::Ordering;
+
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response as HttpResponse};
+use serde_json::{Map, Value};
+
+use crate::pipeline::{self, Context, GraphQLRequest, Outcome};
+use crate::response::Response;
+use crate::server::SharedState;
+use crate::subscription;
+
+fn next_event(r: &Response) -> Event {
+    Event::default()
+        .event("next")
+        .data(serde_json::to_string(r).unwrap_or_default())
+}
+
+fn complete_event() -> Event {
+    Event::default().event("complete").data("")
+}
+
+pub async fn respond(state: SharedState, headers: HeaderMap, req: GraphQLRequest) -> HttpResponse {
+    let forwarded = state.client.forwarded(&headers);
+    match subscription::start(
+        state.clone(),
+        &req,
+        forwarded.clone(),
+        Value::Object(Map::new()),
+    ) {
+        Err(errors) => super::http::reply(
+            &headers,
+            Response::request_error(errors),
+            StatusCode::BAD_REQUEST,
+        ),
+        Ok(Some(mut sub)) => {
+            let stream = async_stream::stream! {
+                while let Some(r) = sub.events.recv().await {
+                    yield Ok::<_, Infallible>(next_event(&r));
+                }
+                if sub.overflowed.load(Ordering::SeqCst) {
+                    yield Ok(next_event(&Response::request_error(vec![subscription::overflow_error()])));
+                }
+                yield Ok(complete_event());
+            };
+            Sse::new(stream)
+                .keep_alive(KeepAlive::default())
+                .into_response()
+        }
+        Ok(None) => {
+            let supergraph = state.current();
+            let ctx = Context {
+                supergraph: &supergraph,
+                client: &state.client,
+                headers: &forwarded,
+            };
+            let (response, outcome) = pipeline::execute(&ctx, &req, false).await;
+            if outcome != Outcome::Executed {
+                return super::http::reply(&headers, response, StatusCode::BAD_REQUEST);
+            }
+            let events = vec![
+                Ok::<_, Infallible>(next_event(&response)),
+                Ok(complete_event()),
+            ];
+            Sse::new(futures_util::stream::iter(events)).into_response()
+        }
+    }
+}

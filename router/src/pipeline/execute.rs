@@ -1,0 +1,663 @@
+//! Plan executor: walks the query plan (Fetch, BatchFetch, Flatten, Sequence, Parallel,
+//! Condition, Defer) on tokio, merging subgraph results into one data tree. Entity fetches send
+//! one `_entities` call per node with de-duplicated representations; subgraph errors are
+//! re-pathed to client paths; a failed subgraph leaves its fields null and adds an error.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use hive_router_query_planner::ast::selection_item::SelectionItem;
+use hive_router_query_planner::ast::selection_set::SelectionSet as PlanSelectionSet;
+use hive_router_query_planner::planner::plan_nodes::{
+    BatchFetchNode, FetchNode, FetchNodePathSegment, FetchRewrite, FlattenNodePathSegment, PlanNode,
+};
+use parking_lot::Mutex;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::response::{GraphQLError, PathSeg};
+use crate::subgraph_client::{SubgraphClient, SubgraphResponse};
+use crate::supergraph::Supergraph;
+
+type BoxFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+
+pub struct Execution<'a> {
+    pub supergraph: &'a Supergraph,
+    pub client: &'a SubgraphClient,
+    pub vars: &'a Map<String, Value>,
+    pub headers: &'a [(String, String)],
+    pub data: Mutex<Value>,
+    pub errors: Mutex<Vec<GraphQLError>>,
+}
+
+#[derive(Serialize)]
+struct SubgraphRequest<'b> {
+    query: &'b str,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    variables: Map<String, Value>,
+}
+
+/// Entities collected for one `_entities` selection: representations and where they came from.
+#[derive(Default)]
+struct EntitySet {
+    reps: Vec<Value>,
+    /// For each representation, every data path that produced it.
+    paths: Vec<Vec<Vec<PathSeg>>>,
+}
+
+impl<'a> Execution<'a> {
+    pub fn new(
+        supergraph: &'a Supergraph,
+        client: &'a SubgraphClient,
+        vars: &'a Map<String, Value>,
+        headers: &'a [(String, String)],
+        initial: Value,
+    ) -> Self {
+        Execution {
+            supergraph,
+            client,
+            vars,
+            headers,
+            data: Mutex::new(initial),
+            errors: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn run<'b>(&'b self, node: &'b PlanNode) -> BoxFuture<'b> {
+        Box::pin(async move {
+            match node {
+                PlanNode::Fetch(f) => self.root_fetch(f).await,
+                PlanNode::Subscription(s) => self.root_fetch(&s.primary).await,
+                PlanNode::BatchFetch(b) => self.batch_fetch(b).await,
+                PlanNode::Flatten(fl) => match fl.node.as_ref() {
+                    PlanNode::Fetch(f) => self.entity_fetch(fl.path.as_slice(), f).await,
+                    other => self.run(other).await,
+                },
+                PlanNode::Sequence(s) => {
+                    for n in &s.nodes {
+                        self.run(n).await;
+                    }
+                }
+                PlanNode::Parallel(p) => {
+                    futures_util::future::join_all(p.nodes.iter().map(|n| self.run(n))).await;
+                }
+                PlanNode::Condition(c) => {
+                    let on = self
+                        .vars
+                        .get(&c.condition)
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false);
+                    let branch = if on { &c.if_clause } else { &c.else_clause };
+                    if let Some(n) = branch {
+                        self.run(n).await;
+                    }
+                }
+                // No incremental delivery: deferred parts run inline.
+                PlanNode::Defer(d) => {
+                    if let Some(n) = &d.primary.node {
+                        self.run(n).await;
+                    }
+                    for dn in &d.deferred {
+                        if let Some(n) = &dn.node {
+                            self.run(n).await;
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    fn used_variables(
+        &self,
+        usages: &Option<std::collections::BTreeSet<String>>,
+    ) -> Map<String, Value> {
+        let mut vars = Map::new();
+        if let Some(usages) = usages {
+            for name in usages {
+                if let Some(v) = self.vars.get(name) {
+                    vars.insert(name.clone(), v.clone());
+                }
+            }
+        }
+        vars
+    }
+
+    async fn send(
+        &self,
+        service: &str,
+        query: &str,
+        variables: Map<String, Value>,
+    ) -> Result<SubgraphResponse, GraphQLError> {
+        let Some(url) = self.supergraph.endpoint(service) else {
+            return Err(
+                GraphQLError::new(format!("No URL known for subgraph '{service}'"))
+                    .code("SUBGRAPH_REQUEST_FAILED"),
+            );
+        };
+        let body = serde_json::to_vec(&SubgraphRequest { query, variables })
+            .map_err(|e| GraphQLError::new(e.to_string()))?;
+        self.client
+            .fetch(url, body, self.headers)
+            .await
+            .map_err(|reason| {
+                GraphQLError::new(format!(
+                    "Failed to fetch from subgraph '{service}': {reason}"
+                ))
+                .code("SUBGRAPH_REQUEST_FAILED")
+            })
+    }
+
+    async fn root_fetch(&self, f: &FetchNode) {
+        let vars = self.used_variables(&f.variable_usages);
+        match self
+            .send(&f.service_name, &f.operation.document_str, vars)
+            .await
+        {
+            Ok(resp) => {
+                if let Some(mut data) = resp.data {
+                    if let Some(rws) = &f.output_rewrites {
+                        for rw in rws {
+                            apply_rewrite(&mut data, rw);
+                        }
+                    }
+                    deep_merge(&mut self.data.lock(), data);
+                }
+                let mut errors = self.errors.lock();
+                for e in resp.errors {
+                    let mut err = subgraph_error(&e, &f.service_name);
+                    err.path = e
+                        .get("path")
+                        .and_then(Value::as_array)
+                        .map(|p| p.iter().filter_map(PathSeg::from_json).collect());
+                    errors.push(err);
+                }
+            }
+            Err(e) => self.errors.lock().push(e),
+        }
+    }
+
+    async fn entity_fetch(&self, path: &[FlattenNodePathSegment], f: &FetchNode) {
+        let Some(requires) = &f.requires else {
+            // A nested fetch without requires is not something the planner emits; treat as root.
+            self.root_fetch(f).await;
+            return;
+        };
+        let set = {
+            let data = self.data.lock();
+            let mut set = EntitySet::default();
+            let mut index = HashMap::new();
+            self.collect_entities(
+                &data,
+                path,
+                requires,
+                f.input_rewrites.as_deref(),
+                &mut set,
+                &mut index,
+            );
+            set
+        };
+        if set.reps.is_empty() {
+            return;
+        }
+        let mut vars = self.used_variables(&f.variable_usages);
+        let reps_count = set.reps.len();
+        vars.insert("representations".into(), Value::Array(set.reps));
+        match self
+            .send(&f.service_name, &f.operation.document_str, vars)
+            .await
+        {
+            Ok(resp) => {
+                let entities = resp
+                    .data
+                    .and_then(|mut d| d.get_mut("_entities").map(Value::take));
+                self.merge_entities(
+                    entities,
+                    &set.paths,
+                    reps_count,
+                    f.output_rewrites.as_deref(),
+                );
+                self.push_entity_errors(resp.errors, "_entities", &set.paths, &f.service_name);
+            }
+            Err(e) => self.errors.lock().push(e.at(first_path(&set.paths))),
+        }
+    }
+
+    async fn batch_fetch(&self, b: &BatchFetchNode) {
+        let mut sets = Vec::with_capacity(b.entity_batch.aliases.len());
+        {
+            let data = self.data.lock();
+            for alias in &b.entity_batch.aliases {
+                let mut set = EntitySet::default();
+                let mut index = HashMap::new();
+                for p in &alias.merge_paths {
+                    self.collect_entities(
+                        &data,
+                        p.as_slice(),
+                        &alias.requires,
+                        alias.input_rewrites.as_deref(),
+                        &mut set,
+                        &mut index,
+                    );
+                }
+                sets.push(set);
+            }
+        }
+        if sets.iter().all(|s| s.reps.is_empty()) {
+            return;
+        }
+        let mut vars = self.used_variables(&b.variable_usages);
+        let mut paths = Vec::with_capacity(sets.len());
+        for (alias, set) in b.entity_batch.aliases.iter().zip(sets) {
+            vars.insert(
+                alias.representations_variable_name.clone(),
+                Value::Array(set.reps),
+            );
+            paths.push(set.paths);
+        }
+        match self
+            .send(&b.service_name, &b.operation.document_str, vars)
+            .await
+        {
+            Ok(resp) => {
+                let mut data = resp.data.unwrap_or(Value::Null);
+                for (alias, alias_paths) in b.entity_batch.aliases.iter().zip(&paths) {
+                    let entities = data.get_mut(&alias.alias).map(Value::take);
+                    self.merge_entities(
+                        entities,
+                        alias_paths,
+                        alias_paths.len(),
+                        alias.output_rewrites.as_deref(),
+                    );
+                }
+                for e in resp.errors {
+                    let key = e
+                        .get("path")
+                        .and_then(|p| p.get(0))
+                        .and_then(Value::as_str)
+                        .map(str::to_string);
+                    let target = key.and_then(|k| {
+                        b.entity_batch
+                            .aliases
+                            .iter()
+                            .position(|a| a.alias == k)
+                            .map(|i| (k, i))
+                    });
+                    match target {
+                        Some((k, i)) => {
+                            self.push_entity_errors(vec![e], &k, &paths[i], &b.service_name)
+                        }
+                        None => self.errors.lock().push(subgraph_error(&e, &b.service_name)),
+                    }
+                }
+            }
+            Err(e) => {
+                let first = paths
+                    .iter()
+                    .find(|p| !p.is_empty())
+                    .map(|p| first_path(p))
+                    .unwrap_or_default();
+                self.errors.lock().push(e.at(first));
+            }
+        }
+    }
+
+    fn collect_entities(
+        &self,
+        data: &Value,
+        flatten: &[FlattenNodePathSegment],
+        requires: &PlanSelectionSet,
+        input_rewrites: Option<&[FetchRewrite]>,
+        set: &mut EntitySet,
+        index: &mut HashMap<String, usize>,
+    ) {
+        let mut found = Vec::new();
+        let mut cur = Vec::new();
+        self.walk_flatten(data, flatten, &mut cur, &mut found);
+        for path in found {
+            let Some(Value::Object(obj)) = get_path(data, &path) else {
+                continue;
+            };
+            let Some(mut rep) = self.representation(obj, requires) else {
+                continue;
+            };
+            if let Some(rws) = input_rewrites {
+                for rw in rws {
+                    apply_rewrite(&mut rep, rw);
+                }
+            }
+            let key = rep.to_string();
+            match index.get(&key) {
+                Some(&i) => set.paths[i].push(path),
+                None => {
+                    index.insert(key, set.reps.len());
+                    set.reps.push(rep);
+                    set.paths.push(vec![path]);
+                }
+            }
+        }
+    }
+
+    fn walk_flatten(
+        &self,
+        value: &Value,
+        segs: &[FlattenNodePathSegment],
+        cur: &mut Vec<PathSeg>,
+        out: &mut Vec<Vec<PathSeg>>,
+    ) {
+        let Some((first, rest)) = segs.split_first() else {
+            match value {
+                Value::Object(_) => out.push(cur.clone()),
+                Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        cur.push(PathSeg::Index(i));
+                        self.walk_flatten(item, segs, cur, out);
+                        cur.pop();
+                    }
+                }
+                _ => {}
+            }
+            return;
+        };
+        match (first, value) {
+            (FlattenNodePathSegment::Field(k), Value::Object(m)) => {
+                if let Some(v) = m.get(k) {
+                    cur.push(PathSeg::Key(k.clone()));
+                    self.walk_flatten(v, rest, cur, out);
+                    cur.pop();
+                }
+            }
+            (FlattenNodePathSegment::List, Value::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    cur.push(PathSeg::Index(i));
+                    self.walk_flatten(item, rest, cur, out);
+                    cur.pop();
+                }
+            }
+            (FlattenNodePathSegment::TypeCondition(types), Value::Object(m)) => {
+                let typename = m.get("__typename").and_then(Value::as_str).unwrap_or("");
+                if types
+                    .iter()
+                    .any(|t| self.supergraph.api.applies(t, typename))
+                {
+                    self.walk_flatten(value, rest, cur, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Builds one representation from the entity object using the fetch's `requires`.
+    fn representation(
+        &self,
+        obj: &Map<String, Value>,
+        requires: &PlanSelectionSet,
+    ) -> Option<Value> {
+        let typename = obj.get("__typename").and_then(Value::as_str)?;
+        let mut rep = Map::new();
+        for item in &requires.items {
+            if let SelectionItem::InlineFragment(frag) = item {
+                if self.supergraph.api.applies(&frag.type_condition, typename)
+                    || frag.type_condition == typename
+                {
+                    self.select_into(obj, &frag.selections, &mut rep);
+                }
+            }
+        }
+        (!rep.is_empty()).then_some(Value::Object(rep))
+    }
+
+    fn select_into(
+        &self,
+        obj: &Map<String, Value>,
+        sel: &PlanSelectionSet,
+        out: &mut Map<String, Value>,
+    ) {
+        for item in &sel.items {
+            match item {
+                SelectionItem::Field(f) => {
+                    // `alias: name` in requires means: read data key `name`, send it as `alias`.
+                    let Some(v) = obj.get(&f.name) else { continue };
+                    let key = f.alias.as_ref().unwrap_or(&f.name).clone();
+                    let projected = if f.selections.is_empty() {
+                        v.clone()
+                    } else {
+                        self.select_value(v, &f.selections)
+                    };
+                    match out.get_mut(&key) {
+                        Some(existing) => deep_merge(existing, projected),
+                        None => {
+                            out.insert(key, projected);
+                        }
+                    }
+                }
+                SelectionItem::InlineFragment(frag) => {
+                    let typename = obj.get("__typename").and_then(Value::as_str).unwrap_or("");
+                    if typename.is_empty()
+                        || self.supergraph.api.applies(&frag.type_condition, typename)
+                    {
+                        self.select_into(obj, &frag.selections, out);
+                    }
+                }
+                SelectionItem::FragmentSpread(_) => {}
+            }
+        }
+    }
+
+    fn select_value(&self, v: &Value, sel: &PlanSelectionSet) -> Value {
+        match v {
+            Value::Object(m) => {
+                let mut out = Map::new();
+                self.select_into(m, sel, &mut out);
+                Value::Object(out)
+            }
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|i| self.select_value(i, sel)).collect())
+            }
+            other => other.clone(),
+        }
+    }
+
+    fn merge_entities(
+        &self,
+        entities: Option<Value>,
+        paths: &[Vec<Vec<PathSeg>>],
+        expected: usize,
+        output_rewrites: Option<&[FetchRewrite]>,
+    ) {
+        let Some(Value::Array(mut entities)) = entities else {
+            return;
+        };
+        if entities.len() != expected {
+            self.errors.lock().push(
+                GraphQLError::new(
+                    "Subgraph returned a different number of entities than requested",
+                )
+                .code("SUBGRAPH_INVALID_RESPONSE"),
+            );
+            return;
+        }
+        if let Some(rws) = output_rewrites {
+            for e in entities.iter_mut() {
+                for rw in rws {
+                    apply_rewrite(e, rw);
+                }
+            }
+        }
+        let mut data = self.data.lock();
+        for (entity, targets) in entities.into_iter().zip(paths) {
+            if entity.is_null() {
+                continue;
+            }
+            for target in targets {
+                if let Some(slot) = get_path_mut(&mut data, target) {
+                    deep_merge(slot, entity.clone());
+                }
+            }
+        }
+    }
+
+    fn push_entity_errors(
+        &self,
+        errors: Vec<Value>,
+        root_key: &str,
+        paths: &[Vec<Vec<PathSeg>>],
+        service: &str,
+    ) {
+        if errors.is_empty() {
+            return;
+        }
+        let mut out = self.errors.lock();
+        for e in errors {
+            let mut err = subgraph_error(&e, service);
+            let sub: Vec<PathSeg> = e
+                .get("path")
+                .and_then(Value::as_array)
+                .map(|p| p.iter().filter_map(PathSeg::from_json).collect())
+                .unwrap_or_default();
+            if let [PathSeg::Key(k), PathSeg::Index(i), rest @ ..] = sub.as_slice() {
+                if k == root_key {
+                    if let Some(targets) = paths.get(*i) {
+                        for t in targets {
+                            let mut p = t.clone();
+                            p.extend(rest.iter().cloned());
+                            let mut e2 = err.clone();
+                            e2.path = Some(p);
+                            out.push(e2);
+                        }
+                        continue;
+                    }
+                }
+            }
+            err.path = None;
+            out.push(err);
+        }
+    }
+}
+
+fn first_path(paths: &[Vec<Vec<PathSeg>>]) -> Vec<PathSeg> {
+    paths
+        .first()
+        .and_then(|p| p.first())
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// A subgraph error re-shaped for the client: its message and extensions, no subgraph locations.
+fn subgraph_error(e: &Value, service: &str) -> GraphQLError {
+    let message = e
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or("Unknown subgraph error")
+        .to_string();
+    let mut ext = match e.get("extensions") {
+        Some(Value::Object(m)) => m.clone(),
+        _ => Map::new(),
+    };
+    ext.insert("serviceName".into(), Value::String(service.to_string()));
+    GraphQLError {
+        message,
+        locations: None,
+        path: None,
+        extensions: Some(Value::Object(ext)),
+    }
+}
+
+pub fn get_path<'v>(mut v: &'v Value, path: &[PathSeg]) -> Option<&'v Value> {
+    for seg in path {
+        v = match seg {
+            PathSeg::Key(k) => v.get(k)?,
+            PathSeg::Index(i) => v.get(*i)?,
+        };
+    }
+    Some(v)
+}
+
+fn get_path_mut<'v>(mut v: &'v mut Value, path: &[PathSeg]) -> Option<&'v mut Value> {
+    for seg in path {
+        v = match seg {
+            PathSeg::Key(k) => v.get_mut(k)?,
+            PathSeg::Index(i) => v.get_mut(*i)?,
+        };
+    }
+    Some(v)
+}
+
+/// Merges `src` into `dst`: objects key by key, same-length lists element by element.
+pub fn deep_merge(dst: &mut Value, src: Value) {
+    match (dst, src) {
+        (Value::Object(d), Value::Object(s)) => {
+            for (k, v) in s {
+                match d.get_mut(&k) {
+                    Some(existing) => deep_merge(existing, v),
+                    None => {
+                        d.insert(k, v);
+                    }
+                }
+            }
+        }
+        (Value::Array(d), Value::Array(s)) if d.len() == s.len() => {
+            for (dv, sv) in d.iter_mut().zip(s) {
+                deep_merge(dv, sv);
+            }
+        }
+        (dst, src) => *dst = src,
+    }
+}
+
+enum RewriteAction<'r> {
+    Set(&'r str),
+    Rename(&'r str),
+}
+
+/// Applies a planner input/output rewrite (set a value, rename a key) at its path.
+pub fn apply_rewrite(value: &mut Value, rw: &FetchRewrite) {
+    let (path, action) = match rw {
+        FetchRewrite::ValueSetter(s) => (&s.path, RewriteAction::Set(&s.set_value_to)),
+        FetchRewrite::KeyRenamer(r) => (&r.path, RewriteAction::Rename(&r.rename_key_to)),
+    };
+    rewrite_at(value, path, &action);
+}
+
+fn rewrite_at(value: &mut Value, path: &[FetchNodePathSegment], action: &RewriteAction<'_>) {
+    if let Value::Array(items) = value {
+        for item in items {
+            rewrite_at(item, path, action);
+        }
+        return;
+    }
+    let Some((first, rest)) = path.split_first() else {
+        if let RewriteAction::Set(v) = action {
+            *value = Value::String((*v).to_string());
+        }
+        return;
+    };
+    let Value::Object(m) = value else { return };
+    match first {
+        FetchNodePathSegment::TypenameEquals(types) => {
+            let matches = m
+                .get("__typename")
+                .and_then(Value::as_str)
+                .is_some_and(|t| types.contains(t));
+            if matches {
+                rewrite_at(value, rest, action);
+            }
+        }
+        FetchNodePathSegment::Key(k) => {
+            if rest.is_empty() {
+                match action {
+                    RewriteAction::Set(v) => {
+                        m.insert(k.clone(), Value::String((*v).to_string()));
+                    }
+                    RewriteAction::Rename(to) => {
+                        if let Some(v) = m.remove(k) {
+                            m.insert((*to).to_string(), v);
+                        }
+                    }
+                }
+            } else if let Some(child) = m.get_mut(k) {
+                rewrite_at(child, rest, action);
+            }
+        }
+    }
+}

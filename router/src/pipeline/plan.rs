@@ -1,0 +1,237 @@
+//! Stage 3: choose the operation, plan it with hive-router-query-planner, and cache the result.
+//! Two bounded LRU caches: prepared operations by (query text, operation name) hash, and plans by
+//! the planner's normalized-operation hash (so differently formatted texts share a plan).
+//! `@skip`/`@include` become Condition nodes, so a plan never depends on variable values.
+
+use std::collections::HashMap;
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+use std::time::Duration;
+
+use graphql_tools::static_graphql::query::{
+    Definition, Document, FragmentDefinition, OperationDefinition, Selection, SelectionSet,
+    VariableDefinition,
+};
+use hive_router_query_planner::ast::normalization::normalize_operation;
+use hive_router_query_planner::graph::PlannerOverrideContext;
+use hive_router_query_planner::planner::plan_nodes::QueryPlan;
+use hive_router_query_planner::utils::cancellation::CancellationToken;
+use lru::LruCache;
+use parking_lot::Mutex;
+
+use crate::response::GraphQLError;
+use crate::supergraph::Supergraph;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpKind {
+    Query,
+    Mutation,
+    Subscription,
+}
+
+/// Everything request-independent about one operation.
+pub struct Prepared {
+    pub doc: Document,
+    op_index: usize,
+    pub fragments: HashMap<String, FragmentDefinition>,
+    pub kind: OpKind,
+    pub root_type: String,
+    /// `None` when the operation only touches introspection / root `__typename`.
+    pub plan: Option<Arc<QueryPlan>>,
+}
+
+impl Prepared {
+    pub fn selection_set(&self) -> &SelectionSet {
+        op_parts(self.op(), &OpKind::Query).1
+    }
+
+    pub fn variable_definitions(&self) -> &[VariableDefinition] {
+        match self.op() {
+            OperationDefinition::SelectionSet(_) => &[],
+            OperationDefinition::Query(q) => &q.variable_definitions,
+            OperationDefinition::Mutation(m) => &m.variable_definitions,
+            OperationDefinition::Subscription(s) => &s.variable_definitions,
+        }
+    }
+
+    fn op(&self) -> &OperationDefinition {
+        match &self.doc.definitions[self.op_index] {
+            Definition::Operation(op) => op,
+            Definition::Fragment(_) => unreachable!("op_index always points at an operation"),
+        }
+    }
+}
+
+fn op_parts<'o>(op: &'o OperationDefinition, _k: &OpKind) -> (OpKind, &'o SelectionSet) {
+    match op {
+        OperationDefinition::SelectionSet(s) => (OpKind::Query, s),
+        OperationDefinition::Query(q) => (OpKind::Query, &q.selection_set),
+        OperationDefinition::Mutation(m) => (OpKind::Mutation, &m.selection_set),
+        OperationDefinition::Subscription(s) => (OpKind::Subscription, &s.selection_set),
+    }
+}
+
+fn op_name(op: &OperationDefinition) -> Option<&str> {
+    match op {
+        OperationDefinition::SelectionSet(_) => None,
+        OperationDefinition::Query(q) => q.name.as_deref(),
+        OperationDefinition::Mutation(m) => m.name.as_deref(),
+        OperationDefinition::Subscription(s) => s.name.as_deref(),
+    }
+}
+
+pub struct PlanCache {
+    prepared: Mutex<LruCache<u64, Arc<Prepared>>>,
+    plans: Mutex<LruCache<u64, Arc<QueryPlan>>>,
+}
+
+impl PlanCache {
+    pub fn new(capacity: usize) -> Self {
+        let cap = NonZeroUsize::new(capacity.max(1)).expect("capacity is at least one");
+        PlanCache {
+            prepared: Mutex::new(LruCache::new(cap)),
+            plans: Mutex::new(LruCache::new(cap)),
+        }
+    }
+}
+
+fn text_key(query: &str, operation_name: Option<&str>) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(query.as_bytes());
+    h.update(&[0]);
+    h.update(operation_name.unwrap_or("").as_bytes());
+    h.digest()
+}
+
+/// Parses, validates and plans (or returns the cached preparation of) an operation.
+pub fn prepare(
+    supergraph: &Supergraph,
+    query: &str,
+    operation_name: Option<&str>,
+) -> Result<Arc<Prepared>, Vec<GraphQLError>> {
+    let key = text_key(query, operation_name);
+    if let Some(p) = supergraph.cache.prepared.lock().get(&key) {
+        return Ok(p.clone());
+    }
+    let doc = super::parse::parse(query)?;
+    let errors = super::validate::validate(supergraph, &doc);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let op_index = select_operation(&doc, operation_name)?;
+    let Definition::Operation(op) = &doc.definitions[op_index] else {
+        unreachable!("select_operation returns operations only");
+    };
+    let (kind, _) = op_parts(op, &OpKind::Query);
+    let api = &supergraph.api;
+    let root_type = match kind {
+        OpKind::Query => Some(api.query.clone()),
+        OpKind::Mutation => api.mutation.clone(),
+        OpKind::Subscription => api.subscription.clone(),
+    }
+    .ok_or_else(|| {
+        vec![GraphQLError::new(
+            "Schema does not support this operation type",
+        )]
+    })?;
+    let name = op_name(op).map(str::to_string);
+    let plan = plan_operation(supergraph, &doc, op_index, name.as_deref())?;
+    let fragments = doc
+        .definitions
+        .iter()
+        .filter_map(|d| match d {
+            Definition::Fragment(f) => Some((f.name.clone(), f.clone())),
+            _ => None,
+        })
+        .collect();
+    let prepared = Arc::new(Prepared {
+        doc,
+        op_index,
+        fragments,
+        kind,
+        root_type,
+        plan,
+    });
+    supergraph.cache.prepared.lock().put(key, prepared.clone());
+    Ok(prepared)
+}
+
+fn select_operation(doc: &Document, name: Option<&str>) -> Result<usize, Vec<GraphQLError>> {
+    let ops: Vec<(usize, &OperationDefinition)> = doc
+        .definitions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| match d {
+            Definition::Operation(op) => Some((i, op)),
+            _ => None,
+        })
+        .collect();
+    let found = match name {
+        Some(n) => ops.iter().find(|(_, op)| op_name(op) == Some(n)),
+        None if ops.len() == 1 => ops.first(),
+        None => {
+            return Err(vec![GraphQLError::new(
+                "Must provide operation name if query contains multiple operations.",
+            )
+            .code("BAD_REQUEST")])
+        }
+    };
+    found.map(|(i, _)| *i).ok_or_else(|| {
+        vec![GraphQLError::new(format!(
+            "Unknown operation named \"{}\".",
+            name.unwrap_or_default()
+        ))
+        .code("BAD_REQUEST")]
+    })
+}
+
+/// Root `__schema`, `__type` and `__typename` are answered by the router, not by subgraphs.
+fn strip_router_fields(set: &mut SelectionSet) {
+    set.items.retain(|s| match s {
+        Selection::Field(f) => !f.name.starts_with("__"),
+        _ => true,
+    });
+}
+
+fn plan_operation(
+    supergraph: &Supergraph,
+    doc: &Document,
+    op_index: usize,
+    name: Option<&str>,
+) -> Result<Option<Arc<QueryPlan>>, Vec<GraphQLError>> {
+    let mut doc = doc.clone();
+    let Definition::Operation(op) = &mut doc.definitions[op_index] else {
+        unreachable!("op_index always points at an operation");
+    };
+    let set = match op {
+        OperationDefinition::SelectionSet(s) => s,
+        OperationDefinition::Query(q) => &mut q.selection_set,
+        OperationDefinition::Mutation(m) => &mut m.selection_set,
+        OperationDefinition::Subscription(s) => &mut s.selection_set,
+    };
+    strip_router_fields(set);
+    if set.items.is_empty() {
+        return Ok(None);
+    }
+    // Keep only the chosen operation so the planner never sees a sibling.
+    let chosen = doc.definitions[op_index].clone();
+    doc.definitions
+        .retain(|d| matches!(d, Definition::Fragment(_)));
+    doc.definitions.insert(0, chosen);
+    let planner = &supergraph.planner;
+    let plan_err = |msg: String| vec![GraphQLError::new(msg).code("QUERY_PLANNING_FAILED")];
+    let normalized = normalize_operation(&planner.supergraph, &doc, name)
+        .map_err(|e| plan_err(format!("Failed to normalize operation: {e}")))?;
+    let operation = normalized.executable_operation();
+    let hash = operation.hash();
+    if let Some(plan) = supergraph.cache.plans.lock().get(&hash) {
+        return Ok(Some(plan.clone()));
+    }
+    let token = CancellationToken::with_timeout(Duration::from_secs(10));
+    let plan = planner
+        .plan_from_normalized_operation(operation, PlannerOverrideContext::default(), &token)
+        .map_err(|e| plan_err(format!("Failed to plan operation: {e}")))?;
+    let plan = Arc::new(plan);
+    supergraph.cache.plans.lock().put(hash, plan.clone());
+    Ok(Some(plan))
+}

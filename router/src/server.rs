@@ -1,0 +1,81 @@
+//! Server assembly: shared state (the current supergraph behind an atomic swap), the axum
+//! routes, CORS/compression layers, and graceful shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::Router;
+use parking_lot::RwLock;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+
+use crate::config::RouterConfig;
+use crate::executors::http;
+use crate::subgraph_client::SubgraphClient;
+use crate::supergraph::Supergraph;
+
+pub struct AppState {
+    supergraph: RwLock<Arc<Supergraph>>,
+    pub client: SubgraphClient,
+    pub config: RouterConfig,
+}
+
+pub type SharedState = Arc<AppState>;
+
+impl AppState {
+    pub fn new(supergraph: Supergraph, config: RouterConfig) -> Self {
+        let client = SubgraphClient::new(config.subgraph_timeout, config.propagate_headers.clone());
+        AppState {
+            supergraph: RwLock::new(Arc::new(supergraph)),
+            client,
+            config,
+        }
+    }
+
+    /// The supergraph a new request should use; in-flight requests keep the one they took.
+    pub fn current(&self) -> Arc<Supergraph> {
+        self.supergraph.read().clone()
+    }
+
+    pub fn replace(&self, supergraph: Supergraph) {
+        *self.supergraph.write() = Arc::new(supergraph);
+    }
+}
+
+pub fn app(state: SharedState) -> Router {
+    let cors = cors_layer(&state.config.cors_origins);
+    Router::new()
+        .route("/graphql", get(http::get_graphql).post(http::post_graphql))
+        .route("/health", get(http::health))
+        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(cors)
+        .with_state(state)
+}
+
+fn cors_layer(origins: &[String]) -> CorsLayer {
+    let layer = CorsLayer::new()
+        .allow_methods([
+            axum::http::Method::GET,
+            axum::http::Method::POST,
+            axum::http::Method::OPTIONS,
+        ])
+        .allow_headers(Any);
+    if origins.iter().any(|o| o == "*") {
+        layer.allow_origin(Any)
+    } else {
+        let list: Vec<_> = origins.iter().filter_map(|o| o.parse().ok()).collect();
+        layer.allow_origin(AllowOrigin::list(list))
+    }
+}
+
+/// Serves until `shutdown` resolves; in-flight requests finish first.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    state: SharedState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,95 @@
+//! HTTP client for subgraph fetches: one pooled keep-alive client shared by every request,
+//! a per-subgraph timeout, and header propagation (Authorization by default).
+
+use std::time::Duration;
+
+use axum::http::HeaderMap;
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SubgraphResponse {
+    #[serde(default)]
+    pub data: Option<Value>,
+    #[serde(default)]
+    pub errors: Vec<Value>,
+}
+
+#[derive(Clone)]
+pub struct SubgraphClient {
+    http: reqwest::Client,
+    timeout: Duration,
+    propagate: std::sync::Arc<Vec<String>>,
+}
+
+impl SubgraphClient {
+    pub fn new(timeout: Duration, propagate: Vec<String>) -> Self {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(256)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_nodelay(true)
+            .build()
+            .expect("reqwest client builds with static options");
+        SubgraphClient {
+            http,
+            timeout,
+            propagate: std::sync::Arc::new(
+                propagate
+                    .into_iter()
+                    .map(|h| h.to_ascii_lowercase())
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Headers from the client request that are forwarded to subgraphs.
+    pub fn forwarded(&self, incoming: &HeaderMap) -> Vec<(String, String)> {
+        self.propagate
+            .iter()
+            .filter_map(|name| {
+                incoming
+                    .get(name.as_str())
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| (name.clone(), v.to_string()))
+            })
+            .collect()
+    }
+
+    /// Sends one GraphQL request; any transport, status or decoding failure becomes `Err`.
+    pub async fn fetch(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        headers: &[(String, String)],
+    ) -> Result<SubgraphResponse, String> {
+        let mut req = self
+            .http
+            .post(url)
+            .timeout(self.timeout)
+            .header("content-type", "application/json")
+            .header(
+                "accept",
+                "application/graphql-response+json, application/json",
+            )
+            .body(body);
+        for (k, v) in headers {
+            req = req.header(k.as_str(), v.as_str());
+        }
+        let resp = req.send().await.map_err(|e| {
+            if e.is_timeout() {
+                "request timed out".to_string()
+            } else {
+                "connection failed".to_string()
+            }
+        })?;
+        let status = resp.status();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|_| "failed to read body".to_string())?;
+        match serde_json::from_slice::<SubgraphResponse>(&bytes) {
+            Ok(r) if r.data.is_some() || !r.errors.is_empty() => Ok(r),
+            _ => Err(format!("invalid response (HTTP {})", status.as_u16())),
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! Test harness: serves async-graphql fixture subgraphs and the real router on 127.0.0.1:0.
+
+use async_graphql::{ObjectType, Schema, SubscriptionType};
+use async_graphql_axum::{GraphQL, GraphQLSubscription};
+use axum::routing::post_service;
+use serde_json::{json, Value};
+
+/// Serves a subgraph schema (HTTP POST and graphql-transport-ws on `/graphql`); returns its URL.
+pub async fn serve_subgraph<Q, M, S>(schema: Schema<Q, M, S>) -> String
+where
+    Q: ObjectType + 'static,
+    M: ObjectType + 'static,
+    S: SubscriptionType + 'static,
+{
+    let app = axum::Router::new().route(
+        "/graphql",
+        post_service(GraphQL::new(schema.clone())).get_service(GraphQLSubscription::new(schema)),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/graphql")
+}
+
+/// A URL where nothing listens (for "subgraph down").
+pub async fn dead_url() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{addr}/graphql")
+}
+
+/// Composes the subgraphs through the router's own composition and starts the router.
+pub async fn start_router(subgraphs: &[(&str, &str)]) -> String {
+    start_router_overriding(subgraphs, &[]).await
+}
+
+/// Like `start_router`, but after composing points some subgraphs at other URLs.
+pub async fn start_router_overriding(
+    subgraphs: &[(&str, &str)],
+    overrides: &[(&str, &str)],
+) -> String {
+    let list: Vec<(String, String)> = subgraphs
+        .iter()
+        .map(|(n, u)| (n.to_string(), u.to_string()))
+        .collect();
+    let sdl = router::reload::compose_from_subgraphs(&list)
+        .await
+        .expect("fixture subgraphs compose");
+    let mut config = router::RouterConfig::with_supergraph_sdl(sdl);
+    config.url_overrides = overrides
+        .iter()
+        .map(|(n, u)| (n.to_string(), u.to_string()))
+        .collect();
+    start_router_with_config(config).await
+}
+
+pub async fn start_router_with_config(mut config: router::RouterConfig) -> String {
+    config.subgraph_timeout = std::time::Duration::from_secs(2);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(router::serve_on(listener, config, std::future::pending()));
+    format!("http://{addr}/graphql")
+}
+
+/// POSTs an operation and returns (status, body).
+pub async fn post(url: &str, query: &str, variables: Value) -> (u16, Value) {
+    let resp = reqwest::Client::new()
+        .post(url)
+        .header("accept", "application/graphql-response+json")
+        .json(&json!({"query": query, "variables": variables}))
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap())
+}
+
+/// POSTs and returns the body, asserting HTTP 200.
+pub async fn gql(url: &str, query: &str, variables: Value) -> Value {
+    let (status, body) = post(url, query, variables).await;
+    assert_eq!(status, 200, "body: {body}");
+    body
+}
+
+/// POSTs and returns the raw body text (to check key order, which `Value` does not keep).
+pub async fn post_text(url: &str, query: &str, variables: Value) -> String {
+    reqwest::Client::new()
+        .post(url)
+        .json(&json!({"query": query, "variables": variables}))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}

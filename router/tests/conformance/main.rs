@@ -1,0 +1,5 @@
+//! Conformance tests: fixture subgraphs composed and served through the real router over HTTP.
+
+mod common;
+mod fixtures;
+mod shop;

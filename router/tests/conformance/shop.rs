@@ -1,0 +1,125 @@
+//! Entities across four subgraphs, chains of entity calls, @requires, @provides, batching.
+
+use serde_json::json;
+
+use crate::common::*;
+use crate::fixtures::*;
+
+async fn shop() -> String {
+    let accounts = serve_subgraph(accounts::schema()).await;
+    let products = serve_subgraph(products::schema()).await;
+    let inventory = serve_subgraph(inventory::schema()).await;
+    let reviews = serve_subgraph(reviews::schema()).await;
+    start_router(&[
+        ("accounts", &accounts),
+        ("products", &products),
+        ("inventory", &inventory),
+        ("reviews", &reviews),
+    ])
+    .await
+}
+
+#[tokio::test]
+async fn entities_across_four_subgraphs_with_requires() {
+    let url = shop().await;
+    let body = gql(
+        &url,
+        "{ topProducts(first: 2) { name upc inStock shippingEstimate reviews { body author { name username reviews { product { name } } } } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        body,
+        json!({"data": {"topProducts": [
+            {"name": "Table", "upc": "1", "inStock": true, "shippingEstimate": 50, "reviews": [
+                {"body": "Love it!", "author": {"name": "Ada Lovelace", "username": "@ada", "reviews": [
+                    {"product": {"name": "Table"}}, {"product": {"name": "Couch"}}]}},
+                {"body": "Prefer something else.", "author": {"name": "Alan Turing", "username": "@complete", "reviews": [
+                    {"product": {"name": "Chair"}}, {"product": {"name": "Table"}}]}}
+            ]},
+            {"name": "Couch", "upc": "2", "inStock": false, "shippingEstimate": 0, "reviews": [
+                {"body": "Too expensive.", "author": {"name": "Ada Lovelace", "username": "@ada", "reviews": [
+                    {"product": {"name": "Table"}}, {"product": {"name": "Couch"}}]}}
+            ]}
+        ]}})
+    );
+}
+
+#[tokio::test]
+async fn subgraph_down_gives_partial_data_and_error() {
+    let accounts = serve_subgraph(accounts::schema()).await;
+    let products = serve_subgraph(products::schema()).await;
+    let inventory = serve_subgraph(inventory::schema()).await;
+    let reviews = serve_subgraph(reviews::schema()).await;
+    let dead = dead_url().await;
+    let url = start_router_overriding(
+        &[
+            ("accounts", &accounts),
+            ("products", &products),
+            ("inventory", &inventory),
+            ("reviews", &reviews),
+        ],
+        &[("inventory", &dead)],
+    )
+    .await;
+    let body = gql(
+        &url,
+        "{ topProducts(first: 1) { name shippingEstimate } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        body["data"],
+        json!({"topProducts": [{"name": "Table", "shippingEstimate": null}]})
+    );
+    let errors = body["errors"].as_array().expect("errors present");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["message"].as_str().unwrap().contains("inventory")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn response_keeps_client_order_and_hides_planner_fields() {
+    let url = shop().await;
+    let text = post_text(
+        &url,
+        "{ topProducts(first: 1) { shippingEstimate reviews { body } name } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        text,
+        r#"{"data":{"topProducts":[{"shippingEstimate":50,"reviews":[{"body":"Love it!"},{"body":"Prefer something else."}],"name":"Table"}]}}"#
+    );
+}
+
+#[tokio::test]
+async fn non_null_field_from_failed_subgraph_nulls_parent_chain() {
+    let accounts = serve_subgraph(accounts::schema()).await;
+    let products = serve_subgraph(products::schema()).await;
+    let inventory = serve_subgraph(inventory::schema()).await;
+    let reviews = serve_subgraph(reviews::schema()).await;
+    let dead = dead_url().await;
+    let url = start_router_overriding(
+        &[
+            ("accounts", &accounts),
+            ("products", &products),
+            ("inventory", &inventory),
+            ("reviews", &reviews),
+        ],
+        &[("inventory", &dead)],
+    )
+    .await;
+    // inStock is Boolean! inside [Product!]!: the null climbs to `data`.
+    let body = gql(
+        &url,
+        "{ topProducts(first: 1) { name inStock } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(body["data"], json!(null), "{body}");
+    assert!(body["errors"].as_array().is_some_and(|e| !e.is_empty()));
+}
