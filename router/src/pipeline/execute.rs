@@ -211,13 +211,19 @@ impl<'a> Execution<'a> {
                 let entities = resp
                     .data
                     .and_then(|mut d| d.get_mut("_entities").map(Value::take));
+                self.push_entity_errors(
+                    resp.errors,
+                    "_entities",
+                    &set.paths,
+                    &f.service_name,
+                    entities.as_ref(),
+                );
                 self.merge_entities(
                     entities,
                     &set.paths,
                     reps_count,
                     f.output_rewrites.as_deref(),
                 );
-                self.push_entity_errors(resp.errors, "_entities", &set.paths, &f.service_name);
             }
             Err(e) => self.errors.lock().push(e.at(first_path(&set.paths))),
         }
@@ -261,15 +267,12 @@ impl<'a> Execution<'a> {
         {
             Ok(resp) => {
                 let mut data = resp.data.unwrap_or(Value::Null);
-                for (alias, alias_paths) in b.entity_batch.aliases.iter().zip(&paths) {
-                    let entities = data.get_mut(&alias.alias).map(Value::take);
-                    self.merge_entities(
-                        entities,
-                        alias_paths,
-                        alias_paths.len(),
-                        alias.output_rewrites.as_deref(),
-                    );
-                }
+                let entities: Vec<Option<Value>> = b
+                    .entity_batch
+                    .aliases
+                    .iter()
+                    .map(|alias| data.get_mut(&alias.alias).map(Value::take))
+                    .collect();
                 for e in resp.errors {
                     let key = e
                         .get("path")
@@ -284,11 +287,25 @@ impl<'a> Execution<'a> {
                             .map(|i| (k, i))
                     });
                     match target {
-                        Some((k, i)) => {
-                            self.push_entity_errors(vec![e], &k, &paths[i], &b.service_name)
-                        }
+                        Some((k, i)) => self.push_entity_errors(
+                            vec![e],
+                            &k,
+                            &paths[i],
+                            &b.service_name,
+                            entities[i].as_ref(),
+                        ),
                         None => self.errors.lock().push(subgraph_error(&e, &b.service_name)),
                     }
+                }
+                for ((alias, alias_paths), entities) in
+                    b.entity_batch.aliases.iter().zip(&paths).zip(entities)
+                {
+                    self.merge_entities(
+                        entities,
+                        alias_paths,
+                        alias_paths.len(),
+                        alias.output_rewrites.as_deref(),
+                    );
                 }
             }
             Err(e) => {
@@ -503,6 +520,7 @@ impl<'a> Execution<'a> {
         root_key: &str,
         paths: &[Vec<Vec<PathSeg>>],
         service: &str,
+        entities: Option<&Value>,
     ) {
         if errors.is_empty() {
             return;
@@ -525,6 +543,32 @@ impl<'a> Execution<'a> {
                             e2.path = Some(p);
                             out.push(e2);
                         }
+                        continue;
+                    }
+                }
+            }
+            // Some subgraphs (async-graphql) omit the entity index: blame every entity whose
+            // value at the error's sub-path came back null.
+            if let [PathSeg::Key(k), rest @ ..] = sub.as_slice() {
+                if k == root_key && !rest.is_empty() {
+                    let items = entities.and_then(Value::as_array);
+                    let mut matched = false;
+                    for (i, targets) in paths.iter().enumerate() {
+                        let value = items
+                            .and_then(|it| it.get(i))
+                            .and_then(|v| get_path(v, rest));
+                        if value.is_none_or(Value::is_null) {
+                            for t in targets {
+                                let mut p = t.clone();
+                                p.extend(rest.iter().cloned());
+                                let mut e2 = err.clone();
+                                e2.path = Some(p);
+                                out.push(e2);
+                                matched = true;
+                            }
+                        }
+                    }
+                    if matched {
                         continue;
                     }
                 }

@@ -9,11 +9,24 @@ pub mod accounts {
     use super::*;
 
     #[derive(SimpleObject, Clone)]
+    #[graphql(complex)]
     pub struct User {
         pub id: ID,
         pub name: Option<String>,
         #[graphql(shareable)]
         pub username: Option<String>,
+    }
+
+    #[ComplexObject]
+    impl User {
+        /// Fails for user 2, to test error re-pathing.
+        async fn flaky(&self) -> async_graphql::Result<Option<String>> {
+            if self.id == "2" {
+                Err("flaky failed".into())
+            } else {
+                Ok(Some(format!("ok-{}", self.id.as_str())))
+            }
+        }
     }
 
     pub fn users() -> Vec<User> {

@@ -1,0 +1,219 @@
+//! HTTP surface: validation errors and status codes, GET rules, GraphiQL, health, CORS,
+//! introspection of the API schema, variables, @skip/@include, aliases and fragments.
+
+use serde_json::{json, Value};
+
+use crate::common::*;
+use crate::fixtures::*;
+
+async fn shop() -> String {
+    let accounts = serve_subgraph(accounts::schema()).await;
+    let products = serve_subgraph(products::schema()).await;
+    let inventory = serve_subgraph(inventory::schema()).await;
+    let reviews = serve_subgraph(reviews::schema()).await;
+    start_router(&[
+        ("accounts", &accounts),
+        ("products", &products),
+        ("inventory", &inventory),
+        ("reviews", &reviews),
+    ])
+    .await
+}
+
+#[tokio::test]
+async fn validation_errors_are_request_errors() {
+    let url = shop().await;
+    let (status, body) = post(&url, "{ topProducts { nope } }", json!({})).await;
+    assert_eq!(status, 400);
+    assert!(body.get("data").is_none(), "{body}");
+    let err = &body["errors"][0];
+    assert!(err["message"].as_str().unwrap().contains("nope"), "{body}");
+    assert_eq!(err["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED");
+    assert!(err["locations"][0]["line"].is_number());
+
+    let (status, body) = post(&url, "{ topProducts { ", json!({})).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "GRAPHQL_PARSE_FAILED"
+    );
+
+    // Legacy application/json clients get 200 with the same errors.
+    let resp = reqwest::Client::new()
+        .post(&url)
+        .header("accept", "application/json")
+        .json(&json!({"query": "{ nope }"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/json");
+}
+
+#[tokio::test]
+async fn get_runs_queries_and_refuses_mutations() {
+    let url = shop().await;
+    let client = reqwest::Client::new();
+    let resp = client
+        .get(&url)
+        .query(&[
+            (
+                "query",
+                "query Q($n: Int) { topProducts(first: $n) { upc } }",
+            ),
+            ("variables", r#"{"n": 1}"#),
+        ])
+        .header("accept", "application/graphql-response+json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()["content-type"],
+        "application/graphql-response+json"
+    );
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body, json!({"data": {"topProducts": [{"upc": "1"}]}}));
+
+    let html = client
+        .get(&url)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(html.status(), 200);
+    assert!(html.text().await.unwrap().contains("GraphiQL"));
+
+    let health = client
+        .get(url.replace("/graphql", "/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+
+    let cors = client
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", "http://example.com")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(cors.headers().contains_key("access-control-allow-origin"));
+}
+
+#[tokio::test]
+async fn subgraph_errors_are_repathed_to_client_paths() {
+    let url = shop().await;
+    let body = gql(&url, "{ reviews { id author { flaky } } }", json!({})).await;
+    assert_eq!(body["data"]["reviews"][0]["author"]["flaky"], "ok-1");
+    assert_eq!(body["data"]["reviews"][2]["author"]["flaky"], Value::Null);
+    let paths: Vec<Value> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].clone())
+        .collect();
+    assert!(
+        paths.contains(&json!(["reviews", 2, "author", "flaky"])),
+        "{body}"
+    );
+    assert!(
+        paths.contains(&json!(["reviews", 3, "author", "flaky"])),
+        "{body}"
+    );
+    assert!(body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("flaky failed"));
+}
+
+#[tokio::test]
+async fn skip_include_aliases_and_fragments() {
+    let url = shop().await;
+    let query = r#"
+        query Q($withReviews: Boolean!, $skipName: Boolean = false) {
+          first: topProducts(first: 1) {
+            ...P
+            title: name @skip(if: $skipName)
+            reviews @include(if: $withReviews) { body ... on Review { author { ...U } } }
+          }
+        }
+        fragment P on Product { upc shippingEstimate }
+        fragment U on User { handle: username }
+    "#;
+    let body = gql(&url, query, json!({"withReviews": true})).await;
+    assert_eq!(
+        body,
+        json!({"data": {"first": [{"upc": "1", "shippingEstimate": 50, "title": "Table", "reviews": [
+            {"body": "Love it!", "author": {"handle": "@ada"}},
+            {"body": "Prefer something else.", "author": {"handle": "@complete"}}]}]}})
+    );
+    let body = gql(&url, query, json!({"withReviews": false, "skipName": true})).await;
+    assert_eq!(
+        body,
+        json!({"data": {"first": [{"upc": "1", "shippingEstimate": 50}]}})
+    );
+}
+
+#[tokio::test]
+async fn missing_required_variable_is_a_request_error() {
+    let url = shop().await;
+    let (status, body) = post(
+        &url,
+        "query Q($n: Int!) { topProducts(first: $n) { upc } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("$n"));
+}
+
+#[tokio::test]
+async fn introspection_of_the_api_schema() {
+    let url = shop().await;
+    let body = gql(
+        &url,
+        r#"{ __typename __schema { queryType { name } types { name kind } }
+             product: __type(name: "Product") { name kind fields { name type { kind name ofType { name } } } } }"#,
+        json!({}),
+    )
+    .await;
+    assert_eq!(body["data"]["__typename"], "Query");
+    assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query");
+    let types: Vec<&str> = body["data"]["__schema"]["types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(types.contains(&"Product") && types.contains(&"__Schema"));
+    assert!(
+        !types
+            .iter()
+            .any(|t| t.starts_with("join__") || *t == "_Any" || *t == "_Service"),
+        "{types:?}"
+    );
+    let fields: Vec<&str> = body["data"]["product"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"shippingEstimate") && fields.contains(&"reviews"),
+        "{fields:?}"
+    );
+    let upc = body["data"]["product"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "upc")
+        .unwrap();
+    assert_eq!(
+        upc["type"],
+        json!({"kind": "NON_NULL", "name": null, "ofType": {"name": "String"}})
+    );
+}
