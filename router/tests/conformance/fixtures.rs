@@ -271,9 +271,81 @@ pub mod reviews {
         }
     }
 
-    pub fn schema() -> Schema<Query, EmptyMutation, EmptySubscription> {
-        Schema::build(Query, EmptyMutation, EmptySubscription)
+    pub struct Subscription;
+
+    #[async_graphql::Subscription]
+    impl Subscription {
+        /// Emits `count` existing reviews, 20 ms apart, then completes.
+        async fn review_added(&self, count: i32) -> impl futures_util::Stream<Item = Review> {
+            let items: Vec<Review> = all().into_iter().take(count as usize).collect();
+            async_stream::stream! {
+                for r in items {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    yield r;
+                }
+            }
+        }
+    }
+
+    pub fn schema() -> Schema<Query, EmptyMutation, Subscription> {
+        Schema::build(Query, EmptyMutation, Subscription)
             .enable_federation()
+            .enable_subscription_in_federation()
             .finish()
     }
+}
+
+/// Two subgraphs whose mutations append to one shared log, to observe execution order.
+pub mod ledger {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    pub type Log = Arc<Mutex<Vec<String>>>;
+
+    macro_rules! ledger_subgraph {
+        ($module:ident, $query_field:ident, $mutation_field:ident) => {
+            pub mod $module {
+                use super::*;
+
+                pub struct Query;
+
+                #[Object]
+                impl Query {
+                    async fn $query_field(&self, ctx: &Context<'_>) -> Vec<String> {
+                        ctx.data_unchecked::<Log>().lock().unwrap().clone()
+                    }
+                }
+
+                pub struct Mutation;
+
+                #[Object]
+                impl Mutation {
+                    /// Appends after `delay_ms`; returns the log as it is after the append.
+                    async fn $mutation_field(
+                        &self,
+                        ctx: &Context<'_>,
+                        value: String,
+                        #[graphql(default = 0)] delay_ms: u64,
+                    ) -> Vec<String> {
+                        tokio::time::sleep(std::time::Duration::from_millis(delay_ms)).await;
+                        let log = ctx.data_unchecked::<Log>();
+                        let mut log = log.lock().unwrap();
+                        log.push(value);
+                        log.clone()
+                    }
+                }
+
+                pub fn schema(log: Log) -> Schema<Query, Mutation, EmptySubscription> {
+                    Schema::build(Query, Mutation, EmptySubscription)
+                        .data(log)
+                        .enable_federation()
+                        .finish()
+                }
+            }
+        };
+    }
+
+    ledger_subgraph!(a, a_log, append_a);
+    ledger_subgraph!(b, b_log, append_b);
 }

@@ -3,4 +3,5 @@
 mod common;
 mod fixtures;
 mod http;
+mod realtime;
 mod shop;
