@@ -1,7 +1,9 @@
 //! Conformance tests: fixture subgraphs composed and served through the real router over HTTP.
 
 mod common;
+mod directives;
 mod fixtures;
 mod http;
+mod library;
 mod realtime;
 mod shop;
