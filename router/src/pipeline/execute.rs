@@ -17,6 +17,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::response::{GraphQLError, PathSeg};
+use crate::schema::SchemaIndex;
 use crate::subgraph_client::{SubgraphClient, SubgraphResponse};
 use crate::supergraph::Supergraph;
 
@@ -158,7 +159,7 @@ impl<'a> Execution<'a> {
                 if let Some(mut data) = resp.data {
                     if let Some(rws) = &f.output_rewrites {
                         for rw in rws {
-                            apply_rewrite(&mut data, rw);
+                            apply_rewrite(&self.supergraph.api, &mut data, rw);
                         }
                     }
                     deep_merge(&mut self.data.lock(), data);
@@ -340,7 +341,7 @@ impl<'a> Execution<'a> {
             };
             if let Some(rws) = input_rewrites {
                 for rw in rws {
-                    apply_rewrite(&mut rep, rw);
+                    apply_rewrite(&self.supergraph.api, &mut rep, rw);
                 }
             }
             let key = rep.to_string();
@@ -497,7 +498,7 @@ impl<'a> Execution<'a> {
         if let Some(rws) = output_rewrites {
             for e in entities.iter_mut() {
                 for rw in rws {
-                    apply_rewrite(e, rw);
+                    apply_rewrite(&self.supergraph.api, e, rw);
                 }
             }
         }
@@ -655,18 +656,23 @@ enum RewriteAction<'r> {
 }
 
 /// Applies a planner input/output rewrite (set a value, rename a key) at its path.
-pub fn apply_rewrite(value: &mut Value, rw: &FetchRewrite) {
+pub fn apply_rewrite(schema: &SchemaIndex, value: &mut Value, rw: &FetchRewrite) {
     let (path, action) = match rw {
         FetchRewrite::ValueSetter(s) => (&s.path, RewriteAction::Set(&s.set_value_to)),
         FetchRewrite::KeyRenamer(r) => (&r.path, RewriteAction::Rename(&r.rename_key_to)),
     };
-    rewrite_at(value, path, &action);
+    rewrite_at(schema, value, path, &action);
 }
 
-fn rewrite_at(value: &mut Value, path: &[FetchNodePathSegment], action: &RewriteAction<'_>) {
+fn rewrite_at(
+    schema: &SchemaIndex,
+    value: &mut Value,
+    path: &[FetchNodePathSegment],
+    action: &RewriteAction<'_>,
+) {
     if let Value::Array(items) = value {
         for item in items {
-            rewrite_at(item, path, action);
+            rewrite_at(schema, item, path, action);
         }
         return;
     }
@@ -682,9 +688,9 @@ fn rewrite_at(value: &mut Value, path: &[FetchNodePathSegment], action: &Rewrite
             let matches = m
                 .get("__typename")
                 .and_then(Value::as_str)
-                .is_some_and(|t| types.contains(t));
+                .is_some_and(|t| types.iter().any(|cond| schema.applies(cond, t)));
             if matches {
-                rewrite_at(value, rest, action);
+                rewrite_at(schema, value, rest, action);
             }
         }
         FetchNodePathSegment::Key(k) => {
@@ -700,7 +706,7 @@ fn rewrite_at(value: &mut Value, path: &[FetchNodePathSegment], action: &Rewrite
                     }
                 }
             } else if let Some(child) = m.get_mut(k) {
-                rewrite_at(child, rest, action);
+                rewrite_at(schema, child, rest, action);
             }
         }
     }

@@ -95,3 +95,30 @@ pub async fn post_text(url: &str, query: &str, variables: Value) -> String {
         .await
         .unwrap()
 }
+
+/// Serves a hand-written subgraph: `_service { sdl }` returns `sdl`, everything else goes to
+/// `handler(request body) -> response body`. For SDL features async-graphql cannot express.
+pub async fn serve_raw<F>(sdl: &'static str, handler: F) -> String
+where
+    F: Fn(&Value) -> Value + Send + Sync + 'static,
+{
+    let handler = std::sync::Arc::new(handler);
+    let app = axum::Router::new().route(
+        "/graphql",
+        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+            let handler = handler.clone();
+            async move {
+                let query = body["query"].as_str().unwrap_or_default();
+                if query.contains("_service") {
+                    axum::Json(json!({"data": {"_service": {"sdl": sdl}}}))
+                } else {
+                    axum::Json(handler(&body))
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/graphql")
+}

@@ -4,6 +4,7 @@ mod common;
 mod directives;
 mod fixtures;
 mod http;
+mod interface_object;
 mod library;
 mod realtime;
 mod shop;
