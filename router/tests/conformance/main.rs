@@ -6,5 +6,6 @@ mod fixtures;
 mod http;
 mod interface_object;
 mod library;
+mod operations;
 mod realtime;
 mod shop;
