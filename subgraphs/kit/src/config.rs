@@ -76,11 +76,15 @@ impl Config {
         Ok(Config {
             service: service.to_string(),
             listen_addr,
-            database_schema: env.get("DATABASE_SCHEMA").unwrap_or_else(|| service.to_string()),
+            database_schema: env
+                .get("DATABASE_SCHEMA")
+                .unwrap_or_else(|| service.to_string()),
             database_url,
             database_max_connections: env.parse("DATABASE_MAX_CONNECTIONS", 10)?,
             amqp_url: env.get("AMQP_URL"),
-            events_exchange: env.get("EVENTS_EXCHANGE").unwrap_or_else(|| "shop.events".into()),
+            events_exchange: env
+                .get("EVENTS_EXCHANGE")
+                .unwrap_or_else(|| "shop.events".into()),
             queue_prefix: env.get("QUEUE_PREFIX").unwrap_or_default(),
             event_max_attempts: env.parse("EVENT_MAX_ATTEMPTS", 5)?,
             redis_url: env.get("REDIS_URL"),
@@ -88,7 +92,9 @@ impl Config {
             jwks_url: env
                 .get("JWKS_URL")
                 .unwrap_or_else(|| "http://127.0.0.1:4001/.well-known/jwks.json".into()),
-            jwt_issuer: env.get("JWT_ISSUER").unwrap_or_else(|| "shop-accounts".into()),
+            jwt_issuer: env
+                .get("JWT_ISSUER")
+                .unwrap_or_else(|| "shop-accounts".into()),
             jwt_audience: env.get("JWT_AUDIENCE").unwrap_or_else(|| "shop".into()),
             jwt_leeway_secs: env.parse("JWT_LEEWAY_SECS", 5)?,
             log_format,
@@ -101,7 +107,10 @@ impl Config {
 
     /// Lookup of domain-specific settings for this service, overrides first.
     pub fn env(&self) -> Env {
-        Env { prefix: self.service.to_ascii_uppercase(), overrides: self.overrides.clone() }
+        Env {
+            prefix: self.service.to_ascii_uppercase(),
+            overrides: self.overrides.clone(),
+        }
     }
 
     pub fn is_embedded_db(&self) -> bool {
@@ -117,7 +126,10 @@ pub struct Env {
 
 impl Env {
     pub fn new(service: &str) -> Self {
-        Env { prefix: service.to_ascii_uppercase(), overrides: BTreeMap::new() }
+        Env {
+            prefix: service.to_ascii_uppercase(),
+            overrides: BTreeMap::new(),
+        }
     }
 
     pub fn get(&self, name: &str) -> Option<String> {

@@ -80,15 +80,26 @@ impl Db {
             .connect_with(options)
             .await
             .context("cannot connect to the database")?;
-        Ok(Db { pool, backend, statements: Arc::default(), outbox_wake: Arc::default() })
+        Ok(Db {
+            pool,
+            backend,
+            statements: Arc::default(),
+            outbox_wake: Arc::default(),
+        })
     }
 
     /// Applies `migrator`'s migrations. Several migrators (the kit's and the domain's) share
     /// one migrations table, so each ignores the versions that belong to the others.
     pub async fn migrate(&self, migrator: &Migrator) -> anyhow::Result<()> {
-        let mut migrator = Migrator { ignore_missing: true, ..clone_migrator(migrator) };
+        let mut migrator = Migrator {
+            ignore_missing: true,
+            ..clone_migrator(migrator)
+        };
         migrator.set_locking(self.backend == Backend::Postgres);
-        migrator.run(&self.pool).await.context("migrations failed")?;
+        migrator
+            .run(&self.pool)
+            .await
+            .context("migrations failed")?;
         Ok(())
     }
 
@@ -179,25 +190,39 @@ fn clone_migrator(m: &Migrator) -> Migrator {
 
 /// Ensures the SQLite file's directory exists and asks sqlx to create the file.
 fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
-    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or(path);
     if path != ":memory:" {
-        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create data directory {}", dir.display()))?;
         }
     }
-    Ok(if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") })
+    Ok(if url.contains('?') {
+        url.to_string()
+    } else {
+        format!("{url}?mode=rwc")
+    })
 }
 
 async fn create_pg_schema(url: &str, schema: &str) -> anyhow::Result<()> {
     anyhow::ensure!(
         !schema.is_empty()
-            && schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            && schema
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_'),
         "DATABASE_SCHEMA must be letters, digits and underscores"
     );
-    let mut conn = AnyConnection::connect(url).await.context("cannot connect to PostgreSQL")?;
-    conn.execute(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"").as_str()).await?;
+    let mut conn = AnyConnection::connect(url)
+        .await
+        .context("cannot connect to PostgreSQL")?;
+    conn.execute(format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"").as_str())
+        .await?;
     conn.close().await?;
     Ok(())
 }

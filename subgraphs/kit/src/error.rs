@@ -40,9 +40,15 @@ pub enum AppError {
     Forbidden(String),
     NotFound(String),
     /// Bad input: `field` names the offending argument/field path (e.g. `input.email`).
-    BadInput { field: String, message: String },
+    BadInput {
+        field: String,
+        message: String,
+    },
     Conflict(String),
-    RateLimited { message: String, retry_after_secs: u64 },
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// Anything unexpected. The source is logged; the client sees only "internal error".
     Internal(Arc<anyhow::Error>),
 }
@@ -51,7 +57,10 @@ pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
-        AppError::BadInput { field: field.into(), message: message.into() }
+        AppError::BadInput {
+            field: field.into(),
+            message: message.into(),
+        }
     }
     pub fn not_found(what: impl Into<String>) -> Self {
         AppError::NotFound(what.into())
@@ -118,9 +127,9 @@ impl From<AppError> for async_graphql::Error {
             ext.set("code", code.as_str());
             match &err {
                 AppError::BadInput { field, .. } => ext.set("field", field.as_str()),
-                AppError::RateLimited { retry_after_secs, .. } => {
-                    ext.set("retryAfterSeconds", *retry_after_secs)
-                }
+                AppError::RateLimited {
+                    retry_after_secs, ..
+                } => ext.set("retryAfterSeconds", *retry_after_secs),
                 _ => {}
             }
         })

@@ -21,7 +21,9 @@ impl CursorType for Cursor {
 
     fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
         let bytes = URL_SAFE_NO_PAD.decode(s)?;
-        String::from_utf8(bytes).map(Cursor).map_err(|_| base64::DecodeError::InvalidPadding)
+        String::from_utf8(bytes)
+            .map(Cursor)
+            .map_err(|_| base64::DecodeError::InvalidPadding)
     }
 
     fn encode_cursor(&self) -> String {
@@ -53,7 +55,10 @@ impl Window {
     ) -> Result<Window, AppError> {
         let check = |field: &str, n: i32| {
             if n < 0 || n as i64 > MAX_PAGE {
-                Err(AppError::bad_input(field, format!("must be between 0 and {MAX_PAGE}")))
+                Err(AppError::bad_input(
+                    field,
+                    format!("must be between 0 and {MAX_PAGE}"),
+                ))
             } else {
                 Ok(n as i64)
             }
@@ -70,12 +75,25 @@ impl Window {
             (Some(_), Some(_)) => Err(AppError::bad_input("last", "cannot be combined with first")),
             (_, Some(n)) => {
                 let cursor = decode("before", before)?;
-                Ok(Window { had_cursor: cursor.is_some(), cursor, limit: check("last", n)?, backward: true })
+                Ok(Window {
+                    had_cursor: cursor.is_some(),
+                    cursor,
+                    limit: check("last", n)?,
+                    backward: true,
+                })
             }
             (first, None) => {
                 let cursor = decode("after", after)?;
-                let limit = first.map(|n| check("first", n)).transpose()?.unwrap_or(DEFAULT_PAGE);
-                Ok(Window { had_cursor: cursor.is_some(), cursor, limit, backward: false })
+                let limit = first
+                    .map(|n| check("first", n))
+                    .transpose()?
+                    .unwrap_or(DEFAULT_PAGE);
+                Ok(Window {
+                    had_cursor: cursor.is_some(),
+                    cursor,
+                    limit,
+                    backward: false,
+                })
             }
         }
     }
@@ -98,10 +116,16 @@ impl Window {
         if self.backward {
             rows.reverse();
         }
-        let (has_previous, has_next) =
-            if self.backward { (more, self.had_cursor) } else { (self.had_cursor, more) };
-        let mut connection = Connection::with_additional_fields(has_previous, has_next, Total { total_count });
-        connection.edges.extend(rows.into_iter().map(|n| Edge::new(Cursor(key(&n)), n)));
+        let (has_previous, has_next) = if self.backward {
+            (more, self.had_cursor)
+        } else {
+            (self.had_cursor, more)
+        };
+        let mut connection =
+            Connection::with_additional_fields(has_previous, has_next, Total { total_count });
+        connection
+            .edges
+            .extend(rows.into_iter().map(|n| Edge::new(Cursor(key(&n)), n)));
         connection
     }
 }

@@ -5,7 +5,10 @@ use async_graphql::SchemaBuilder;
 
 use crate::service::Service;
 
-pub fn configure<Q, M, S>(builder: SchemaBuilder<Q, M, S>, svc: &Service) -> SchemaBuilder<Q, M, S> {
+pub fn configure<Q, M, S>(
+    builder: SchemaBuilder<Q, M, S>,
+    svc: &Service,
+) -> SchemaBuilder<Q, M, S> {
     builder
         .enable_federation()
         .limit_depth(16)

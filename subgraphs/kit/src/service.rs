@@ -117,7 +117,12 @@ impl Service {
     }
 
     /// A new event from this service.
-    pub fn event(&self, event_type: &str, subject: Option<String>, data: serde_json::Value) -> Event {
+    pub fn event(
+        &self,
+        event_type: &str,
+        subject: Option<String>,
+        data: serde_json::Value,
+    ) -> Event {
         Event::new(&self.config.service, event_type, subject, data)
     }
 

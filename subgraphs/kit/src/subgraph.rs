@@ -53,7 +53,9 @@ pub async fn prepare<S: Subgraph>(config: Config, backends: &Backends) -> anyhow
 
 impl Prepared {
     pub fn addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
     }
 
     /// Starts the outbox relay and the HTTP server.
@@ -68,7 +70,12 @@ impl Prepared {
             svc.shutdown.clone(),
         ));
         let task = tokio::spawn(crate::server::serve(self.listener, self.app, svc.clone()));
-        Running { name: svc.config.service.clone(), addr, svc, task }
+        Running {
+            name: svc.config.service.clone(),
+            addr,
+            svc,
+            task,
+        }
     }
 }
 

@@ -36,7 +36,9 @@ impl TestBackends {
 
 /// A private directory for this test's SQLite files.
 pub fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join("shop-tests").join(crate::ids::new_id());
+    let dir = std::env::temp_dir()
+        .join("shop-tests")
+        .join(crate::ids::new_id());
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
 }
@@ -85,7 +87,9 @@ pub async fn spawn<S: Subgraph>(config: Config) -> TestApp {
     crate::telemetry::init(LogFormat::Pretty);
     let shutdown = CancellationToken::new();
     let backends = Backends::new(shutdown.clone());
-    let prepared = prepare::<S>(config, &backends).await.expect("subgraph starts");
+    let prepared = prepare::<S>(config, &backends)
+        .await
+        .expect("subgraph starts");
     let running = prepared.spawn();
     let addr = running.addr;
     TestApp {
@@ -111,7 +115,12 @@ impl TestApp {
         if let Some(token) = token {
             req = req.bearer_auth(token);
         }
-        req.send().await.expect("request sent").json().await.expect("JSON response")
+        req.send()
+            .await
+            .expect("request sent")
+            .json()
+            .await
+            .expect("JSON response")
     }
 
     /// POSTs raw bytes as the request body.
@@ -154,5 +163,7 @@ impl TestApp {
 
 /// The `extensions.code` of the first error, if any.
 pub fn error_code(body: &Value) -> Option<String> {
-    body["errors"][0]["extensions"]["code"].as_str().map(str::to_string)
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .map(str::to_string)
 }

@@ -19,7 +19,10 @@ pub fn require_role<'a>(ctx: &'a Context<'_>, role: Role) -> Result<&'a Caller, 
     if caller.has_role(role) {
         Ok(caller)
     } else {
-        Err(AppError::forbidden(format!("requires the {} role", role.as_str())))
+        Err(AppError::forbidden(format!(
+            "requires the {} role",
+            role.as_str()
+        )))
     }
 }
 

@@ -47,7 +47,11 @@ impl Verifier {
         Ok(Caller {
             user_id: claims.sub,
             roles,
-            scopes: claims.scope.split_whitespace().map(str::to_string).collect(),
+            scopes: claims
+                .scope
+                .split_whitespace()
+                .map(str::to_string)
+                .collect(),
         })
     }
 }

@@ -21,7 +21,11 @@ struct Inner {
 
 impl Inner {
     fn live(&mut self, key: &str, now: Instant) -> Option<&mut (Vec<u8>, Option<Instant>)> {
-        if self.map.get(key).is_some_and(|(_, exp)| exp.is_some_and(|e| e <= now)) {
+        if self
+            .map
+            .get(key)
+            .is_some_and(|(_, exp)| exp.is_some_and(|e| e <= now))
+        {
             self.map.remove(key);
         }
         self.map.get_mut(key)
@@ -39,13 +43,19 @@ impl Inner {
 #[async_trait::async_trait]
 impl Store for MemoryStore {
     async fn get(&self, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
-        Ok(self.entries.lock().live(key, Instant::now()).map(|(v, _)| v.clone()))
+        Ok(self
+            .entries
+            .lock()
+            .live(key, Instant::now())
+            .map(|(v, _)| v.clone()))
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> anyhow::Result<()> {
         let now = Instant::now();
         let mut inner = self.entries.lock();
-        inner.map.insert(key.to_string(), (value.to_vec(), ttl.map(|t| now + t)));
+        inner
+            .map
+            .insert(key.to_string(), (value.to_vec(), ttl.map(|t| now + t)));
         inner.wrote(now);
         Ok(())
     }
@@ -60,13 +70,17 @@ impl Store for MemoryStore {
         let mut inner = self.entries.lock();
         let value = match inner.live(key, now) {
             Some((bytes, _)) => {
-                let n = std::str::from_utf8(bytes).ok().and_then(|s| s.parse::<u64>().ok());
+                let n = std::str::from_utf8(bytes)
+                    .ok()
+                    .and_then(|s| s.parse::<u64>().ok());
                 let n = n.ok_or_else(|| anyhow::anyhow!("cache key {key} is not a counter"))? + 1;
                 *bytes = n.to_string().into_bytes();
                 n
             }
             None => {
-                inner.map.insert(key.to_string(), (b"1".to_vec(), Some(now + ttl)));
+                inner
+                    .map
+                    .insert(key.to_string(), (b"1".to_vec(), Some(now + ttl)));
                 1
             }
         };

@@ -29,12 +29,18 @@ pub struct Cache {
 
 impl Cache {
     pub fn new(store: Arc<dyn Store>, prefix: impl Into<String>) -> Self {
-        Cache { store, prefix: prefix.into() }
+        Cache {
+            store,
+            prefix: prefix.into(),
+        }
     }
 
     /// The same store under a further namespace (e.g. the service name).
     pub fn scoped(&self, scope: &str) -> Cache {
-        Cache { store: self.store.clone(), prefix: format!("{}:{scope}", self.prefix) }
+        Cache {
+            store: self.store.clone(),
+            prefix: format!("{}:{scope}", self.prefix),
+        }
     }
 
     fn key(&self, key: &str) -> String {

@@ -32,7 +32,10 @@ impl Store for RedisStore {
     async fn set(&self, key: &str, value: &[u8], ttl: Option<Duration>) -> anyhow::Result<()> {
         let mut conn = self.conn.clone();
         match ttl {
-            Some(ttl) => conn.pset_ex::<_, _, ()>(key, value, ttl.as_millis().max(1) as u64).await?,
+            Some(ttl) => {
+                conn.pset_ex::<_, _, ()>(key, value, ttl.as_millis().max(1) as u64)
+                    .await?
+            }
             None => conn.set::<_, _, ()>(key, value).await?,
         }
         Ok(())
@@ -59,7 +62,10 @@ impl Store for RedisStore {
     }
 
     async fn ready(&self) -> bool {
-        redis::cmd("PING").query_async::<String>(&mut self.conn.clone()).await.is_ok()
+        redis::cmd("PING")
+            .query_async::<String>(&mut self.conn.clone())
+            .await
+            .is_ok()
     }
 
     fn name(&self) -> &'static str {

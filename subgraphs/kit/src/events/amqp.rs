@@ -73,8 +73,18 @@ async fn connect(url: &str, name: &str) -> anyhow::Result<Connection> {
 }
 
 async fn declare_exchange(channel: &Channel, exchange: &str) -> anyhow::Result<()> {
-    let durable = ExchangeDeclareOptions { durable: true, ..Default::default() };
-    channel.exchange_declare(exchange, ExchangeKind::Topic, durable, FieldTable::default()).await?;
+    let durable = ExchangeDeclareOptions {
+        durable: true,
+        ..Default::default()
+    };
+    channel
+        .exchange_declare(
+            exchange,
+            ExchangeKind::Topic,
+            durable,
+            FieldTable::default(),
+        )
+        .await?;
     channel
         .exchange_declare(
             &format!("{exchange}.dlx"),
@@ -88,7 +98,10 @@ async fn declare_exchange(channel: &Channel, exchange: &str) -> anyhow::Result<(
 
 fn persistent(event_id: &str, attempt: u32) -> BasicProperties {
     let mut headers = FieldTable::default();
-    headers.insert(ATTEMPT_HEADER.into(), AMQPValue::LongLongInt(attempt as i64));
+    headers.insert(
+        ATTEMPT_HEADER.into(),
+        AMQPValue::LongLongInt(attempt as i64),
+    );
     BasicProperties::default()
         .with_delivery_mode(2)
         .with_content_type("application/json".into())
@@ -114,13 +127,17 @@ fn attempt_of(props: &BasicProperties) -> u32 {
 impl Transport for AmqpTransport {
     async fn publish_batch(&self, events: &[Event]) -> anyhow::Result<()> {
         let mut guard = self.publisher.lock().await;
-        if guard.as_ref().is_none_or(|(c, ch)| !c.status().connected() || !ch.status().connected())
+        if guard
+            .as_ref()
+            .is_none_or(|(c, ch)| !c.status().connected() || !ch.status().connected())
         {
             let conn = self.connect("publisher").await.inspect_err(|_| {
                 self.connected.store(false, Ordering::Relaxed);
             })?;
             let channel = conn.create_channel().await?;
-            channel.confirm_select(ConfirmSelectOptions::default()).await?;
+            channel
+                .confirm_select(ConfirmSelectOptions::default())
+                .await?;
             declare_exchange(&channel, &self.exchange).await?;
             *guard = Some((conn, channel));
             self.connected.store(true, Ordering::Relaxed);
@@ -143,14 +160,19 @@ impl Transport for AmqpTransport {
             }
             for confirm in confirms {
                 let confirmation = confirm.await?;
-                anyhow::ensure!(!confirmation.is_nack(), "RabbitMQ refused (nacked) an event");
+                anyhow::ensure!(
+                    !confirmation.is_nack(),
+                    "RabbitMQ refused (nacked) an event"
+                );
             }
             Ok(())
         }
         .await;
         match result {
             Ok(()) => {
-                self.stats.published.fetch_add(events.len() as u64, Ordering::Relaxed);
+                self.stats
+                    .published
+                    .fetch_add(events.len() as u64, Ordering::Relaxed);
                 Ok(())
             }
             Err(err) => {
@@ -169,7 +191,12 @@ impl Transport for AmqpTransport {
             queue: match spec.mode {
                 QueueMode::Durable => format!("{}{}", self.queue_prefix, spec.name),
                 QueueMode::FanOut => {
-                    format!("{}{}.{}", self.queue_prefix, spec.name, crate::ids::new_id())
+                    format!(
+                        "{}{}.{}",
+                        self.queue_prefix,
+                        spec.name,
+                        crate::ids::new_id()
+                    )
                 }
             },
             spec,
@@ -240,30 +267,58 @@ impl Consumer {
                 channel
                     .queue_declare(
                         &dlq,
-                        QueueDeclareOptions { durable: true, ..Default::default() },
+                        QueueDeclareOptions {
+                            durable: true,
+                            ..Default::default()
+                        },
                         FieldTable::default(),
                     )
                     .await?;
                 channel
-                    .queue_bind(&dlq, &dlx, &self.queue, QueueBindOptions::default(), FieldTable::default())
+                    .queue_bind(
+                        &dlq,
+                        &dlx,
+                        &self.queue,
+                        QueueBindOptions::default(),
+                        FieldTable::default(),
+                    )
                     .await?;
                 let mut args = FieldTable::default();
-                args.insert("x-dead-letter-exchange".into(), AMQPValue::LongString(dlx.into()));
+                args.insert(
+                    "x-dead-letter-exchange".into(),
+                    AMQPValue::LongString(dlx.into()),
+                );
                 args.insert(
                     "x-dead-letter-routing-key".into(),
                     AMQPValue::LongString(self.queue.clone().into()),
                 );
-                (QueueDeclareOptions { durable: true, ..Default::default() }, args)
+                (
+                    QueueDeclareOptions {
+                        durable: true,
+                        ..Default::default()
+                    },
+                    args,
+                )
             }
             QueueMode::FanOut => (
-                QueueDeclareOptions { exclusive: true, auto_delete: true, ..Default::default() },
+                QueueDeclareOptions {
+                    exclusive: true,
+                    auto_delete: true,
+                    ..Default::default()
+                },
                 FieldTable::default(),
             ),
         };
         channel.queue_declare(&self.queue, options, args).await?;
         for binding in &self.spec.bindings {
             channel
-                .queue_bind(&self.queue, &self.exchange, binding, QueueBindOptions::default(), FieldTable::default())
+                .queue_bind(
+                    &self.queue,
+                    &self.exchange,
+                    binding,
+                    QueueBindOptions::default(),
+                    FieldTable::default(),
+                )
                 .await?;
         }
         Ok(())
@@ -296,10 +351,17 @@ impl Consumer {
         let conn = connect(&self.url, &self.name).await?;
         let channel = conn.create_channel().await?;
         self.declare(&channel).await?;
-        channel.confirm_select(ConfirmSelectOptions::default()).await?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
         channel.basic_qos(32, BasicQosOptions::default()).await?;
         let mut deliveries = channel
-            .basic_consume(&self.queue, "", BasicConsumeOptions::default(), FieldTable::default())
+            .basic_consume(
+                &self.queue,
+                "",
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
             .await?;
         self.connected.store(true, Ordering::Relaxed);
         tracing::info!(queue = %self.queue, "consuming from RabbitMQ");
@@ -311,7 +373,12 @@ impl Consumer {
                 Err(err) => {
                     tracing::error!(queue = %self.queue, error = %err, "malformed event dead-lettered");
                     self.stats.dead_lettered.fetch_add(1, Ordering::Relaxed);
-                    delivery.nack(BasicNackOptions { requeue: false, ..Default::default() }).await?;
+                    delivery
+                        .nack(BasicNackOptions {
+                            requeue: false,
+                            ..Default::default()
+                        })
+                        .await?;
                     continue;
                 }
             };
@@ -324,7 +391,12 @@ impl Consumer {
                     tracing::error!(queue = %self.queue, event = %event.id, attempt, error = ?err, "event dead-lettered");
                     self.stats.failed_attempts.fetch_add(1, Ordering::Relaxed);
                     self.stats.dead_lettered.fetch_add(1, Ordering::Relaxed);
-                    delivery.nack(BasicNackOptions { requeue: false, ..Default::default() }).await?;
+                    delivery
+                        .nack(BasicNackOptions {
+                            requeue: false,
+                            ..Default::default()
+                        })
+                        .await?;
                 }
                 Err(err) => {
                     tracing::warn!(queue = %self.queue, event = %event.id, attempt, error = ?err, "event handler failed; retrying");

@@ -54,8 +54,15 @@ impl Transport for MemoryBus {
         let queues = self.queues.lock();
         for event in events {
             for queue in queues.iter() {
-                if queue.bindings.iter().any(|b| topic::matches(b, &event.event_type)) {
-                    let _ = queue.sender.send(Delivery { event: event.clone(), attempt: 1 });
+                if queue
+                    .bindings
+                    .iter()
+                    .any(|b| topic::matches(b, &event.event_type))
+                {
+                    let _ = queue.sender.send(Delivery {
+                        event: event.clone(),
+                        attempt: 1,
+                    });
                 }
             }
             self.stats.published.fetch_add(1, Ordering::Relaxed);
@@ -105,7 +112,10 @@ impl Transport for MemoryBus {
                 let backoff = Duration::from_millis(50 << delivery.attempt.min(8));
                 tokio::spawn(async move {
                     tokio::time::sleep(backoff).await;
-                    let _ = retry.send(Delivery { attempt: delivery.attempt + 1, ..delivery });
+                    let _ = retry.send(Delivery {
+                        attempt: delivery.attempt + 1,
+                        ..delivery
+                    });
                 });
             }
         });
@@ -120,4 +130,3 @@ impl Transport for MemoryBus {
         "memory"
     }
 }
-

@@ -84,7 +84,10 @@ impl QueueSpec {
         }
     }
     pub fn fan_out(name: impl Into<String>, bindings: &[&str]) -> Self {
-        QueueSpec { mode: QueueMode::FanOut, ..Self::durable(name, bindings) }
+        QueueSpec {
+            mode: QueueMode::FanOut,
+            ..Self::durable(name, bindings)
+        }
     }
 }
 

@@ -69,12 +69,19 @@ pub async fn post<E: Executor>(
     if let Some(caller) = caller {
         batch = batch.data(caller);
     }
-    let response = state.schema.execute_batch(batch).await;
-    let errors = match &response {
-        BatchResponse::Single(r) => r.errors.len(),
-        BatchResponse::Batch(rs) => rs.iter().map(|r| r.errors.len()).sum(),
+    let mut response = state.schema.execute_batch(batch).await;
+    let responses = match &mut response {
+        BatchResponse::Single(r) => std::slice::from_mut(r),
+        BatchResponse::Batch(rs) => rs.as_mut_slice(),
     };
-    svc.http_stats.graphql_errors.fetch_add(errors as u64, Ordering::Relaxed);
+    let mut errors = 0;
+    for r in responses {
+        errors += r.errors.len();
+        tag_request_errors(&mut r.errors);
+    }
+    svc.http_stats
+        .graphql_errors
+        .fetch_add(errors as u64, Ordering::Relaxed);
     json_response(StatusCode::OK, &response, wants_graphql_response(&headers))
 }
 
@@ -85,7 +92,10 @@ pub async fn get<E: Executor>(
 ) -> Response {
     let (Ok(protocol), Ok(upgrade)) = (protocol, upgrade) else {
         return Html(
-            GraphiQLSource::build().endpoint("/graphql").subscription_endpoint("/graphql").finish(),
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .subscription_endpoint("/graphql")
+                .finish(),
         )
         .into_response();
     };
@@ -115,8 +125,21 @@ pub async fn get<E: Executor>(
         .into_response()
 }
 
+/// Parse and validation errors (no path: the request itself is wrong) come from async-graphql
+/// without a code; they are the client's input errors.
+fn tag_request_errors(errors: &mut [async_graphql::ServerError]) {
+    for err in errors.iter_mut().filter(|e| e.path.is_empty()) {
+        let ext = err.extensions.get_or_insert_with(Default::default);
+        if ext.get("code").is_none() {
+            ext.set("code", Code::BadUserInput.as_str());
+        }
+    }
+}
+
 async fn authenticate(svc: &Service, headers: &HeaderMap) -> Result<Option<Caller>, AppError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(None) };
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
     let token = value
         .to_str()
         .ok()
@@ -140,7 +163,9 @@ fn json_response(status: StatusCode, body: &impl serde::Serialize, graphql_type:
     };
     let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
     let mut response = (status, bytes).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }
 

@@ -24,7 +24,10 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The subgraph's full router: the GraphQL endpoint and probes, plus `extra` domain routes.
 pub fn app<E: Executor + Clone>(svc: &Service, schema: E, extra: Router) -> Router {
-    let state = graphql::GraphqlState { schema, svc: svc.clone() };
+    let state = graphql::GraphqlState {
+        schema,
+        svc: svc.clone(),
+    };
     let probes = probes::routes(svc.clone());
     Router::new()
         .route("/graphql", get(graphql::get::<E>).post(graphql::post::<E>))
@@ -48,8 +51,11 @@ pub fn app<E: Executor + Clone>(svc: &Service, schema: E, extra: Router) -> Rout
 /// requests.
 pub async fn serve(listener: TcpListener, app: Router, svc: Service) -> anyhow::Result<()> {
     let shutdown = svc.shutdown.clone();
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { shutdown.cancelled().await })
+    .await?;
     Ok(())
 }

@@ -14,7 +14,17 @@ pub struct RequestMeta {
 impl RequestMeta {
     pub fn from_parts(headers: &HeaderMap, peer: SocketAddr, trust_forwarded_for: bool) -> Self {
         let forwarded = trust_forwarded_for
-            .then(|| headers.get("x-forwarded-for")?.to_str().ok()?.split(',').next()?.trim().parse().ok())
+            .then(|| {
+                headers
+                    .get("x-forwarded-for")?
+                    .to_str()
+                    .ok()?
+                    .split(',')
+                    .next()?
+                    .trim()
+                    .parse()
+                    .ok()
+            })
             .flatten();
         RequestMeta {
             request_id: headers
@@ -30,5 +40,8 @@ impl RequestMeta {
 /// The token of an `Authorization: Bearer <token>` value, if that is what it is.
 pub fn bearer(value: &str) -> Option<&str> {
     let (scheme, token) = value.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
