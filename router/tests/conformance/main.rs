@@ -9,3 +9,4 @@ mod library;
 mod operations;
 mod realtime;
 mod shop;
+mod teardown;

@@ -1,0 +1,159 @@
+//! Subscription lifetime: a client closing its WebSocket or SSE stream tears down the upstream
+//! subscription on the subgraph.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::{Context, EmptyMutation, Object, Schema, Subscription};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::common::*;
+
+#[derive(Default)]
+struct Probe {
+    started: AtomicUsize,
+    dropped: AtomicBool,
+}
+
+struct SetOnDrop(Arc<Probe>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.dropped.store(true, Ordering::SeqCst);
+    }
+}
+
+struct Query;
+
+#[Object]
+impl Query {
+    async fn ok(&self) -> bool {
+        true
+    }
+}
+
+struct Ticks;
+
+#[Subscription(name = "Subscription")]
+impl Ticks {
+    /// Ticks forever every 10 ms; records when the stream is dropped.
+    async fn ticks(&self, ctx: &Context<'_>) -> impl futures_util::Stream<Item = i32> {
+        let probe = ctx.data_unchecked::<Arc<Probe>>().clone();
+        probe.started.fetch_add(1, Ordering::SeqCst);
+        async_stream::stream! {
+            let _guard = SetOnDrop(probe);
+            let mut n = 0;
+            loop {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                n += 1;
+                yield n;
+            }
+        }
+    }
+}
+
+async fn world() -> (String, Arc<Probe>) {
+    let probe = Arc::new(Probe::default());
+    let schema = Schema::build(Query, EmptyMutation, Ticks)
+        .data(probe.clone())
+        .enable_federation()
+        .enable_subscription_in_federation()
+        .finish();
+    let url = serve_subgraph(schema).await;
+    (start_router(&[("ticker", &url)]).await, probe)
+}
+
+async fn wait_for(flag: &AtomicBool) -> bool {
+    for _ in 0..100 {
+        if flag.load(Ordering::SeqCst) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn closing_the_websocket_closes_the_upstream_subscription() {
+    tokio::time::timeout(Duration::from_secs(20), websocket_case())
+        .await
+        .expect("test finished in time");
+}
+
+async fn websocket_case() {
+    let (url, probe) = world().await;
+    let mut request = url
+        .replace("http://", "ws://")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let send = |v: Value| Message::Text(v.to_string().into());
+    ws.send(send(json!({"type": "connection_init"})))
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    while let Some(Ok(Message::Text(t))) = ws.next().await {
+        let v: Value = serde_json::from_str(t.as_str()).unwrap();
+        match v["type"].as_str().unwrap() {
+            "connection_ack" => {
+                ws.send(send(json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { ticks }"}})))
+                    .await
+                    .unwrap();
+            }
+            "next" => {
+                got.push(v["payload"]["data"]["ticks"].as_i64().unwrap());
+                if got.len() == 3 {
+                    break;
+                }
+            }
+            "error" => panic!("subscription failed: {v}"),
+            _ => {}
+        }
+    }
+    assert_eq!(got, vec![1, 2, 3]);
+    assert!(!probe.dropped.load(Ordering::SeqCst));
+    ws.close(None).await.unwrap();
+    drop(ws);
+    assert!(
+        wait_for(&probe.dropped).await,
+        "upstream subscription still running"
+    );
+}
+
+#[tokio::test]
+async fn dropping_the_sse_stream_closes_the_upstream_subscription() {
+    tokio::time::timeout(Duration::from_secs(20), sse_case())
+        .await
+        .expect("test finished in time");
+}
+
+async fn sse_case() {
+    let (url, probe) = world().await;
+    let mut resp = reqwest::Client::new()
+        .post(&url)
+        .header("accept", "text/event-stream")
+        .json(&json!({"query": "subscription { ticks }"}))
+        .send()
+        .await
+        .unwrap();
+    let mut text = String::new();
+    while text.matches("\"ticks\"").count() < 2 {
+        let chunk = resp.chunk().await.unwrap().expect("stream open");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(text.contains(r#"{"data":{"ticks":1}}"#), "{text}");
+    assert_eq!(probe.started.load(Ordering::SeqCst), 1);
+    drop(resp);
+    assert!(
+        wait_for(&probe.dropped).await,
+        "upstream subscription still running"
+    );
+}
