@@ -104,6 +104,12 @@ async fn broker_outage_delays_but_loses_no_event() {
         "missing events for {:?}",
         ids.difference(&got).collect::<Vec<_>>()
     );
+    for _ in 0..100 {
+        if app.metric("outbox_pending").await == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(app.metric("outbox_pending").await, 0);
 
     // A duplicate delivery through the restarted broker has no second effect.
