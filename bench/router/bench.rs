@@ -1,0 +1,515 @@
+//! Router load benchmark: four fixture subgraphs (users, products, inventory, reviews) and a
+//! monolith serving the same data, the real `router` binary in its own process, and a load
+//! generator with N concurrent clients on loopback. Prints RPS, p50/p99 latency, router CPU and
+//! peak RSS. Run through `bench/router/run.sh`.
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use async_graphql::{
+    ComplexObject, EmptyMutation, EmptySubscription, Object, Schema, SimpleObject, ID,
+};
+use async_graphql_axum::GraphQL;
+use axum::routing::post_service;
+
+const QUERY: &str = "{ topProducts(first: 10) { upc name price inStock shippingEstimate reviews { id body author { id name reviews { id body product { upc name } } } } } }";
+
+struct Data {
+    products: Vec<(String, String, i32, i32)>,
+    users: Vec<(String, String)>,
+    /// (id, body, author index, product index)
+    reviews: Vec<(String, String, usize, usize)>,
+}
+
+fn data() -> &'static Data {
+    static DATA: OnceLock<Data> = OnceLock::new();
+    DATA.get_or_init(|| {
+        let products = (0..40)
+            .map(|i| {
+                (
+                    format!("p{i}"),
+                    format!("Product {i}"),
+                    100 + i * 37,
+                    10 + i,
+                )
+            })
+            .collect();
+        let users = (0..20)
+            .map(|i| (format!("u{i}"), format!("User {i}")))
+            .collect();
+        let mut reviews = Vec::new();
+        for p in 0..40 {
+            for k in 0..5 {
+                let n = p * 5 + k;
+                reviews.push((format!("r{n}"), format!("Review {n} body text"), n % 20, p));
+            }
+        }
+        Data {
+            products,
+            users,
+            reviews,
+        }
+    })
+}
+
+mod federated {
+    use super::*;
+
+    pub mod users {
+        use super::*;
+        #[derive(SimpleObject)]
+        pub struct User {
+            pub id: ID,
+            pub name: String,
+        }
+        fn user(i: usize) -> User {
+            let (id, name) = &data().users[i];
+            User {
+                id: ID(id.clone()),
+                name: name.clone(),
+            }
+        }
+        pub struct Query;
+        #[Object]
+        impl Query {
+            async fn users(&self) -> Vec<User> {
+                (0..data().users.len()).map(user).collect()
+            }
+            #[graphql(entity)]
+            async fn find_user(&self, id: ID) -> Option<User> {
+                data().users.iter().position(|u| u.0 == id.0).map(user)
+            }
+        }
+    }
+
+    pub mod products {
+        use super::*;
+        #[derive(SimpleObject)]
+        pub struct Product {
+            pub upc: String,
+            pub name: String,
+            pub price: i32,
+            pub weight: i32,
+        }
+        fn product(i: usize) -> Product {
+            let (upc, name, price, weight) = &data().products[i];
+            Product {
+                upc: upc.clone(),
+                name: name.clone(),
+                price: *price,
+                weight: *weight,
+            }
+        }
+        pub struct Query;
+        #[Object]
+        impl Query {
+            async fn top_products(&self, first: i32) -> Vec<Product> {
+                (0..first as usize).map(product).collect()
+            }
+            #[graphql(entity)]
+            async fn find_product(&self, upc: String) -> Option<Product> {
+                data().products.iter().position(|p| p.0 == upc).map(product)
+            }
+        }
+    }
+
+    pub mod inventory {
+        use super::*;
+        #[derive(SimpleObject)]
+        #[graphql(complex)]
+        pub struct Product {
+            pub upc: String,
+            #[graphql(external)]
+            pub price: Option<i32>,
+            #[graphql(external)]
+            pub weight: Option<i32>,
+        }
+        #[ComplexObject]
+        impl Product {
+            async fn in_stock(&self) -> bool {
+                !self.upc.ends_with('3')
+            }
+            #[graphql(requires = "price weight")]
+            async fn shipping_estimate(&self) -> Option<i32> {
+                Some(if self.price? > 1000 {
+                    0
+                } else {
+                    self.weight? / 2
+                })
+            }
+        }
+        pub struct Query;
+        #[Object]
+        impl Query {
+            #[graphql(entity)]
+            async fn find_product(
+                &self,
+                #[graphql(key)] upc: String,
+                price: Option<i32>,
+                weight: Option<i32>,
+            ) -> Product {
+                Product { upc, price, weight }
+            }
+        }
+    }
+
+    pub mod reviews {
+        use super::*;
+        #[derive(SimpleObject)]
+        pub struct Review {
+            pub id: ID,
+            pub body: String,
+            pub author: User,
+            pub product: Product,
+        }
+        #[derive(SimpleObject)]
+        #[graphql(complex)]
+        pub struct User {
+            pub id: ID,
+        }
+        #[ComplexObject]
+        impl User {
+            async fn reviews(&self) -> Vec<Review> {
+                let ui = data().users.iter().position(|u| u.0 == self.id.0);
+                reviews_where(|r| Some(r.2) == ui)
+            }
+        }
+        #[derive(SimpleObject)]
+        #[graphql(complex)]
+        pub struct Product {
+            pub upc: String,
+        }
+        #[ComplexObject]
+        impl Product {
+            async fn reviews(&self) -> Vec<Review> {
+                let pi = data().products.iter().position(|p| p.0 == self.upc);
+                reviews_where(|r| Some(r.3) == pi)
+            }
+        }
+        fn reviews_where(f: impl Fn(&(String, String, usize, usize)) -> bool) -> Vec<Review> {
+            data()
+                .reviews
+                .iter()
+                .filter(|r| f(r))
+                .map(|r| Review {
+                    id: ID(r.0.clone()),
+                    body: r.1.clone(),
+                    author: User {
+                        id: ID(data().users[r.2].0.clone()),
+                    },
+                    product: Product {
+                        upc: data().products[r.3].0.clone(),
+                    },
+                })
+                .collect()
+        }
+        pub struct Query;
+        #[Object]
+        impl Query {
+            #[graphql(entity)]
+            async fn find_user(&self, id: ID) -> User {
+                User { id }
+            }
+            #[graphql(entity)]
+            async fn find_product(&self, upc: String) -> Product {
+                Product { upc }
+            }
+        }
+    }
+}
+
+/// The same data and query shape served by one schema: the floor the router is compared to.
+mod monolith {
+    use super::*;
+
+    pub struct Product(usize);
+    pub struct User(usize);
+    pub struct Review(usize);
+
+    #[Object]
+    impl Product {
+        async fn upc(&self) -> &str {
+            &data().products[self.0].0
+        }
+        async fn name(&self) -> &str {
+            &data().products[self.0].1
+        }
+        async fn price(&self) -> i32 {
+            data().products[self.0].2
+        }
+        async fn in_stock(&self) -> bool {
+            !data().products[self.0].0.ends_with('3')
+        }
+        async fn shipping_estimate(&self) -> i32 {
+            let p = &data().products[self.0];
+            if p.2 > 1000 {
+                0
+            } else {
+                p.3 / 2
+            }
+        }
+        async fn reviews(&self) -> Vec<Review> {
+            (0..data().reviews.len())
+                .filter(|&i| data().reviews[i].3 == self.0)
+                .map(Review)
+                .collect()
+        }
+    }
+
+    #[Object]
+    impl User {
+        async fn id(&self) -> &str {
+            &data().users[self.0].0
+        }
+        async fn name(&self) -> &str {
+            &data().users[self.0].1
+        }
+        async fn reviews(&self) -> Vec<Review> {
+            (0..data().reviews.len())
+                .filter(|&i| data().reviews[i].2 == self.0)
+                .map(Review)
+                .collect()
+        }
+    }
+
+    #[Object]
+    impl Review {
+        async fn id(&self) -> &str {
+            &data().reviews[self.0].0
+        }
+        async fn body(&self) -> &str {
+            &data().reviews[self.0].1
+        }
+        async fn author(&self) -> User {
+            User(data().reviews[self.0].2)
+        }
+        async fn product(&self) -> Product {
+            Product(data().reviews[self.0].3)
+        }
+    }
+
+    pub struct Query;
+
+    #[Object]
+    impl Query {
+        async fn top_products(&self, first: i32) -> Vec<Product> {
+            (0..first as usize).map(Product).collect()
+        }
+    }
+}
+
+async fn serve<Q: async_graphql::ObjectType + 'static>(query: Q, federation: bool) -> String {
+    let mut builder = Schema::build(query, EmptyMutation, EmptySubscription);
+    if federation {
+        builder = builder.enable_federation();
+    }
+    let app = axum::Router::new().route("/graphql", post_service(GraphQL::new(builder.finish())));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/graphql")
+}
+
+struct Stats {
+    requests: usize,
+    errors: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+async fn load(url: &str, clients: usize, duration: Duration) -> Stats {
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()
+        .unwrap();
+    let body = serde_json::to_vec(&serde_json::json!({ "query": QUERY })).unwrap();
+    let deadline = Instant::now() + duration;
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let http = http.clone();
+            let body = body.clone();
+            let url = url.to_string();
+            tokio::spawn(async move {
+                let mut lat = Vec::new();
+                let mut errors = 0;
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    let ok = match http
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .body(body.clone())
+                        .send()
+                        .await
+                    {
+                        Ok(r) => {
+                            r.status().is_success()
+                                && r.bytes()
+                                    .await
+                                    .is_ok_and(|b| !b.windows(9).any(|w| w == b"\"errors\":"))
+                        }
+                        Err(_) => false,
+                    };
+                    if ok {
+                        lat.push(t.elapsed());
+                    } else {
+                        errors += 1;
+                    }
+                }
+                (lat, errors)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await.unwrap();
+        latencies.extend(l);
+        errors += e;
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    Stats {
+        requests: latencies.len(),
+        errors,
+        elapsed,
+        latencies,
+    }
+}
+
+fn pct(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+/// (user+system CPU seconds, peak RSS in MiB) of a process, from /proc.
+fn proc_usage(pid: u32) -> (f64, f64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields
+        .get(11)
+        .and_then(|u| u.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        + fields
+            .get(12)
+            .and_then(|s| s.parse::<f64>().ok())
+            .unwrap_or(0.0);
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let hwm_kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    (ticks / 100.0, hwm_kb / 1024.0)
+}
+
+#[tokio::main]
+async fn main() {
+    let clients: usize = std::env::var("BENCH_CLIENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
+    let secs: u64 = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(15);
+    let router_bin =
+        std::env::var("ROUTER_BIN").expect("ROUTER_BIN names the release router binary");
+
+    let users = serve(federated::users::Query, true).await;
+    let products = serve(federated::products::Query, true).await;
+    let inventory = serve(federated::inventory::Query, true).await;
+    let reviews = serve(federated::reviews::Query, true).await;
+    let mono = serve(monolith::Query, false).await;
+    let list = vec![
+        ("users".to_string(), users),
+        ("products".to_string(), products),
+        ("inventory".to_string(), inventory),
+        ("reviews".to_string(), reviews),
+    ];
+    let sdl = router::reload::compose_from_subgraphs(&list)
+        .await
+        .expect("composes");
+    let path = std::env::temp_dir().join("router-bench-supergraph.graphql");
+    std::fs::write(&path, sdl).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = tokio::process::Command::new(&router_bin)
+        .arg("--supergraph")
+        .arg(&path)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .expect("router starts");
+    let pid = child.id().unwrap();
+    let url = format!("http://127.0.0.1:{port}/graphql");
+    for _ in 0..100 {
+        if reqwest::get(format!("http://127.0.0.1:{port}/health"))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Sanity: both endpoints give the same answer.
+    let fetch = |u: String| async move {
+        reqwest::Client::new()
+            .post(u)
+            .json(&serde_json::json!({"query": QUERY}))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let (a, b) = (fetch(url.clone()).await, fetch(mono.clone()).await);
+    assert_eq!(a, b, "router and monolith disagree");
+    println!("response size: {} bytes", a.len());
+
+    let _ = load(&url, clients, Duration::from_secs(2)).await;
+    let (cpu0, _) = proc_usage(pid);
+    let routed = load(&url, clients, Duration::from_secs(secs)).await;
+    let (cpu1, rss) = proc_usage(pid);
+    let _ = load(&mono, clients, Duration::from_secs(2)).await;
+    let floor = load(&mono, clients, Duration::from_secs(secs)).await;
+
+    println!("\n| target | clients | requests | errors | RPS | p50 ms | p99 ms | router CPU | router peak RSS |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for (name, s, cpu, mem) in [
+        (
+            "router (4 subgraphs)",
+            &routed,
+            format!(
+                "{:.0}%",
+                (cpu1 - cpu0) / routed.elapsed.as_secs_f64() * 100.0
+            ),
+            format!("{rss:.1} MiB"),
+        ),
+        ("monolith (floor)", &floor, "-".to_string(), "-".to_string()),
+    ] {
+        println!(
+            "| {name} | {clients} | {} | {} | {:.0} | {:.2} | {:.2} | {cpu} | {mem} |",
+            s.requests,
+            s.errors,
+            s.requests as f64 / s.elapsed.as_secs_f64(),
+            pct(&s.latencies, 0.5),
+            pct(&s.latencies, 0.99),
+        );
+    }
+    child.kill().await.ok();
+}

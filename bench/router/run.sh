@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Router load benchmark (see README.md). Builds release binaries, then runs the load generator.
+# Knobs: BENCH_CLIENTS (default 50), BENCH_SECONDS (default 15), CARGO_TARGET_DIR.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+target="${CARGO_TARGET_DIR:-target}"
+cargo build --release -p router --bin router --example router-bench
+ROUTER_BIN="$target/release/router" "$target/release/examples/router-bench"
