@@ -1,0 +1,17 @@
+# One image with every binary: each compose service runs one of them (a subgraph, or the
+# router). Multi-stage: the toolchain stays in the build stage.
+FROM rust:1-bookworm AS build
+WORKDIR /src
+COPY . .
+RUN cargo build --release --locked --bins \
+ && mkdir /out \
+ && cp target/release/accounts target/release/router target/release/shop /out/
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 shop
+COPY --from=build /out/ /usr/local/bin/
+USER shop
+ENV LOG_FORMAT=json

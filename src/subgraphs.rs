@@ -1,0 +1,21 @@
+//! Every subgraph the launcher runs, in GUIDE order (which is also port order). A new domain
+//! crate is added here and in the workspace, nowhere else.
+
+use kit::subgraph::{prepare, Prepared, Subgraph};
+use kit::{Backends, Config};
+
+async fn one<S: Subgraph>(
+    backends: &Backends,
+    adjust: &impl Fn(&mut Config),
+) -> anyhow::Result<Prepared> {
+    let mut config = Config::from_env(S::NAME, S::PORT)?;
+    adjust(&mut config);
+    prepare::<S>(config, backends).await
+}
+
+pub async fn prepare_all(
+    backends: &Backends,
+    adjust: impl Fn(&mut Config),
+) -> anyhow::Result<Vec<Prepared>> {
+    Ok(vec![one::<accounts::Accounts>(backends, &adjust).await?])
+}
