@@ -136,3 +136,22 @@ pub fn parse_subgraph_list(text: &str) -> anyhow::Result<Vec<(String, String)>> 
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subgraph_list_parses_names_urls_and_skips_comments() {
+        let list =
+            parse_subgraph_list("# c\n\naccounts = http://a/graphql\nreviews=http://r\n").unwrap();
+        assert_eq!(
+            list,
+            vec![
+                ("accounts".to_string(), "http://a/graphql".to_string()),
+                ("reviews".to_string(), "http://r".to_string())
+            ]
+        );
+        assert!(parse_subgraph_list("nonsense").is_err());
+    }
+}

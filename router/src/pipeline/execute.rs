@@ -711,3 +711,54 @@ fn rewrite_at(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hive_router_query_planner::planner::plan_nodes::{KeyRenamer, ValueSetter};
+    use serde_json::json;
+
+    fn schema() -> SchemaIndex {
+        let doc = graphql_tools::parser::parse_schema::<String>(
+            "interface Media { id: ID } type Book implements Media { id: ID } type Query { m: Media }",
+        )
+        .unwrap()
+        .into_static();
+        SchemaIndex::new(&doc)
+    }
+
+    #[test]
+    fn value_setter_matches_implementations_of_an_interface() {
+        let rw = FetchRewrite::ValueSetter(ValueSetter {
+            path: vec![
+                FetchNodePathSegment::TypenameEquals(["Media".to_string()].into()),
+                FetchNodePathSegment::Key("__typename".into()),
+            ],
+            set_value_to: "Media".into(),
+        });
+        let mut rep = json!({"__typename": "Book", "id": "1"});
+        apply_rewrite(&schema(), &mut rep, &rw);
+        assert_eq!(rep, json!({"__typename": "Media", "id": "1"}));
+    }
+
+    #[test]
+    fn key_renamer_renames_in_lists() {
+        let rw = FetchRewrite::KeyRenamer(KeyRenamer {
+            path: vec![FetchNodePathSegment::Key("a".into())],
+            rename_key_to: "b".into(),
+        });
+        let mut v = json!([{"a": 1}, {"a": 2, "c": 3}]);
+        apply_rewrite(&schema(), &mut v, &rw);
+        assert_eq!(v, json!([{"b": 1}, {"b": 2, "c": 3}]));
+    }
+
+    #[test]
+    fn deep_merge_combines_objects_and_lists() {
+        let mut dst = json!({"a": [{"x": 1}, {"x": 2}], "b": {"c": 1}});
+        deep_merge(&mut dst, json!({"a": [{"y": 1}, {"y": 2}], "b": {"d": 2}}));
+        assert_eq!(
+            dst,
+            json!({"a": [{"x": 1, "y": 1}, {"x": 2, "y": 2}], "b": {"c": 1, "d": 2}})
+        );
+    }
+}

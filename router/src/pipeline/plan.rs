@@ -235,3 +235,69 @@ fn plan_operation(
     supergraph.cache.plans.lock().put(hash, plan.clone());
     Ok(Some(plan))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RouterConfig;
+
+    const SUPERGRAPH: &str = r#"
+schema @link(url: "https://specs.apollo.dev/link/v1.0") @link(url: "https://specs.apollo.dev/join/v0.3", for: EXECUTION) { query: Query }
+directive @join__field(graph: join__Graph, requires: join__FieldSet, provides: join__FieldSet, type: String, external: Boolean, override: String, usedOverridden: Boolean) repeatable on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
+directive @join__graph(name: String!, url: String!) on ENUM_VALUE
+directive @join__implements(graph: join__Graph!, interface: String!) repeatable on OBJECT | INTERFACE
+directive @join__type(graph: join__Graph!, key: join__FieldSet, extension: Boolean! = false, resolvable: Boolean! = true, isInterfaceObject: Boolean! = false) repeatable on OBJECT | INTERFACE | UNION | ENUM | INPUT_OBJECT | SCALAR
+directive @link(url: String, as: String, for: link__Purpose, import: [link__Import]) repeatable on SCHEMA
+scalar join__FieldSet
+scalar link__Import
+enum link__Purpose { SECURITY EXECUTION }
+enum join__Graph { A @join__graph(name: "a", url: "http://a") }
+type Query @join__type(graph: A) { hello(name: String): String @join__field(graph: A) }
+"#;
+
+    fn supergraph(cache: usize) -> Supergraph {
+        let mut config = RouterConfig::with_supergraph_sdl(SUPERGRAPH);
+        config.plan_cache_size = cache;
+        Supergraph::from_sdl(SUPERGRAPH, &config).unwrap()
+    }
+
+    #[test]
+    fn prepared_operations_and_plans_are_cached() {
+        let sg = supergraph(8);
+        let a = prepare(&sg, "{ hello }", None).unwrap();
+        let b = prepare(&sg, "{ hello }", None).unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+        // Different text, same normalized operation: a new preparation but the same plan.
+        let c = prepare(&sg, "query   { hello }", None).unwrap();
+        assert!(!Arc::ptr_eq(&a, &c));
+        assert!(Arc::ptr_eq(
+            a.plan.as_ref().unwrap(),
+            c.plan.as_ref().unwrap()
+        ));
+    }
+
+    #[test]
+    fn cache_is_bounded() {
+        let sg = supergraph(2);
+        for name in ["a", "b", "c"] {
+            prepare(&sg, &format!("{{ hello(name: \"{name}\") }}"), None).unwrap();
+        }
+        assert_eq!(sg.cache.prepared.lock().len(), 2);
+        assert_eq!(sg.cache.plans.lock().len(), 2);
+    }
+
+    #[test]
+    fn introspection_only_operations_need_no_plan() {
+        let sg = supergraph(8);
+        assert!(prepare(&sg, "{ __typename }", None).unwrap().plan.is_none());
+    }
+
+    #[test]
+    fn multiple_operations_need_a_name() {
+        let sg = supergraph(8);
+        let doc = "query A { hello } query B { __typename }";
+        assert!(prepare(&sg, doc, None).is_err());
+        assert!(prepare(&sg, doc, Some("B")).unwrap().plan.is_none());
+        assert!(prepare(&sg, doc, Some("C")).is_err());
+    }
+}
