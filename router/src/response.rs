@@ -75,7 +75,7 @@ pub enum Out {
     Leaf(Value),
     Str(String),
     List(Vec<Out>),
-    Object(Vec<(String, Out)>),
+    Object(Vec<(std::sync::Arc<str>, Out)>),
 }
 
 impl Out {
@@ -100,7 +100,7 @@ impl Serialize for Out {
             Out::Object(fields) => {
                 let mut map = s.serialize_map(Some(fields.len()))?;
                 for (k, v) in fields {
-                    map.serialize_entry(k, v)?;
+                    map.serialize_entry(&**k, v)?;
                 }
                 map.end()
             }

@@ -41,10 +41,54 @@ struct SubgraphRequest<'b> {
 
 /// Entities collected for one `_entities` selection: representations and where they came from.
 #[derive(Default)]
-struct EntitySet {
+struct EntitySet<'p> {
     reps: Vec<Value>,
-    /// For each representation, every data path that produced it.
-    paths: Vec<Vec<Vec<PathSeg>>>,
+    /// For each representation, every place in the data that produced it.
+    paths: Vec<Vec<Loc<'p>>>,
+}
+
+/// Where an entity sits in the data: a flatten path plus the list indices taken along it.
+/// Cheaper than a full path of owned keys, which matters for large entity batches.
+#[derive(Clone)]
+struct Loc<'p> {
+    segs: &'p [FlattenNodePathSegment],
+    indices: Vec<u32>,
+}
+
+impl Loc<'_> {
+    fn locate_mut<'v>(&self, mut v: &'v mut Value) -> Option<&'v mut Value> {
+        let mut idx = self.indices.iter();
+        for seg in self.segs {
+            v = match seg {
+                FlattenNodePathSegment::Field(k) => v.get_mut(k)?,
+                FlattenNodePathSegment::List => v.get_mut(*idx.next()? as usize)?,
+                FlattenNodePathSegment::TypeCondition(_) => v,
+            };
+        }
+        // Lists after the last segment (a flatten path that ends on a list field).
+        for i in idx {
+            v = v.get_mut(*i as usize)?;
+        }
+        Some(v)
+    }
+
+    fn to_path(&self) -> Vec<PathSeg> {
+        let mut out = Vec::with_capacity(self.segs.len() + 1);
+        let mut idx = self.indices.iter();
+        for seg in self.segs {
+            match seg {
+                FlattenNodePathSegment::Field(k) => out.push(PathSeg::Key(k.clone())),
+                FlattenNodePathSegment::List => {
+                    if let Some(i) = idx.next() {
+                        out.push(PathSeg::Index(*i as usize));
+                    }
+                }
+                FlattenNodePathSegment::TypeCondition(_) => {}
+            }
+        }
+        out.extend(idx.map(|i| PathSeg::Index(*i as usize)));
+        out
+    }
 }
 
 impl<'a> Execution<'a> {
@@ -320,57 +364,58 @@ impl<'a> Execution<'a> {
         }
     }
 
-    fn collect_entities(
+    #[allow(clippy::too_many_arguments)]
+    fn collect_entities<'p>(
         &self,
         data: &Value,
-        flatten: &[FlattenNodePathSegment],
+        flatten: &'p [FlattenNodePathSegment],
         requires: &PlanSelectionSet,
         input_rewrites: Option<&[FetchRewrite]>,
-        set: &mut EntitySet,
+        set: &mut EntitySet<'p>,
         index: &mut HashMap<String, usize>,
     ) {
-        let mut found = Vec::new();
-        let mut cur = Vec::new();
-        self.walk_flatten(data, flatten, &mut cur, &mut found);
-        for path in found {
-            let Some(Value::Object(obj)) = get_path(data, &path) else {
-                continue;
-            };
+        let mut indices = Vec::new();
+        self.walk_flatten(data, flatten, &mut indices, &mut |obj, indices| {
             let Some(mut rep) = self.representation(obj, requires) else {
-                continue;
+                return;
             };
             if let Some(rws) = input_rewrites {
                 for rw in rws {
                     apply_rewrite(&self.supergraph.api, &mut rep, rw);
                 }
             }
+            let loc = Loc {
+                segs: flatten,
+                indices: indices.to_vec(),
+            };
             let key = rep.to_string();
             match index.get(&key) {
-                Some(&i) => set.paths[i].push(path),
+                Some(&i) => set.paths[i].push(loc),
                 None => {
                     index.insert(key, set.reps.len());
                     set.reps.push(rep);
-                    set.paths.push(vec![path]);
+                    set.paths.push(vec![loc]);
                 }
             }
-        }
+        });
     }
 
+    /// Calls `found` for every object the flatten path reaches, with the list indices taken.
     fn walk_flatten(
         &self,
         value: &Value,
         segs: &[FlattenNodePathSegment],
-        cur: &mut Vec<PathSeg>,
-        out: &mut Vec<Vec<PathSeg>>,
+        indices: &mut Vec<u32>,
+        found: &mut dyn FnMut(&Map<String, Value>, &[u32]),
     ) {
         let Some((first, rest)) = segs.split_first() else {
             match value {
-                Value::Object(_) => out.push(cur.clone()),
+                Value::Object(m) => found(m, indices),
                 Value::Array(items) => {
                     for (i, item) in items.iter().enumerate() {
-                        cur.push(PathSeg::Index(i));
-                        self.walk_flatten(item, segs, cur, out);
-                        cur.pop();
+                        indices.push(i as u32);
+                        self.walk_flatten(item, segs, indices, found);
+                        indices.pop();
                     }
                 }
                 _ => {}
@@ -380,16 +425,14 @@ impl<'a> Execution<'a> {
         match (first, value) {
             (FlattenNodePathSegment::Field(k), Value::Object(m)) => {
                 if let Some(v) = m.get(k) {
-                    cur.push(PathSeg::Key(k.clone()));
-                    self.walk_flatten(v, rest, cur, out);
-                    cur.pop();
+                    self.walk_flatten(v, rest, indices, found);
                 }
             }
             (FlattenNodePathSegment::List, Value::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
-                    cur.push(PathSeg::Index(i));
-                    self.walk_flatten(item, rest, cur, out);
-                    cur.pop();
+                    indices.push(i as u32);
+                    self.walk_flatten(item, rest, indices, found);
+                    indices.pop();
                 }
             }
             (FlattenNodePathSegment::TypeCondition(types), Value::Object(m)) => {
@@ -398,7 +441,7 @@ impl<'a> Execution<'a> {
                     .iter()
                     .any(|t| self.supergraph.api.applies(t, typename))
                 {
-                    self.walk_flatten(value, rest, cur, out);
+                    self.walk_flatten(value, rest, indices, found);
                 }
             }
             _ => {}
@@ -479,7 +522,7 @@ impl<'a> Execution<'a> {
     fn merge_entities(
         &self,
         entities: Option<Value>,
-        paths: &[Vec<Vec<PathSeg>>],
+        paths: &[Vec<Loc<'_>>],
         expected: usize,
         output_rewrites: Option<&[FetchRewrite]>,
     ) {
@@ -507,9 +550,15 @@ impl<'a> Execution<'a> {
             if entity.is_null() {
                 continue;
             }
-            for target in targets {
-                if let Some(slot) = get_path_mut(&mut data, target) {
-                    deep_merge(slot, entity.clone());
+            // The last target takes the entity by value; earlier ones (duplicates) get copies.
+            if let Some((last, rest)) = targets.split_last() {
+                for target in rest {
+                    if let Some(slot) = target.locate_mut(&mut data) {
+                        deep_merge(slot, entity.clone());
+                    }
+                }
+                if let Some(slot) = last.locate_mut(&mut data) {
+                    deep_merge(slot, entity);
                 }
             }
         }
@@ -519,7 +568,7 @@ impl<'a> Execution<'a> {
         &self,
         errors: Vec<Value>,
         root_key: &str,
-        paths: &[Vec<Vec<PathSeg>>],
+        paths: &[Vec<Loc<'_>>],
         service: &str,
         entities: Option<&Value>,
     ) {
@@ -538,7 +587,7 @@ impl<'a> Execution<'a> {
                 if k == root_key {
                     if let Some(targets) = paths.get(*i) {
                         for t in targets {
-                            let mut p = t.clone();
+                            let mut p = t.to_path();
                             p.extend(rest.iter().cloned());
                             let mut e2 = err.clone();
                             e2.path = Some(p);
@@ -560,7 +609,7 @@ impl<'a> Execution<'a> {
                             .and_then(|v| get_path(v, rest));
                         if value.is_none_or(Value::is_null) {
                             for t in targets {
-                                let mut p = t.clone();
+                                let mut p = t.to_path();
                                 p.extend(rest.iter().cloned());
                                 let mut e2 = err.clone();
                                 e2.path = Some(p);
@@ -580,11 +629,11 @@ impl<'a> Execution<'a> {
     }
 }
 
-fn first_path(paths: &[Vec<Vec<PathSeg>>]) -> Vec<PathSeg> {
+fn first_path(paths: &[Vec<Loc<'_>>]) -> Vec<PathSeg> {
     paths
         .first()
         .and_then(|p| p.first())
-        .cloned()
+        .map(Loc::to_path)
         .unwrap_or_default()
 }
 
@@ -613,16 +662,6 @@ pub fn get_path<'v>(mut v: &'v Value, path: &[PathSeg]) -> Option<&'v Value> {
         v = match seg {
             PathSeg::Key(k) => v.get(k)?,
             PathSeg::Index(i) => v.get(*i)?,
-        };
-    }
-    Some(v)
-}
-
-fn get_path_mut<'v>(mut v: &'v mut Value, path: &[PathSeg]) -> Option<&'v mut Value> {
-    for seg in path {
-        v = match seg {
-            PathSeg::Key(k) => v.get_mut(k)?,
-            PathSeg::Index(i) => v.get_mut(*i)?,
         };
     }
     Some(v)

@@ -123,16 +123,11 @@ pub fn shape(
     supergraph: &Supergraph,
     prepared: &Prepared,
     vars: &Map<String, Value>,
-    data: Value,
+    mut data: Value,
     mut errors: Vec<GraphQLError>,
 ) -> Response {
-    let mut projector = Projector {
-        schema: &supergraph.api,
-        fragments: &prepared.fragments,
-        vars,
-        errors: &mut errors,
-    };
-    let out = projector.project_root(&prepared.root_type, prepared.selection_set(), &data);
+    let mut projector = Projector::new(&supergraph.api, &prepared.fragments, vars, &mut errors);
+    let out = projector.project_root(&prepared.root_type, prepared.selection_set(), &mut data);
     Response {
         data: Some(out),
         errors,

@@ -1,8 +1,13 @@
 //! Response shaping: walks the client's own operation over the merged subgraph data and emits
 //! exactly the client's selection, in the client's order, applying API-schema nullability
 //! (a null in a non-null position nulls the nearest nullable parent).
+//!
+//! Hot path: the grouped fields of a selection are computed once per (selection, concrete type)
+//! and reused for every object of a list; leaves are moved out of the data tree, not cloned.
 
 use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
 
 use graphql_tools::static_graphql::query::{
     Directive, Field, FragmentDefinition, Selection, SelectionSet, TypeCondition, Value as QValue,
@@ -11,29 +16,65 @@ use graphql_tools::static_graphql::schema::Type;
 use serde_json::{Map, Value};
 
 use crate::response::{GraphQLError, Out, PathSeg};
-use crate::schema::{named, SchemaIndex, TypeKind};
+use crate::schema::{SchemaIndex, TypeKind};
+
+/// Response keys in selection order, each with the fields merged under it.
+type Grouped<'a> = Rc<Vec<(Arc<str>, Vec<&'a Field>)>>;
+
+struct CacheEntry<'a> {
+    sets: Vec<usize>,
+    type_name: &'a str,
+    grouped: Grouped<'a>,
+}
+
+/// A step of the current response path while projecting (cheap to push and pop).
+#[derive(Clone)]
+enum Step {
+    Key(Arc<str>),
+    Index(usize),
+}
 
 pub struct Projector<'a> {
-    pub schema: &'a SchemaIndex,
-    pub fragments: &'a HashMap<String, FragmentDefinition>,
-    pub vars: &'a Map<String, Value>,
+    schema: &'a SchemaIndex,
+    fragments: &'a HashMap<String, FragmentDefinition>,
+    vars: &'a Map<String, Value>,
     /// Errors already reported (subgraph errors); new ones are appended.
-    pub errors: &'a mut Vec<GraphQLError>,
+    errors: &'a mut Vec<GraphQLError>,
+    /// First selection set address → [(all set addresses, concrete type, grouped fields)].
+    cache: HashMap<usize, Vec<CacheEntry<'a>>>,
 }
 
 /// A null reached a non-null position and must null the parent.
 struct Bubble;
 
 impl<'a> Projector<'a> {
+    pub fn new(
+        schema: &'a SchemaIndex,
+        fragments: &'a HashMap<String, FragmentDefinition>,
+        vars: &'a Map<String, Value>,
+        errors: &'a mut Vec<GraphQLError>,
+    ) -> Self {
+        Projector {
+            schema,
+            fragments,
+            vars,
+            errors,
+            cache: HashMap::new(),
+        }
+    }
+
     /// Projects the root selection set; returns `Out::Null` if a root non-null field was null.
     pub fn project_root(
         &mut self,
-        root_type: &str,
+        root_type: &'a str,
         selection: &'a SelectionSet,
-        data: &Value,
+        data: &mut Value,
     ) -> Out {
-        let empty = Map::new();
-        let obj = data.as_object().unwrap_or(&empty);
+        let mut empty = Map::new();
+        let obj = match data {
+            Value::Object(m) => m,
+            _ => &mut empty,
+        };
         let mut path = Vec::new();
         match self.object(root_type, &[selection], obj, &mut path) {
             Ok(out) => out,
@@ -41,55 +82,84 @@ impl<'a> Projector<'a> {
         }
     }
 
-    fn object(
-        &mut self,
-        type_name: &str,
-        sets: &[&'a SelectionSet],
-        obj: &Map<String, Value>,
-        path: &mut Vec<PathSeg>,
-    ) -> Result<Out, Bubble> {
+    fn grouped(&mut self, type_name: &'a str, sets: &[&'a SelectionSet]) -> Grouped<'a> {
+        let addr = |s: &&SelectionSet| *s as *const SelectionSet as usize;
+        let key = addr(&sets[0]);
+        if let Some(hit) = self.cache.get(&key).and_then(|entries| {
+            entries.iter().find(|e| {
+                e.type_name == type_name
+                    && e.sets.len() == sets.len()
+                    && e.sets.iter().zip(sets).all(|(a, s)| *a == addr(s))
+            })
+        }) {
+            return hit.grouped.clone();
+        }
         let mut grouped: Vec<(&'a str, Vec<&'a Field>)> = Vec::new();
         for set in sets {
             self.collect(type_name, set, &mut grouped);
         }
+        let grouped: Grouped<'a> = Rc::new(
+            grouped
+                .into_iter()
+                .map(|(k, fields)| (Arc::<str>::from(k), fields))
+                .collect(),
+        );
+        self.cache.entry(key).or_default().push(CacheEntry {
+            sets: sets.iter().map(addr).collect(),
+            type_name,
+            grouped: grouped.clone(),
+        });
+        grouped
+    }
+
+    fn object(
+        &mut self,
+        type_name: &'a str,
+        sets: &[&'a SelectionSet],
+        obj: &mut Map<String, Value>,
+        path: &mut Vec<Step>,
+    ) -> Result<Out, Bubble> {
+        let grouped = self.grouped(type_name, sets);
         let mut out = Vec::with_capacity(grouped.len());
-        for (key, fields) in grouped {
+        for (key, fields) in grouped.iter() {
             let field = fields[0];
             if field.name == "__typename" {
-                out.push((key.to_string(), Out::Str(type_name.to_string())));
+                out.push((key.clone(), Out::Str(type_name.to_string())));
                 continue;
             }
             let Some(ty) = self.schema.field_type(type_name, &field.name) else {
                 continue;
             };
-            path.push(PathSeg::Key(key.to_string()));
-            let value = obj.get(key);
-            let result = self.complete(ty, value, &fields, path);
+            path.push(Step::Key(key.clone()));
+            let value = obj.get_mut(&**key);
+            let result = self.complete(ty, value, fields, path);
             path.pop();
-            out.push((key.to_string(), result?));
+            out.push((key.clone(), result?));
         }
         Ok(Out::Object(out))
     }
 
     fn complete(
         &mut self,
-        ty: &Type,
-        value: Option<&Value>,
+        ty: &'a Type,
+        value: Option<&mut Value>,
         fields: &[&'a Field],
-        path: &mut Vec<PathSeg>,
+        path: &mut Vec<Step>,
     ) -> Result<Out, Bubble> {
         match ty {
             Type::NonNullType(inner) => {
+                let was_null = matches!(value.as_deref(), None | Some(Value::Null));
                 let out = self.complete(inner, value, fields, path)?;
                 if out.is_null() {
                     // Only the first null in a chain reports; bubbled nulls already did.
-                    if matches!(value, None | Some(Value::Null)) && !self.has_error_near(path) {
+                    if was_null && !self.has_error_near(path) {
+                        let path = to_path(path);
                         self.errors.push(
                             GraphQLError::new(format!(
                                 "Cannot return null for non-nullable field {}.",
                                 fields[0].name
                             ))
-                            .at(path.clone()),
+                            .at(path),
                         );
                     }
                     return Err(Bubble);
@@ -99,8 +169,8 @@ impl<'a> Projector<'a> {
             Type::ListType(inner) => match value {
                 Some(Value::Array(items)) => {
                     let mut out = Vec::with_capacity(items.len());
-                    for (i, item) in items.iter().enumerate() {
-                        path.push(PathSeg::Index(i));
+                    for (i, item) in items.iter_mut().enumerate() {
+                        path.push(Step::Index(i));
                         let r = self.complete(inner, Some(item), fields, path);
                         path.pop();
                         match r {
@@ -119,28 +189,40 @@ impl<'a> Projector<'a> {
                         let Value::Object(obj) = v else {
                             return Ok(Out::Null);
                         };
-                        let concrete = obj
-                            .get("__typename")
-                            .and_then(Value::as_str)
-                            .filter(|t| self.schema.kind(t) == Some(TypeKind::Object))
-                            .unwrap_or(name.as_str());
-                        let concrete = concrete.to_string();
+                        let concrete = self.concrete_type(obj, name);
                         let sets: Vec<&'a SelectionSet> =
                             fields.iter().map(|f| &f.selection_set).collect();
-                        match self.object(&concrete, &sets, obj, path) {
+                        match self.object(concrete, &sets, obj, path) {
                             Ok(o) => Ok(o),
                             Err(Bubble) => Ok(Out::Null),
                         }
                     }
-                    _ => Ok(Out::Leaf(v.clone())),
+                    _ => Ok(Out::Leaf(std::mem::take(v))),
                 },
             },
         }
     }
 
-    fn has_error_near(&self, path: &[PathSeg]) -> bool {
+    /// The object's concrete type name, interned in the schema (no allocation).
+    fn concrete_type(&self, obj: &Map<String, Value>, declared: &'a str) -> &'a str {
+        obj.get("__typename")
+            .and_then(Value::as_str)
+            .and_then(|t| self.schema.types.get_key_value(t))
+            .filter(|(_, info)| info.kind == TypeKind::Object)
+            .map(|(name, _)| name.as_str())
+            .unwrap_or(declared)
+    }
+
+    fn has_error_near(&self, path: &[Step]) -> bool {
         self.errors.iter().any(|e| match &e.path {
-            Some(p) => p.starts_with(path) || path.starts_with(p),
+            Some(p) => {
+                let n = p.len().min(path.len());
+                p[..n].iter().zip(&path[..n]).all(|(a, b)| match (a, b) {
+                    (PathSeg::Key(x), Step::Key(y)) => x.as_str() == &**y,
+                    (PathSeg::Index(x), Step::Index(y)) => x == y,
+                    _ => false,
+                })
+            }
             None => false,
         })
     }
@@ -193,6 +275,16 @@ impl<'a> Projector<'a> {
     }
 }
 
+fn to_path(steps: &[Step]) -> Vec<PathSeg> {
+    steps
+        .iter()
+        .map(|s| match s {
+            Step::Key(k) => PathSeg::Key(k.to_string()),
+            Step::Index(i) => PathSeg::Index(*i),
+        })
+        .collect()
+}
+
 /// Evaluates `@skip(if:)` / `@include(if:)` against the request variables.
 pub fn included(directives: &[Directive], vars: &Map<String, Value>) -> bool {
     for d in directives {
@@ -216,12 +308,4 @@ pub fn included(directives: &[Directive], vars: &Map<String, Value>) -> bool {
         }
     }
     true
-}
-
-/// Is `name` the named type of an abstract (interface/union) type in the schema?
-pub fn is_abstract(schema: &SchemaIndex, ty: &Type) -> bool {
-    matches!(
-        schema.kind(named(ty)),
-        Some(TypeKind::Interface | TypeKind::Union)
-    )
 }
