@@ -23,6 +23,9 @@ use crate::supergraph::Supergraph;
 
 type BoxFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
+/// Visitor for entity objects found along a flatten path (object, list indices taken).
+type OnEntity<'f> = dyn FnMut(&Map<String, Value>, &[u32]) + 'f;
+
 pub struct Execution<'a> {
     pub supergraph: &'a Supergraph,
     pub client: &'a SubgraphClient,
@@ -406,7 +409,7 @@ impl<'a> Execution<'a> {
         value: &Value,
         segs: &[FlattenNodePathSegment],
         indices: &mut Vec<u32>,
-        found: &mut dyn FnMut(&Map<String, Value>, &[u32]),
+        found: &mut OnEntity<'_>,
     ) {
         let Some((first, rest)) = segs.split_first() else {
             match value {
