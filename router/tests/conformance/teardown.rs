@@ -99,6 +99,8 @@ async fn websocket_case() {
     ws.send(send(json!({"type": "connection_init"})))
         .await
         .unwrap();
+    ws.send(send(json!({"type": "ping"}))).await.unwrap();
+    let mut ponged = false;
     let mut got = Vec::new();
     while let Some(Ok(Message::Text(t))) = ws.next().await {
         let v: Value = serde_json::from_str(t.as_str()).unwrap();
@@ -114,11 +116,13 @@ async fn websocket_case() {
                     break;
                 }
             }
+            "pong" => ponged = true,
             "error" => panic!("subscription failed: {v}"),
             _ => {}
         }
     }
     assert_eq!(got, vec![1, 2, 3]);
+    assert!(ponged, "ping was not answered with pong");
     assert!(!probe.dropped.load(Ordering::SeqCst));
     ws.close(None).await.unwrap();
     drop(ws);
