@@ -139,12 +139,16 @@ pub mod inventory {
         async fn in_stock(&self) -> bool {
             self.upc != "2"
         }
-        /// Needs price and weight from the products subgraph.
+        /// Needs price and weight from the products subgraph; express shipping costs double.
         #[graphql(requires = "price weight")]
-        async fn shipping_estimate(&self) -> Option<i32> {
+        async fn shipping_estimate(
+            &self,
+            #[graphql(default = false)] express: bool,
+        ) -> Option<i32> {
             let price = self.price?;
             let weight = self.weight?;
-            Some(if price > 1000 { 0 } else { weight / 2 })
+            let base = if price > 1000 { 0 } else { weight / 2 };
+            Some(if express { base * 2 } else { base })
         }
     }
 

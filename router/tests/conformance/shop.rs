@@ -123,3 +123,58 @@ async fn non_null_field_from_failed_subgraph_nulls_parent_chain() {
     assert_eq!(body["data"], json!(null), "{body}");
     assert!(body["errors"].as_array().is_some_and(|e| !e.is_empty()));
 }
+
+#[tokio::test]
+async fn provides_lets_reviews_answer_username_without_accounts() {
+    let products = serve_subgraph(products::schema()).await;
+    let inventory = serve_subgraph(inventory::schema()).await;
+    let reviews = serve_subgraph(reviews::schema()).await;
+    let accounts = serve_subgraph(accounts::schema()).await;
+    let dead = dead_url().await;
+    let url = start_router_overriding(
+        &[
+            ("accounts", &accounts),
+            ("products", &products),
+            ("inventory", &inventory),
+            ("reviews", &reviews),
+        ],
+        &[("accounts", &dead)],
+    )
+    .await;
+    // username is @provides'd on Review.author: no call to (dead) accounts is needed.
+    let body = gql(&url, "{ reviews { author { username } } }", json!({})).await;
+    assert_eq!(
+        body,
+        json!({"data": {"reviews": [
+            {"author": {"username": "@ada"}}, {"author": {"username": "@ada"}},
+            {"author": {"username": "@complete"}}, {"author": {"username": "@complete"}}
+        ]}})
+    );
+    // name is not provided: it needs accounts, which is down.
+    let body = gql(&url, "{ reviews { author { name } } }", json!({})).await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("accounts"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn requires_field_with_arguments_and_aliases() {
+    let url = shop().await;
+    let body = gql(
+        &url,
+        "query($x: Boolean!) { topProducts(first: 2) { fast: shippingEstimate(express: $x) normal: shippingEstimate upc } }",
+        json!({"x": true}),
+    )
+    .await;
+    assert_eq!(
+        body,
+        json!({"data": {"topProducts": [
+            {"fast": 100, "normal": 50, "upc": "1"},
+            {"fast": 0, "normal": 0, "upc": "2"}
+        ]}})
+    );
+}
