@@ -217,3 +217,24 @@ async fn introspection_of_the_api_schema() {
         json!({"kind": "NON_NULL", "name": null, "ofType": {"name": "String"}})
     );
 }
+
+#[tokio::test]
+async fn aliased_root_fields_with_entity_fetches_under_each_alias() {
+    let url = shop().await;
+    let body = gql(
+        &url,
+        "{ a: topProducts(first: 1) { inStock } b: topProducts(first: 2) { name stock: inStock reviews { author { name } } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        body,
+        json!({"data": {
+            "a": [{"inStock": true}],
+            "b": [
+                {"name": "Table", "stock": true, "reviews": [{"author": {"name": "Ada Lovelace"}}, {"author": {"name": "Alan Turing"}}]},
+                {"name": "Couch", "stock": false, "reviews": [{"author": {"name": "Ada Lovelace"}}]}
+            ]
+        }})
+    );
+}

@@ -1,5 +1,6 @@
 //! Conformance tests: fixture subgraphs composed and served through the real router over HTTP.
 
+mod auth;
 mod common;
 mod directives;
 mod fixtures;
