@@ -23,6 +23,9 @@ struct Query;
 
 #[Object]
 impl Query {
+    async fn ok(&self) -> bool {
+        true
+    }
     #[graphql(entity)]
     async fn find_note(&self, id: ID) -> Note {
         Note {
@@ -98,18 +101,29 @@ async fn case() {
         .enable_federation()
         .enable_subscription_in_federation()
         .finish();
+    let ws_schema = schema.clone();
     let notes_app = axum::Router::new().route(
         "/graphql",
-        axum::routing::post_service(async_graphql_axum::GraphQL::new(schema.clone())).get_service(
-            async_graphql_axum::GraphQLSubscription::new(schema.clone()).on_connection_init(
-                |payload: Value| async move {
-                    let mut data = async_graphql::Data::default();
-                    if let Some(token) = payload["Authorization"].as_str() {
-                        data.insert(token.to_string());
-                    }
-                    Ok(data)
-                },
-            ),
+        axum::routing::post_service(async_graphql_axum::GraphQL::new(schema)).get(
+            move |protocol: async_graphql_axum::GraphQLProtocol,
+                  upgrade: axum::extract::ws::WebSocketUpgrade| {
+                let schema = ws_schema.clone();
+                async move {
+                    upgrade
+                        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+                        .on_upgrade(move |socket| {
+                            async_graphql_axum::GraphQLWebSocket::new(socket, schema, protocol)
+                                .on_connection_init(|payload: Value| async move {
+                                    let mut data = async_graphql::Data::default();
+                                    if let Some(token) = payload["Authorization"].as_str() {
+                                        data.insert(token.to_string());
+                                    }
+                                    Ok(data)
+                                })
+                                .serve()
+                        })
+                }
+            },
         ),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
