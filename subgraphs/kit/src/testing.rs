@@ -74,6 +74,38 @@ pub fn config(service: &str) -> Config {
     }
 }
 
+/// The event transport the environment selects (RabbitMQ with `TEST_AMQP_URL`, else a fresh
+/// in-process bus), on a private exchange and queue prefix, with its counters.
+pub fn transport(
+    service: &str,
+    shutdown: &CancellationToken,
+) -> (
+    std::sync::Arc<dyn crate::events::Transport>,
+    std::sync::Arc<crate::events::EventStats>,
+) {
+    use crate::events::{amqp::AmqpTransport, memory::MemoryBus, EventStats};
+    use std::sync::Arc;
+    let cfg = config(service);
+    let stats = Arc::new(EventStats::default());
+    let transport: Arc<dyn crate::events::Transport> = match &cfg.amqp_url {
+        Some(url) => Arc::new(AmqpTransport::new(
+            service,
+            url,
+            &cfg.events_exchange,
+            &cfg.queue_prefix,
+            cfg.event_max_attempts,
+            stats.clone(),
+            shutdown.clone(),
+        )),
+        None => Arc::new(MemoryBus::new(
+            cfg.event_max_attempts,
+            stats.clone(),
+            shutdown.clone(),
+        )),
+    };
+    (transport, stats)
+}
+
 /// A running subgraph and an HTTP client for it.
 pub struct TestApp {
     pub addr: SocketAddr,
