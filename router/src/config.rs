@@ -26,6 +26,8 @@ pub struct RouterConfig {
     pub listen: SocketAddr,
     /// `ROUTER_SUBGRAPH_TIMEOUT_MS`; default 30 s per subgraph request.
     pub subgraph_timeout: Duration,
+    /// `ROUTER_SUBGRAPH_TIMEOUTS` (`name=ms,...`): per-subgraph overrides of `subgraph_timeout`.
+    pub subgraph_timeouts: HashMap<String, Duration>,
     /// `ROUTER_PROPAGATE_HEADERS` (comma separated); default `authorization`.
     pub propagate_headers: Vec<String>,
     /// `ROUTER_CORS_ORIGINS` (comma separated, `*` = any); default any.
@@ -46,6 +48,7 @@ impl RouterConfig {
             schema,
             listen: SocketAddr::from(([0, 0, 0, 0], 4000)),
             subgraph_timeout: Duration::from_secs(30),
+            subgraph_timeouts: HashMap::new(),
             propagate_headers: vec!["authorization".into()],
             cors_origins: vec!["*".into()],
             poll_interval: Duration::from_secs(5),
@@ -75,6 +78,15 @@ impl RouterConfig {
         }
         if let Some(v) = env("ROUTER_SUBGRAPH_TIMEOUT_MS") {
             self.subgraph_timeout = Duration::from_millis(v.parse()?);
+        }
+        if let Some(v) = env("ROUTER_SUBGRAPH_TIMEOUTS") {
+            for (name, ms) in parse_subgraph_list(&v.replace(',', "\n"))? {
+                let ms: u64 = ms
+                    .parse()
+                    .map_err(|e| anyhow::anyhow!("ROUTER_SUBGRAPH_TIMEOUTS {name}: {e}"))?;
+                self.subgraph_timeouts
+                    .insert(name, Duration::from_millis(ms));
+            }
         }
         if let Some(v) = env("ROUTER_PROPAGATE_HEADERS") {
             self.propagate_headers = split_list(&v);

@@ -24,7 +24,11 @@ pub type SharedState = Arc<AppState>;
 
 impl AppState {
     pub fn new(supergraph: Supergraph, config: RouterConfig) -> Self {
-        let client = SubgraphClient::new(config.subgraph_timeout, config.propagate_headers.clone());
+        let client = SubgraphClient::new(
+            config.subgraph_timeout,
+            config.subgraph_timeouts.clone(),
+            config.propagate_headers.clone(),
+        );
         AppState {
             supergraph: RwLock::new(Arc::new(supergraph)),
             client,

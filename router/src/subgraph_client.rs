@@ -1,6 +1,7 @@
 //! HTTP client for subgraph fetches: one pooled keep-alive client shared by every request,
 //! a per-subgraph timeout, and header propagation (Authorization by default).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::http::HeaderMap;
@@ -19,11 +20,17 @@ pub struct SubgraphResponse {
 pub struct SubgraphClient {
     http: reqwest::Client,
     timeout: Duration,
+    /// Per-subgraph overrides of `timeout`, by subgraph name.
+    timeouts: std::sync::Arc<HashMap<String, Duration>>,
     propagate: std::sync::Arc<Vec<String>>,
 }
 
 impl SubgraphClient {
-    pub fn new(timeout: Duration, propagate: Vec<String>) -> Self {
+    pub fn new(
+        timeout: Duration,
+        timeouts: HashMap<String, Duration>,
+        propagate: Vec<String>,
+    ) -> Self {
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(256)
             .pool_idle_timeout(Duration::from_secs(90))
@@ -33,6 +40,7 @@ impl SubgraphClient {
         SubgraphClient {
             http,
             timeout,
+            timeouts: std::sync::Arc::new(timeouts),
             propagate: std::sync::Arc::new(
                 propagate
                     .into_iter()
@@ -58,6 +66,7 @@ impl SubgraphClient {
     /// Sends one GraphQL request; any transport, status or decoding failure becomes `Err`.
     pub async fn fetch(
         &self,
+        subgraph: &str,
         url: &str,
         body: Vec<u8>,
         headers: &[(String, String)],
@@ -65,7 +74,7 @@ impl SubgraphClient {
         let mut req = self
             .http
             .post(url)
-            .timeout(self.timeout)
+            .timeout(self.timeouts.get(subgraph).copied().unwrap_or(self.timeout))
             .header("content-type", "application/json")
             .header(
                 "accept",

@@ -186,7 +186,7 @@ impl<'a> Execution<'a> {
         let body = serde_json::to_vec(&SubgraphRequest { query, variables })
             .map_err(|e| GraphQLError::new(e.to_string()))?;
         self.client
-            .fetch(url, body, self.headers)
+            .fetch(service, url, body, self.headers)
             .await
             .map_err(|reason| {
                 GraphQLError::new(format!(
