@@ -238,3 +238,61 @@ async fn aliased_root_fields_with_entity_fetches_under_each_alias() {
         }})
     );
 }
+
+/// The query GraphiQL and codegen tools send (graphql-js `getIntrospectionQuery`).
+const INTROSPECTION_QUERY: &str = r#"
+query IntrospectionQuery {
+  __schema {
+    queryType { name } mutationType { name } subscriptionType { name }
+    types { ...FullType }
+    directives { name description locations args { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description
+  fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type {
+  kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
+}
+"#;
+
+#[tokio::test]
+async fn graphiql_introspection_query_works() {
+    let url = shop().await;
+    let body = gql(&url, INTROSPECTION_QUERY, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let schema = &body["data"]["__schema"];
+    assert_eq!(schema["queryType"]["name"], "Query");
+    assert_eq!(schema["subscriptionType"]["name"], "Subscription");
+    let user = schema["types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "User")
+        .unwrap();
+    assert_eq!(user["kind"], "OBJECT");
+    let reviews = user["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "reviews")
+        .unwrap();
+    // [Review!]!
+    assert_eq!(
+        reviews["type"],
+        json!({"kind": "NON_NULL", "name": null, "ofType": {"kind": "LIST", "name": null, "ofType":
+            {"kind": "NON_NULL", "name": null, "ofType": {"kind": "OBJECT", "name": "Review", "ofType": null}}}})
+    );
+    assert!(schema["directives"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["name"] == "include"));
+}
