@@ -44,6 +44,16 @@ pub fn compose(subgraphs: &[SubgraphSdl]) -> Result<String, Vec<String>> {
     let graph = result.map_err(|d| d.iter_errors().map(str::to_string).collect::<Vec<_>>())?;
     let sdl = graphql_composition::render_federated_sdl(&graph)
         .map_err(|e| vec![format!("failed to render supergraph: {e}")])?;
+    // A supergraph needs a query root; without one the planner has nothing to start from.
+    if !sdl
+        .lines()
+        .any(|l| l == "type Query" || l.starts_with("type Query "))
+    {
+        return Err(vec![
+            "no subgraph defines a field on Query: a supergraph needs at least one root query field"
+                .to_string(),
+        ]);
+    }
     Ok(add_root_join_types(&sdl))
 }
 
@@ -234,6 +244,20 @@ mod tests {
         );
         // Idempotent: a second pass adds nothing.
         assert_eq!(add_root_join_types(&fixed), fixed);
+    }
+
+    #[test]
+    fn a_supergraph_without_query_fields_is_an_error() {
+        let subgraphs = vec![SubgraphSdl {
+            name: "only-subscriptions".into(),
+            url: "http://x".into(),
+            sdl: "type Subscription { tick: Int }".into(),
+        }];
+        let errors = compose(&subgraphs).unwrap_err();
+        assert!(
+            errors[0].starts_with("no subgraph defines a field on Query"),
+            "{errors:?}"
+        );
     }
 
     #[test]
