@@ -20,21 +20,21 @@ impl Introspection {
         mutation: Option<&str>,
         subscription: Option<&str>,
     ) -> Self {
-        prime_kinds(doc);
+        let kinds = kinds(doc);
         let mut types = HashMap::new();
         let mut order = Vec::new();
         let mut directives = vec![
-            builtin_directive("skip", "Directs the executor to skip this field or fragment when the `if` argument is true."),
-            builtin_directive("include", "Directs the executor to include this field or fragment only when the `if` argument is true."),
+            builtin_directive(&kinds, "skip", "Directs the executor to skip this field or fragment when the `if` argument is true."),
+            builtin_directive(&kinds, "include", "Directs the executor to include this field or fragment only when the `if` argument is true."),
             json!({"__typename": "__Directive", "name": "deprecated", "description": "Marks an element of a GraphQL schema as no longer supported.",
                 "locations": ["FIELD_DEFINITION", "ARGUMENT_DEFINITION", "INPUT_FIELD_DEFINITION", "ENUM_VALUE"],
-                "args": [input_value_json("reason", None, &Type::NamedType("String".into()), Some("\"No longer supported\"".into()))],
+                "args": [input_value_json(&kinds, "reason", None, &Type::NamedType("String".into()), Some("\"No longer supported\"".into()))],
                 "isRepeatable": false}),
         ];
         for def in &doc.definitions {
             match def {
                 Definition::TypeDefinition(td) => {
-                    let (name, value) = type_json(td);
+                    let (name, value) = type_json(&kinds, td);
                     if let Some(existing) = types.get_mut(&name) {
                         merge_fields(existing, value);
                     } else {
@@ -51,7 +51,7 @@ impl Introspection {
                         "name": d.name,
                         "description": d.description,
                         "locations": d.locations.iter().map(|l| l.as_str()).collect::<Vec<_>>(),
-                        "args": d.arguments.iter().map(input_value).collect::<Vec<_>>(),
+                        "args": d.arguments.iter().map(|v| input_value(&kinds, v)).collect::<Vec<_>>(),
                         "isRepeatable": d.repeatable,
                     }));
                 }
@@ -105,13 +105,13 @@ fn merge_fields(existing: &mut Value, extra: Value) {
     }
 }
 
-fn builtin_directive(name: &str, description: &str) -> Value {
+fn builtin_directive(kinds: &Kinds, name: &str, description: &str) -> Value {
     json!({
         "__typename": "__Directive",
         "name": name,
         "description": description,
         "locations": ["FIELD", "FRAGMENT_SPREAD", "INLINE_FRAGMENT"],
-        "args": [input_value_json("if", None, &Type::NonNullType(Box::new(Type::NamedType("Boolean".into()))), None)],
+        "args": [input_value_json(kinds, "if", None, &Type::NonNullType(Box::new(Type::NamedType("Boolean".into()))), None)],
         "isRepeatable": false,
     })
 }
@@ -134,15 +134,9 @@ fn deprecation(directives: &[Directive]) -> (bool, Value) {
     (false, Value::Null)
 }
 
-fn type_ref(ty: &Type, kinds: Option<&HashMap<String, &'static str>>) -> Value {
+fn type_ref(ty: &Type, kinds: &Kinds) -> Value {
     match ty {
-        Type::NamedType(n) => {
-            let kind = kinds
-                .and_then(|k| k.get(n))
-                .copied()
-                .unwrap_or_else(|| guess_kind(n));
-            named_ref(n, kind)
-        }
+        Type::NamedType(n) => named_ref(n, kinds.get(n).copied().unwrap_or("SCALAR")),
         Type::ListType(inner) => {
             json!({"__typename": "__Type", "kind": "LIST", "name": null, "ofType": type_ref(inner, kinds)})
         }
@@ -152,35 +146,25 @@ fn type_ref(ty: &Type, kinds: Option<&HashMap<String, &'static str>>) -> Value {
     }
 }
 
-thread_local! {
-    static KINDS: std::cell::RefCell<HashMap<String, &'static str>> = std::cell::RefCell::new(HashMap::new());
-}
+type Kinds = HashMap<String, &'static str>;
 
-fn guess_kind(name: &str) -> &'static str {
-    KINDS
-        .with(|k| k.borrow().get(name).copied())
-        .unwrap_or("SCALAR")
-}
-
-/// Records type kinds so that type references carry the right `kind`.
-fn prime_kinds(doc: &Document) {
-    KINDS.with(|k| {
-        let mut k = k.borrow_mut();
-        k.clear();
-        for def in &doc.definitions {
-            if let Definition::TypeDefinition(td) = def {
-                let (name, kind) = match td {
-                    TypeDefinition::Scalar(t) => (&t.name, "SCALAR"),
-                    TypeDefinition::Object(t) => (&t.name, "OBJECT"),
-                    TypeDefinition::Interface(t) => (&t.name, "INTERFACE"),
-                    TypeDefinition::Union(t) => (&t.name, "UNION"),
-                    TypeDefinition::Enum(t) => (&t.name, "ENUM"),
-                    TypeDefinition::InputObject(t) => (&t.name, "INPUT_OBJECT"),
-                };
-                k.insert(name.clone(), kind);
-            }
+/// Type name → introspection kind, so that type references carry the right `kind`.
+fn kinds(doc: &Document) -> Kinds {
+    let mut k = Kinds::new();
+    for def in &doc.definitions {
+        if let Definition::TypeDefinition(td) = def {
+            let (name, kind) = match td {
+                TypeDefinition::Scalar(t) => (&t.name, "SCALAR"),
+                TypeDefinition::Object(t) => (&t.name, "OBJECT"),
+                TypeDefinition::Interface(t) => (&t.name, "INTERFACE"),
+                TypeDefinition::Union(t) => (&t.name, "UNION"),
+                TypeDefinition::Enum(t) => (&t.name, "ENUM"),
+                TypeDefinition::InputObject(t) => (&t.name, "INPUT_OBJECT"),
+            };
+            k.insert(name.clone(), kind);
         }
-    });
+    }
+    k
 }
 
 fn named_ref(name: &str, kind: &str) -> Value {
@@ -188,6 +172,7 @@ fn named_ref(name: &str, kind: &str) -> Value {
 }
 
 fn input_value_json(
+    kinds: &Kinds,
     name: &str,
     description: Option<&String>,
     ty: &Type,
@@ -197,15 +182,16 @@ fn input_value_json(
         "__typename": "__InputValue",
         "name": name,
         "description": description,
-        "type": type_ref(ty, None),
+        "type": type_ref(ty, kinds),
         "defaultValue": default,
         "isDeprecated": false,
         "deprecationReason": null,
     })
 }
 
-fn input_value(v: &InputValue) -> Value {
+fn input_value(kinds: &Kinds, v: &InputValue) -> Value {
     let mut j = input_value_json(
+        kinds,
         &v.name,
         v.description.as_ref(),
         &v.value_type,
@@ -217,14 +203,14 @@ fn input_value(v: &InputValue) -> Value {
     j
 }
 
-fn field_json(f: &Field) -> Value {
+fn field_json(kinds: &Kinds, f: &Field) -> Value {
     let (dep, reason) = deprecation(&f.directives);
     json!({
         "__typename": "__Field",
         "name": f.name,
         "description": f.description,
-        "args": f.arguments.iter().map(input_value).collect::<Vec<_>>(),
-        "type": type_ref(&f.field_type, None),
+        "args": f.arguments.iter().map(|v| input_value(kinds, v)).collect::<Vec<_>>(),
+        "type": type_ref(&f.field_type, kinds),
         "isDeprecated": dep,
         "deprecationReason": reason,
     })
@@ -255,12 +241,12 @@ fn base(name: &str, kind: &str, description: Option<&String>) -> Value {
     Value::Object(m)
 }
 
-fn type_json(td: &TypeDefinition) -> (String, Value) {
+fn type_json(kinds: &Kinds, td: &TypeDefinition) -> (String, Value) {
     match td {
         TypeDefinition::Scalar(t) => (t.name.clone(), scalar_json(&t.name, t.description.as_ref())),
         TypeDefinition::Object(t) => {
             let mut v = base(&t.name, "OBJECT", t.description.as_ref());
-            v["fields"] = Value::Array(t.fields.iter().map(field_json).collect());
+            v["fields"] = Value::Array(t.fields.iter().map(|f| field_json(kinds, f)).collect());
             v["interfaces"] = Value::Array(
                 t.implements_interfaces
                     .iter()
@@ -271,7 +257,7 @@ fn type_json(td: &TypeDefinition) -> (String, Value) {
         }
         TypeDefinition::Interface(t) => {
             let mut v = base(&t.name, "INTERFACE", t.description.as_ref());
-            v["fields"] = Value::Array(t.fields.iter().map(field_json).collect());
+            v["fields"] = Value::Array(t.fields.iter().map(|f| field_json(kinds, f)).collect());
             v["interfaces"] = Value::Array(
                 t.implements_interfaces
                     .iter()
@@ -303,7 +289,8 @@ fn type_json(td: &TypeDefinition) -> (String, Value) {
         }
         TypeDefinition::InputObject(t) => {
             let mut v = base(&t.name, "INPUT_OBJECT", t.description.as_ref());
-            v["inputFields"] = Value::Array(t.fields.iter().map(input_value).collect());
+            v["inputFields"] =
+                Value::Array(t.fields.iter().map(|v| input_value(kinds, v)).collect());
             (t.name.clone(), v)
         }
     }

@@ -42,7 +42,7 @@ pub struct Prepared {
 
 impl Prepared {
     pub fn selection_set(&self) -> &SelectionSet {
-        op_parts(self.op(), &OpKind::Query).1
+        op_parts(self.op()).1
     }
 
     pub fn variable_definitions(&self) -> &[VariableDefinition] {
@@ -62,7 +62,7 @@ impl Prepared {
     }
 }
 
-fn op_parts<'o>(op: &'o OperationDefinition, _k: &OpKind) -> (OpKind, &'o SelectionSet) {
+fn op_parts(op: &OperationDefinition) -> (OpKind, &SelectionSet) {
     match op {
         OperationDefinition::SelectionSet(s) => (OpKind::Query, s),
         OperationDefinition::Query(q) => (OpKind::Query, &q.selection_set),
@@ -122,7 +122,7 @@ pub fn prepare(
     let Definition::Operation(op) = &doc.definitions[op_index] else {
         unreachable!("select_operation returns operations only");
     };
-    let (kind, _) = op_parts(op, &OpKind::Query);
+    let (kind, _) = op_parts(op);
     let api = &supergraph.api;
     let root_type = match kind {
         OpKind::Query => Some(api.query.clone()),
