@@ -161,3 +161,50 @@ async fn sse_case() {
         "upstream subscription still running"
     );
 }
+
+#[tokio::test]
+async fn a_client_that_does_not_read_overflows_and_is_cut_off() {
+    let probe = Arc::new(Probe::default());
+    let schema = Schema::build(Query, EmptyMutation, Ticks)
+        .data(probe.clone())
+        .enable_federation()
+        .enable_subscription_in_federation()
+        .finish();
+    let ticker = serve_subgraph(schema).await;
+    let sdl = router::reload::compose_from_subgraphs(&[("ticker".into(), ticker)])
+        .await
+        .unwrap();
+    let mut config = router::RouterConfig::with_supergraph_sdl(sdl.clone());
+    config.subscription_buffer = 2;
+    let supergraph = router::supergraph::Supergraph::from_sdl(&sdl, &config).unwrap();
+    let state = Arc::new(router::server::AppState::new(supergraph, config));
+    let request = router::pipeline::GraphQLRequest {
+        query: Some("subscription { ticks }".into()),
+        ..Default::default()
+    };
+    // Start the subscription and never read from it.
+    let sub = router::subscription::start(state, &request, Vec::new(), json!({}))
+        .unwrap()
+        .expect("is a subscription");
+    let flag = sub.overflowed.clone();
+    let mut overflowed = false;
+    for _ in 0..100 {
+        if flag.load(Ordering::SeqCst) {
+            overflowed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(overflowed, "bounded buffer never overflowed");
+    assert!(
+        wait_for(&probe.dropped).await,
+        "upstream kept running after overflow"
+    );
+    // The buffer held exactly its capacity; nothing grew past it.
+    let mut events = sub.events;
+    let mut buffered = 0;
+    while events.try_recv().is_ok() {
+        buffered += 1;
+    }
+    assert_eq!(buffered, 2);
+}
