@@ -32,8 +32,16 @@ pub struct Backends {
 impl Backends {
     pub fn new(shutdown: CancellationToken) -> Self {
         let event_stats = Arc::new(EventStats::default());
+        // The bus is shared by every subgraph, so it takes the process-wide setting.
+        let max_attempts = crate::config::Env::new("")
+            .parse("EVENT_MAX_ATTEMPTS", 5)
+            .unwrap_or(5);
         Backends {
-            bus: Arc::new(MemoryBus::new(5, event_stats.clone(), shutdown.clone())),
+            bus: Arc::new(MemoryBus::new(
+                max_attempts,
+                event_stats.clone(),
+                shutdown.clone(),
+            )),
             store: Arc::new(MemoryStore::default()),
             event_stats,
             shutdown,

@@ -86,10 +86,6 @@ impl Running {
         self.svc.db.close().await;
         result
     }
-
-    pub fn stop(&self) {
-        self.svc.shutdown.cancel();
-    }
 }
 
 /// Entry point of a subgraph's own binary: configuration from the environment, embedded
