@@ -112,4 +112,4 @@ export TEST_RABBITMQ_CTL="$STATE/rabbitmqctl"
 cargo nextest run "${SCOPE[@]}" --profile ci -E 'not package(router) and not test(broker_outage)'
 
 log "broker outage (stops and restarts RabbitMQ, so it runs alone)"
-cargo nextest run "${SCOPE[@]}" --profile ci -E 'test(broker_outage)'
+cargo nextest run "${SCOPE[@]}" --profile ci --test-threads 1 -E 'test(broker_outage)'

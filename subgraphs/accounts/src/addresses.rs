@@ -161,7 +161,7 @@ impl Loader<String> for AddressesByUser {
     ) -> Result<HashMap<String, Vec<Address>>, Self::Error> {
         let sql = format!(
             "SELECT {COLUMNS} FROM addresses WHERE user_id IN ({}) ORDER BY id",
-            users::placeholders(1, user_ids.len())
+            kit::db::placeholders(1, user_ids.len())
         );
         let mut query = sqlx::query_as::<_, Row>(&sql);
         for id in user_ids {

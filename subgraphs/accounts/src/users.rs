@@ -112,7 +112,7 @@ impl Loader<String> for UsersById {
     type Error = AppError;
 
     async fn load(&self, ids: &[String]) -> Result<HashMap<String, User>, Self::Error> {
-        let placeholders = placeholders(1, ids.len());
+        let placeholders = kit::db::placeholders(1, ids.len());
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id IN ({placeholders})");
         let mut query = sqlx::query_as::<_, UserRowTuple>(&sql);
         for id in ids {

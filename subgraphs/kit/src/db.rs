@@ -179,6 +179,14 @@ impl Tx {
     }
 }
 
+/// `$from, $from+1, ...` for `n` bind parameters, e.g. for an `IN (...)` list.
+pub fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn clone_migrator(m: &Migrator) -> Migrator {
     Migrator {
         migrations: m.migrations.clone(),
