@@ -52,6 +52,8 @@ pub fn app(state: SharedState) -> Router {
         .route("/graphql", get(http::get_graphql).post(http::post_graphql))
         .route("/health", get(http::health))
         .layer(tower_http::compression::CompressionLayer::new())
+        // A bug must cost one request a 500, not the connection.
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(cors)
         .with_state(state)
 }

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -220,17 +221,29 @@ fn plan_operation(
     doc.definitions.insert(0, chosen);
     let planner = &supergraph.planner;
     let plan_err = |msg: String| vec![GraphQLError::new(msg).code("QUERY_PLANNING_FAILED")];
-    let normalized = normalize_operation(&planner.supergraph, &doc, name)
-        .map_err(|e| plan_err(format!("Failed to normalize operation: {e}")))?;
+    // The planner crate still has internal panics on unusual input; never let one take down a
+    // request task.
+    let guard = |what: &str| {
+        plan_err(format!(
+            "Failed to {what} operation: internal planner error"
+        ))
+    };
+    let normalized = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        normalize_operation(&planner.supergraph, &doc, name)
+    }))
+    .map_err(|_| guard("normalize"))?
+    .map_err(|e| plan_err(format!("Failed to normalize operation: {e}")))?;
     let operation = normalized.executable_operation();
     let hash = operation.hash();
     if let Some(plan) = supergraph.cache.plans.lock().get(&hash) {
         return Ok(Some(plan.clone()));
     }
     let token = CancellationToken::with_timeout(Duration::from_secs(10));
-    let plan = planner
-        .plan_from_normalized_operation(operation, PlannerOverrideContext::default(), &token)
-        .map_err(|e| plan_err(format!("Failed to plan operation: {e}")))?;
+    let plan = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        planner.plan_from_normalized_operation(operation, PlannerOverrideContext::default(), &token)
+    }))
+    .map_err(|_| guard("plan"))?
+    .map_err(|e| plan_err(format!("Failed to plan operation: {e}")))?;
     let plan = Arc::new(plan);
     supergraph.cache.plans.lock().put(hash, plan.clone());
     Ok(Some(plan))
