@@ -126,7 +126,13 @@ pub fn shape(
     mut data: Value,
     mut errors: Vec<GraphQLError>,
 ) -> Response {
-    let mut projector = Projector::new(&supergraph.api, &prepared.fragments, vars, &mut errors);
+    let mut projector = Projector::new(
+        &supergraph.api,
+        &prepared.fragments,
+        vars,
+        &mut errors,
+        Some(&supergraph.introspection.types),
+    );
     let out = projector.project_root(&prepared.root_type, prepared.selection_set(), &mut data);
     Response {
         data: Some(out),

@@ -42,6 +42,8 @@ pub struct Projector<'a> {
     errors: &'a mut Vec<GraphQLError>,
     /// First selection set address → [(all set addresses, concrete type, grouped fields)].
     cache: HashMap<usize, Vec<CacheEntry<'a>>>,
+    /// Full introspection types by name, to expand shallow `__Type` references on demand.
+    introspection_types: Option<&'a HashMap<String, Value>>,
 }
 
 /// A null reached a non-null position and must null the parent.
@@ -53,6 +55,7 @@ impl<'a> Projector<'a> {
         fragments: &'a HashMap<String, FragmentDefinition>,
         vars: &'a Map<String, Value>,
         errors: &'a mut Vec<GraphQLError>,
+        introspection_types: Option<&'a HashMap<String, Value>>,
     ) -> Self {
         Projector {
             schema,
@@ -60,6 +63,7 @@ impl<'a> Projector<'a> {
             vars,
             errors,
             cache: HashMap::new(),
+            introspection_types,
         }
     }
 
@@ -120,6 +124,9 @@ impl<'a> Projector<'a> {
         path: &mut Vec<Step>,
     ) -> Result<Out, Bubble> {
         let grouped = self.grouped(type_name, sets);
+        if type_name == "__Type" {
+            self.expand_type_ref(obj, &grouped);
+        }
         let mut out = Vec::with_capacity(grouped.len());
         for (key, fields) in grouped.iter() {
             let field = fields[0];
@@ -200,6 +207,25 @@ impl<'a> Projector<'a> {
                     _ => Ok(Out::Leaf(std::mem::take(v))),
                 },
             },
+        }
+    }
+
+    /// Type references inside introspection data carry only kind/name/ofType; when the client
+    /// selects more of a named type (e.g. its `fields`), swap in the full type.
+    fn expand_type_ref(&self, obj: &mut Map<String, Value>, grouped: &Grouped<'a>) {
+        const SHALLOW: [&str; 4] = ["kind", "name", "ofType", "__typename"];
+        if obj.contains_key("fields") {
+            return;
+        }
+        let wants_more = grouped
+            .iter()
+            .any(|(_, fields)| !SHALLOW.contains(&fields[0].name.as_str()));
+        let full = obj
+            .get("name")
+            .and_then(Value::as_str)
+            .and_then(|n| self.introspection_types?.get(n));
+        if let (true, Some(Value::Object(full))) = (wants_more, full) {
+            *obj = full.clone();
         }
     }
 

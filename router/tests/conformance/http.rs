@@ -296,3 +296,34 @@ async fn graphiql_introspection_query_works() {
         .iter()
         .any(|d| d["name"] == "include"));
 }
+
+#[tokio::test]
+async fn introspection_type_references_expand_to_full_types() {
+    let url = shop().await;
+    let body = gql(
+        &url,
+        r#"{ __type(name: "Query") { fields { name type { ofType { ofType { ofType { name kind fields { name } } } } } } } }"#,
+        json!({}),
+    )
+    .await;
+    let top = body["data"]["__type"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "topProducts")
+        .unwrap();
+    // [Product!]! → NON_NULL → LIST → NON_NULL → Product
+    let product = &top["type"]["ofType"]["ofType"]["ofType"];
+    assert_eq!(product["name"], "Product");
+    assert_eq!(product["kind"], "OBJECT");
+    let names: Vec<&str> = product["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"upc") && names.contains(&"inStock"),
+        "{names:?}"
+    );
+}
