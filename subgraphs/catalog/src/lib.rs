@@ -1,0 +1,102 @@
+//! Catalog subgraph: products with their variants and attributes, the category tree,
+//! collections, and product search with facets. Owns `Product` (keys id and slug),
+//! `ProductVariant` (keys id and SKU) and `Category`; publishes `product.created`,
+//! `product.updated`, `product.archived` and `variant.price_changed`.
+
+pub mod attributes;
+pub mod categories;
+pub mod collections;
+pub mod entities;
+pub mod listing;
+pub mod product_admin;
+pub mod products;
+pub mod search;
+pub mod seed;
+pub mod settings;
+pub mod sql;
+pub mod validate;
+pub mod variants;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::{EmptySubscription, MergedObject, Schema};
+use axum::Router;
+use kit::sqlx::migrate::Migrator;
+use kit::{Service, Subgraph};
+
+use crate::settings::Settings;
+
+static MIGRATOR: Migrator = kit::sqlx::migrate!("../../migrations/catalog");
+
+#[derive(MergedObject, Default)]
+pub struct Query(
+    products::ProductQuery,
+    variants::VariantQuery,
+    categories::CategoryQuery,
+    collections::CollectionQuery,
+    search::SearchQuery,
+    entities::EntityQuery,
+);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(
+    product_admin::ProductMutation,
+    variants::VariantMutation,
+    categories::CategoryMutation,
+    collections::CollectionMutation,
+);
+
+pub type CatalogSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// The schema with its batched loaders (also used to export the SDL).
+pub fn schema(svc: &Service) -> CatalogSchema {
+    let db = || svc.db.clone();
+    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription);
+    kit::schema::configure(builder, svc)
+        .data(DataLoader::new(
+            products::ProductsById { db: db() },
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            products::ProductsBySlug { db: db() },
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            variants::VariantsById { db: db() },
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            variants::VariantsBySku { db: db() },
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            variants::VariantsByProduct { db: db() },
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            categories::CategoriesById { db: db() },
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            categories::CategoriesByParent { db: db() },
+            tokio::spawn,
+        ))
+        .finish()
+}
+
+pub struct Catalog;
+
+#[async_trait::async_trait]
+impl Subgraph for Catalog {
+    const NAME: &'static str = "catalog";
+    const PORT: u16 = 4002;
+
+    fn migrator() -> &'static Migrator {
+        &MIGRATOR
+    }
+
+    async fn build(svc: &mut Service) -> anyhow::Result<Router> {
+        let settings = Settings::from_config(&svc.config)?;
+        seed::run(svc, settings.seed_products).await?;
+        Ok(kit::server::app(svc, schema(svc), Router::new()))
+    }
+}

@@ -1,0 +1,244 @@
+//! Demo catalogue generator (`SEED_PRODUCTS=10000`): a category tree, brands, and published
+//! products with attributes and sized, priced variants, indexed for search. Deterministic and
+//! idempotent: products are numbered (`demo-<n>` slugs), and a restart only adds the missing
+//! numbers. Bulk-loaded without events (nothing downstream needs a seed's history).
+
+use kit::ids::{new_id, now_millis};
+use kit::Service;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::attributes::{self, NameValue};
+use crate::search::index;
+use crate::sql::Sql;
+
+const TREE: &[(&str, &[&str])] = &[
+    ("Clothing", &["Shirts", "Jackets", "Trousers", "Dresses"]),
+    ("Footwear", &["Running Shoes", "Boots", "Sandals"]),
+    ("Outdoor", &["Tents", "Backpacks", "Sleeping Bags"]),
+    ("Home", &["Kitchen", "Lighting", "Bedding"]),
+    ("Electronics", &["Headphones", "Speakers", "Chargers"]),
+];
+const BRANDS: &[&str] = &[
+    "Northwind",
+    "Acme",
+    "Trailhead",
+    "Lumen",
+    "Fjordline",
+    "Urbanist",
+    "Peakform",
+    "Kestrel",
+];
+const ADJECTIVES: &[&str] = &[
+    "Classic",
+    "Lightweight",
+    "Waterproof",
+    "Organic",
+    "Vintage",
+    "Insulated",
+    "Compact",
+    "Recycled",
+    "Premium",
+    "Everyday",
+];
+const COLOURS: &[&str] = &["black", "navy", "olive", "sand", "red", "grey"];
+const MATERIALS: &[&str] = &["cotton", "wool", "nylon", "leather", "bamboo", "steel"];
+const SIZES: &[&str] = &["S", "M", "L", "XL"];
+const BATCH: u32 = 500;
+
+fn pick<'a>(rng: &mut StdRng, list: &[&'a str]) -> &'a str {
+    list[rng.gen_range(0..list.len())]
+}
+
+/// Ensures the demo category tree exists; returns the leaf categories (id, name).
+async fn categories(svc: &Service) -> anyhow::Result<Vec<(String, String)>> {
+    let mut leaves = Vec::new();
+    for (root, children) in TREE {
+        let root_id = ensure_category(svc, root, None).await?;
+        for child in *children {
+            let id = ensure_category(svc, child, Some(&root_id)).await?;
+            leaves.push((id, child.to_string()));
+        }
+    }
+    Ok(leaves)
+}
+
+async fn ensure_category(
+    svc: &Service,
+    name: &str,
+    parent: Option<&str>,
+) -> anyhow::Result<String> {
+    let slug = crate::validate::slugify(name);
+    let found: Option<String> = sqlx::query_scalar("SELECT id FROM categories WHERE slug = $1")
+        .bind(&slug)
+        .fetch_optional(svc.db.pool())
+        .await?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    let id = new_id();
+    let path = match parent {
+        Some(p) => {
+            let parent_path: String =
+                sqlx::query_scalar("SELECT path FROM categories WHERE id = $1")
+                    .bind(p)
+                    .fetch_one(svc.db.pool())
+                    .await?;
+            format!("{parent_path}{id}/")
+        }
+        None => format!("/{id}/"),
+    };
+    sqlx::query(
+        "INSERT INTO categories (id, name, slug, parent_id, path, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(&id)
+    .bind(name)
+    .bind(&slug)
+    .bind(parent)
+    .bind(&path)
+    .bind(now_millis())
+    .execute(svc.db.pool())
+    .await?;
+    Ok(id)
+}
+
+/// Generates demo products up to `target`.
+pub async fn run(svc: &Service, target: u32) -> anyhow::Result<()> {
+    if target == 0 {
+        return Ok(());
+    }
+    let leaves = categories(svc).await?;
+    let existing: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM products WHERE slug LIKE 'demo-%'")
+            .fetch_one(svc.db.pool())
+            .await?;
+    let mut n = existing as u32;
+    while n < target {
+        let end = (n + BATCH).min(target);
+        let mut tx = svc.db.begin().await?;
+        for i in n..end {
+            product(&mut tx, i, &leaves).await?;
+        }
+        tx.commit().await?;
+        n = end;
+    }
+    if target > existing as u32 {
+        tracing::info!(added = target - existing as u32, "seeded demo products");
+    }
+    Ok(())
+}
+
+async fn product(tx: &mut kit::Tx, i: u32, leaves: &[(String, String)]) -> anyhow::Result<()> {
+    let mut rng = StdRng::seed_from_u64(i as u64);
+    let (category_id, category) = &leaves[rng.gen_range(0..leaves.len())];
+    let brand = pick(&mut rng, BRANDS);
+    let colour = pick(&mut rng, COLOURS);
+    let material = pick(&mut rng, MATERIALS);
+    let noun = category.trim_end_matches('s');
+    let title = format!(
+        "{} {} {noun}",
+        pick(&mut rng, ADJECTIVES),
+        capitalise(colour)
+    );
+    let description = format!(
+        "A {} {noun} from {brand}, made of {material}. Built for everyday use and easy care.",
+        colour
+    );
+    let attrs = vec![
+        NameValue {
+            name: "colour".into(),
+            value: colour.into(),
+        },
+        NameValue {
+            name: "material".into(),
+            value: material.into(),
+        },
+    ];
+    let id = new_id();
+    let now = now_millis() - (10_000 - i as i64 % 10_000) * 60_000;
+    let base = rng.gen_range(5..400i64) * 100 + 99;
+    sqlx::query(
+        "INSERT INTO products (id, title, slug, description, brand, status, category_id, \
+         attributes, price_min, price_major, currency, created_at, updated_at, published_at) \
+         VALUES ($1, $2, $3, $4, $5, 'PUBLISHED', $6, $7, $8, $9, 'USD', $10, $10, $10)",
+    )
+    .bind(&id)
+    .bind(&title)
+    .bind(format!("demo-{i}"))
+    .bind(&description)
+    .bind(brand)
+    .bind(category_id)
+    .bind(attributes::to_json(&attrs))
+    .bind(base)
+    .bind(base / 100)
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    let mut sql = Sql::new("INSERT INTO product_attributes (product_id, name, value) VALUES ");
+    for (k, a) in attrs.iter().enumerate() {
+        if k > 0 {
+            sql.push(", ");
+        }
+        sql.push("(")
+            .bind(&id)
+            .push(", ")
+            .bind(&a.name)
+            .push(", ")
+            .bind(&a.value)
+            .push(")");
+    }
+    sql.query().execute(tx.conn()).await?;
+    let sizes = rng.gen_range(1..=SIZES.len());
+    let mut sql = Sql::new(
+        "INSERT INTO variants (id, product_id, sku, title, options, price_amount, currency, \
+         compare_at_amount, weight_grams, length_mm, width_mm, height_mm, created_at, updated_at) VALUES ",
+    );
+    for (k, size) in SIZES.iter().take(sizes).enumerate() {
+        if k > 0 {
+            sql.push(", ");
+        }
+        let options = vec![
+            NameValue {
+                name: "size".into(),
+                value: size.to_string(),
+            },
+            NameValue {
+                name: "colour".into(),
+                value: colour.into(),
+            },
+        ];
+        sql.push("(")
+            .bind(new_id())
+            .push(", ")
+            .bind(&id)
+            .push(", ")
+            .bind(format!("DEMO-{i}-{size}"))
+            .push(", ")
+            .bind(format!("{size} / {colour}"))
+            .push(", ")
+            .bind(attributes::to_json(&options))
+            .push(", ")
+            .bind(base + k as i64 * 200)
+            .push(", 'USD', NULL, ")
+            .bind(rng.gen_range(100..3000i64))
+            .push(", 300, 200, 100, ")
+            .bind(now)
+            .push(", ")
+            .bind(now)
+            .push(")");
+    }
+    sql.query().execute(tx.conn()).await?;
+    index::reindex(tx, &id, &title, Some(brand), &description)
+        .await
+        .map_err(|e| anyhow::anyhow!("indexing failed: {}", e.message()))?;
+    Ok(())
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,88 @@
+//! With RabbitMQ stopped, staff edits still succeed (their events wait in the outbox); after
+//! the broker is back every `product.created` arrives.
+//!
+//! Needs the real broker and a way to stop it: `TEST_AMQP_URL` and `TEST_RABBITMQ_CTL` (a
+//! command taking `stop_app` / `start_app`). The test command runs it on its own, after the
+//! rest. Without them it fails, never skips.
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use kit::events::{Event, QueueSpec};
+use parking_lot::Mutex;
+use serde_json::json;
+
+fn rabbitmqctl(action: &str) {
+    let ctl = std::env::var("TEST_RABBITMQ_CTL")
+        .expect("TEST_RABBITMQ_CTL must name the rabbitmqctl wrapper");
+    let status = std::process::Command::new(&ctl)
+        .arg(action)
+        .status()
+        .expect("rabbitmqctl runs");
+    assert!(status.success(), "rabbitmqctl {action} failed");
+}
+
+struct Restart;
+
+impl Drop for Restart {
+    fn drop(&mut self) {
+        rabbitmqctl("start_app");
+    }
+}
+
+#[tokio::test]
+async fn broker_outage_delays_but_loses_no_product_event() {
+    assert!(
+        std::env::var("TEST_AMQP_URL").is_ok(),
+        "this test needs the real RabbitMQ (TEST_AMQP_URL)"
+    );
+    let env = start().await;
+    let received = Arc::new(Mutex::new(Vec::<Event>::new()));
+    let seen = received.clone();
+    env.catalog
+        .svc()
+        .consume(
+            QueueSpec::durable("catalog-outage-test", &["product.created"]),
+            move |event: Event| {
+                let seen = seen.clone();
+                async move {
+                    seen.lock().push(event);
+                    Ok(())
+                }
+            },
+        )
+        .await
+        .unwrap();
+
+    rabbitmqctl("stop_app");
+    let restart = Restart;
+    let mut ids = HashSet::new();
+    for i in 0..3 {
+        ids.insert(product(&env, json!({ "title": format!("Outage {i}") })).await);
+    }
+    assert!(
+        env.catalog.metric("outbox_pending").await >= 3,
+        "events wait in the outbox"
+    );
+    drop(restart);
+
+    let got = || -> HashSet<String> {
+        received
+            .lock()
+            .iter()
+            .filter_map(|e| e.subject.clone())
+            .collect()
+    };
+    for _ in 0..600 {
+        if ids.is_subset(&got()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ids.is_subset(&got()), "missing product.created events");
+    env.stop().await;
+}

@@ -1,0 +1,136 @@
+//! Shared steps for the catalog black-box tests: start the real accounts subgraph (the source
+//! of staff tokens) and the real catalog subgraph pointed at its JWKS, sign in as the
+//! configured admin over HTTP, and act as a client.
+#![allow(dead_code)]
+
+use catalog::Catalog;
+use kit::testing::{self, TestApp};
+use serde_json::{json, Value};
+
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+
+pub struct Env {
+    pub accounts: TestApp,
+    pub catalog: TestApp,
+    pub staff: String,
+}
+
+impl Env {
+    pub async fn stop(self) {
+        self.catalog.stop().await;
+        self.accounts.stop().await;
+    }
+
+    /// A staff GraphQL call; panics on errors.
+    pub async fn staff(&self, query: &str, vars: Value) -> Value {
+        let body = self.catalog.gql(query, vars, Some(&self.staff)).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// A public (anonymous) GraphQL call, returning the whole body.
+    pub async fn public(&self, query: &str, vars: Value) -> Value {
+        self.catalog.gql(query, vars, None).await
+    }
+}
+
+pub async fn start() -> Env {
+    start_with(&[]).await
+}
+
+pub async fn start_with(overrides: &[(&str, &str)]) -> Env {
+    let email = format!("admin.{}@example.com", &kit::ids::new_id()[24..]);
+    let mut config = testing::config("accounts");
+    config.overrides.insert("ADMIN_EMAIL".into(), email.clone());
+    config
+        .overrides
+        .insert("ADMIN_PASSWORD".into(), ADMIN_PASSWORD.into());
+    let accounts = testing::spawn::<accounts::Accounts>(config).await;
+    let body = accounts
+        .gql(
+            "mutation($e:String!,$p:String!){ login(email:$e,password:$p){ accessToken } }",
+            json!({ "e": email, "p": ADMIN_PASSWORD }),
+            None,
+        )
+        .await;
+    let staff = body["data"]["login"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("admin login failed: {body}"))
+        .to_string();
+
+    let mut config = testing::config("catalog");
+    config.jwks_url = format!("http://{}/.well-known/jwks.json", accounts.addr);
+    for (k, v) in overrides {
+        config.overrides.insert(k.to_string(), v.to_string());
+    }
+    let catalog = testing::spawn::<Catalog>(config).await;
+    Env {
+        accounts,
+        catalog,
+        staff,
+    }
+}
+
+pub fn code(body: &Value) -> String {
+    testing::error_code(body).unwrap_or_else(|| panic!("expected an error, got {body}"))
+}
+
+pub fn field(body: &Value) -> String {
+    body["errors"][0]["extensions"]["field"]
+        .as_str()
+        .unwrap_or_else(|| panic!("expected a field in the error, got {body}"))
+        .to_string()
+}
+
+pub const PRODUCT_FIELDS: &str =
+    "id title slug status brand description attributes { name value } priceFrom { amount currencyCode }";
+
+/// Creates a draft product; returns its id.
+pub async fn product(env: &Env, input: Value) -> String {
+    let data = env
+        .staff(
+            "mutation($i:CreateProductInput!){ createProduct(input:$i){ id } }",
+            json!({ "i": input }),
+        )
+        .await;
+    data["createProduct"]["id"].as_str().unwrap().to_string()
+}
+
+/// Adds a variant priced `amount` USD; returns its id.
+pub async fn variant(env: &Env, product_id: &str, sku: &str, amount: &str) -> String {
+    let data = env
+        .staff(
+            "mutation($i:CreateVariantInput!){ createVariant(input:$i){ id } }",
+            json!({ "i": { "productId": product_id, "sku": sku,
+                "price": { "amount": amount, "currencyCode": "USD" } } }),
+        )
+        .await;
+    data["createVariant"]["id"].as_str().unwrap().to_string()
+}
+
+pub async fn publish(env: &Env, id: &str) {
+    env.staff(
+        "mutation($id:ID!){ publishProduct(id:$id){ id } }",
+        json!({ "id": id }),
+    )
+    .await;
+}
+
+/// A published product with one variant at `amount` USD.
+pub async fn published(env: &Env, input: Value, amount: &str) -> String {
+    let id = product(env, input).await;
+    let sku = format!("SKU-{}", &id[24..]);
+    variant(env, &id, &sku, amount).await;
+    publish(env, &id).await;
+    id
+}
+
+/// Every node id of a connection at `data` (a value with `edges`).
+pub fn ids(connection: &Value) -> Vec<String> {
+    connection["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a connection: {connection}"))
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap().to_string())
+        .collect()
+}

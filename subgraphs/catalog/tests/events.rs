@@ -1,0 +1,93 @@
+//! Catalog events leave through the outbox onto the configured transport (in-process bus, or
+//! RabbitMQ in the real-server run): `product.created`, `product.updated`, `product.archived`,
+//! and `variant.price_changed` carrying the old and new price — only when the price changes.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use kit::events::{Event, QueueSpec};
+use parking_lot::Mutex;
+use serde_json::json;
+
+async fn wait_for(events: &Arc<Mutex<Vec<Event>>>, n: usize) {
+    for _ in 0..200 {
+        if events.lock().len() >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("expected {n} events, got {:?}", events.lock());
+}
+
+#[tokio::test]
+async fn product_and_price_events_reach_consumers() {
+    let env = start().await;
+    let events = Arc::new(Mutex::new(Vec::<Event>::new()));
+    let seen = events.clone();
+    env.catalog
+        .svc()
+        .consume(
+            QueueSpec::durable("catalog-events-test", &["product.*", "variant.*"]),
+            move |e: Event| {
+                let seen = seen.clone();
+                async move {
+                    seen.lock().push(e);
+                    Ok(())
+                }
+            },
+        )
+        .await
+        .unwrap();
+
+    let id = product(&env, json!({ "title": "Kettle", "brand": "Acme" })).await;
+    let vid = variant(&env, &id, "KET-1", "24.99").await;
+    publish(&env, &id).await;
+    let upd = "mutation($id:ID!,$i:UpdateVariantInput!){ updateVariant(id:$id, input:$i){ price { amount } } }";
+    // Not a price change: no event.
+    env.staff(upd, json!({ "id": vid, "i": { "title": "Steel" } }))
+        .await;
+    env.staff(
+        upd,
+        json!({ "id": vid, "i": { "price": { "amount": "19.99", "currencyCode": "USD" } } }),
+    )
+    .await;
+    env.staff(
+        "mutation($id:ID!){ archiveProduct(id:$id){ id } }",
+        json!({ "id": id }),
+    )
+    .await;
+    wait_for(&events, 4).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let got = events.lock().clone();
+    let types: Vec<&str> = got.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            "product.created",
+            "product.updated",
+            "variant.price_changed",
+            "product.archived"
+        ]
+    );
+    assert_eq!(got[0].subject.as_deref(), Some(id.as_str()));
+    assert_eq!(got[0].data["brand"], "Acme");
+    assert_eq!(got[1].data["status"], "PUBLISHED");
+    let price = &got[2].data;
+    assert_eq!(price["variantId"], vid.as_str());
+    assert_eq!(price["productId"], id.as_str());
+    assert_eq!(
+        price["oldPrice"],
+        json!({ "amount": "24.99", "currencyCode": "USD", "minorUnits": 2499 })
+    );
+    assert_eq!(
+        price["newPrice"],
+        json!({ "amount": "19.99", "currencyCode": "USD", "minorUnits": 1999 })
+    );
+    assert_eq!(got[3].data["status"], "ARCHIVED");
+    assert!(got.iter().all(|e| e.source == "/subgraphs/catalog"));
+    env.stop().await;
+}
