@@ -1,0 +1,218 @@
+//! Shared steps for the inventory black-box tests: start the real accounts subgraph (for
+//! tokens and its JWKS) and the real inventory subgraph pointed at it, sign in over HTTP, and
+//! act as a client.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use kit::testing::{self, TestApp};
+use serde_json::{json, Value};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct Env {
+    pub accounts: TestApp,
+    pub app: TestApp,
+    /// An admin's access token (admins are staff).
+    pub staff: String,
+}
+
+pub async fn start() -> Env {
+    start_with(&[]).await
+}
+
+/// Starts accounts with a first admin, inventory verifying tokens against accounts' JWKS
+/// (with `overrides` such as `("SWEEP_INTERVAL_MS", "100")`), and signs the admin in.
+pub async fn start_with(overrides: &[(&str, &str)]) -> Env {
+    let email = format!("admin.{}@example.com", &kit::ids::new_id()[24..]);
+    let mut config = testing::config("accounts");
+    config.overrides.insert("ADMIN_EMAIL".into(), email.clone());
+    config
+        .overrides
+        .insert("ADMIN_PASSWORD".into(), PASSWORD.into());
+    let accounts = testing::spawn::<accounts::Accounts>(config).await;
+
+    let mut config = testing::config("inventory");
+    config.jwks_url = format!("{}/.well-known/jwks.json", accounts.url);
+    for (k, v) in overrides {
+        config.overrides.insert(k.to_string(), v.to_string());
+    }
+    let app = testing::spawn::<inventory::Inventory>(config).await;
+    let staff = login(&accounts, &email).await;
+    Env {
+        accounts,
+        app,
+        staff,
+    }
+}
+
+pub async fn login(accounts: &TestApp, email: &str) -> String {
+    let body = accounts
+        .gql(
+            "mutation($e:String!,$p:String!){ login(email:$e,password:$p){ accessToken } }",
+            json!({ "e": email, "p": PASSWORD }),
+            None,
+        )
+        .await;
+    body["data"]["login"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("login failed: {body}"))
+        .to_string()
+}
+
+impl Env {
+    /// Registers and signs in a fresh customer; returns their token.
+    pub async fn customer(&self) -> String {
+        let email = format!("c.{}@example.com", &kit::ids::new_id()[24..]);
+        let body = self
+            .accounts
+            .gql(
+                "mutation($e:String!,$p:String!){ register(email:$e,password:$p,name:\"C\"){ id } }",
+                json!({ "e": email, "p": PASSWORD }),
+                None,
+            )
+            .await;
+        assert!(body["errors"].is_null(), "register failed: {body}");
+        login(&self.accounts, &email).await
+    }
+
+    pub async fn staff_gql(&self, query: &str, variables: Value) -> Value {
+        self.app.gql(query, variables, Some(&self.staff)).await
+    }
+
+    pub async fn warehouse(&self, code: &str) -> String {
+        let body = self
+            .staff_gql(
+                "mutation($c:String!){ createWarehouse(input:{code:$c,name:\"Warehouse\"}){ id } }",
+                json!({ "c": code }),
+            )
+            .await;
+        body["data"]["createWarehouse"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("createWarehouse failed: {body}"))
+            .to_string()
+    }
+
+    pub async fn adjust_raw(&self, variant: &str, warehouse: &str, delta: i64) -> Value {
+        self.staff_gql(
+            "mutation($v:ID!,$w:ID!,$d:Int!){ adjustStock(variantId:$v,warehouseId:$w,delta:$d,reason:\"count\"){ level { onHand reserved available } } }",
+            json!({ "v": variant, "w": warehouse, "d": delta }),
+        )
+        .await
+    }
+
+    pub async fn adjust(&self, variant: &str, warehouse: &str, delta: i64) {
+        let body = self.adjust_raw(variant, warehouse, delta).await;
+        assert!(body["errors"].is_null(), "adjustStock failed: {body}");
+    }
+
+    /// `reserve` with one line per (variant, quantity); returns the whole response.
+    pub async fn reserve(
+        &self,
+        token: &str,
+        reference: &str,
+        lines: &[(&str, i64)],
+        key: Option<&str>,
+    ) -> Value {
+        let lines: Vec<Value> = lines
+            .iter()
+            .map(|(v, q)| json!({ "variantId": v, "quantity": q }))
+            .collect();
+        self.app
+            .gql(
+                "mutation($i:ReserveInput!){ reserve(input:$i){ id reference status expiresAt lines { variantId warehouseId quantity } } }",
+                json!({ "i": { "reference": reference, "lines": lines, "idempotencyKey": key } }),
+                Some(token),
+            )
+            .await
+    }
+
+    /// Public stock of a variant through `_entities`.
+    pub async fn available(&self, variant: &str) -> i64 {
+        let body = self
+            .app
+            .gql(
+                "query($r:[_Any!]!){ _entities(representations:$r){ ... on ProductVariant { stock { available inStock } } } }",
+                json!({ "r": [{ "__typename": "ProductVariant", "id": variant }] }),
+                None,
+            )
+            .await;
+        body["data"]["_entities"][0]["stock"]["available"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("stock query failed: {body}"))
+    }
+
+    /// (warehouse id, onHand, reserved) per warehouse, as staff see it.
+    pub async fn levels(&self, variant: &str) -> Vec<(String, i64, i64)> {
+        let body = self
+            .staff_gql(
+                "query($r:[_Any!]!){ _entities(representations:$r){ ... on ProductVariant { stockByWarehouse { warehouseId onHand reserved available } } } }",
+                json!({ "r": [{ "__typename": "ProductVariant", "id": variant }] }),
+            )
+            .await;
+        let list = body["data"]["_entities"][0]["stockByWarehouse"]
+            .as_array()
+            .unwrap_or_else(|| panic!("stockByWarehouse failed: {body}"));
+        list.iter()
+            .map(|l| {
+                assert_eq!(
+                    l["available"].as_i64().unwrap(),
+                    l["onHand"].as_i64().unwrap() - l["reserved"].as_i64().unwrap()
+                );
+                (
+                    l["warehouseId"].as_str().unwrap().to_string(),
+                    l["onHand"].as_i64().unwrap(),
+                    l["reserved"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    pub async fn reservation_status(&self, id: &str) -> String {
+        let body = self
+            .staff_gql(
+                "query($id:ID!){ reservation(id:$id){ status } }",
+                json!({ "id": id }),
+            )
+            .await;
+        body["data"]["reservation"]["status"]
+            .as_str()
+            .unwrap_or_else(|| panic!("reservation query failed: {body}"))
+            .to_string()
+    }
+
+    pub async fn stop(self) {
+        self.app.stop().await;
+        self.accounts.stop().await;
+    }
+}
+
+pub fn variant() -> String {
+    kit::ids::new_id()
+}
+
+pub fn code(body: &Value) -> String {
+    testing::error_code(body).unwrap_or_else(|| panic!("expected an error, got {body}"))
+}
+
+pub fn message(body: &Value) -> String {
+    body["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Polls `check` until it returns true (at most ~30 s).
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..300 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}

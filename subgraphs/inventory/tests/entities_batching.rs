@@ -1,0 +1,105 @@
+//! `_entities` goes through DataLoaders: the stock of 100 variants costs one SQL statement,
+//! counted by the kit and read from `/metrics`; per-warehouse detail with warehouse names costs
+//! one more statement per loader, not per variant.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn stock_for_100_variants_is_one_query() {
+    let env = start().await;
+    let a = env.warehouse("BATCH-A").await;
+    let b = env.warehouse("BATCH-B").await;
+    // Set-up straight into the database (200 HTTP adjustments would only slow the test).
+    let db = &env.app.svc().db;
+    let mut variants = Vec::new();
+    for i in 0..100i64 {
+        let v = variant();
+        for (w, on_hand) in [(&a, i), (&b, 1)] {
+            sqlx::query("INSERT INTO stock_levels (variant_id, warehouse_id, on_hand, reserved, low_threshold, updated_at) VALUES ($1, $2, $3, 0, 5, 0)")
+                .bind(&v)
+                .bind(w)
+                .bind(on_hand)
+                .execute(db.background())
+                .await
+                .unwrap();
+        }
+        variants.push(v);
+    }
+    let unknown = variant();
+    let mut reps: Vec<_> = variants
+        .iter()
+        .map(|id| json!({ "__typename": "ProductVariant", "id": id }))
+        .collect();
+    reps.push(json!({ "__typename": "ProductVariant", "id": unknown }));
+
+    let before = env.app.metric("db_statements_total").await;
+    let body = env
+        .app
+        .gql(
+            "query($r:[_Any!]!){ _entities(representations:$r){ ... on ProductVariant { id stock { available inStock } } } }",
+            json!({ "r": reps }),
+            None,
+        )
+        .await;
+    let public = env.app.metric("db_statements_total").await - before;
+    let got = body["data"]["_entities"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(got.len(), 101);
+    for (i, v) in variants.iter().enumerate() {
+        assert_eq!(
+            got[i],
+            json!({ "id": v, "stock": { "available": i + 1, "inStock": true } })
+        );
+    }
+    assert_eq!(
+        got[100],
+        json!({ "id": unknown, "stock": { "available": 0, "inStock": false } })
+    );
+    println!("101 variants' stock: {public} statement(s)");
+    assert_eq!(
+        public, 1,
+        "101 entities' stock must cost exactly one statement"
+    );
+
+    let before = env.app.metric("db_statements_total").await;
+    let body = env
+        .staff_gql(
+            "query($r:[_Any!]!){ _entities(representations:$r){ ... on ProductVariant { stock { available } stockByWarehouse { onHand warehouse { code } } } } }",
+            json!({ "r": reps }),
+        )
+        .await;
+    let staff = env.app.metric("db_statements_total").await - before;
+    let got = body["data"]["_entities"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"));
+    // Levels are listed by warehouse id.
+    let mut expected = vec![(a.clone(), 5, "BATCH-A"), (b.clone(), 1, "BATCH-B")];
+    expected.sort();
+    let expected: Vec<_> = expected
+        .into_iter()
+        .map(|(_, on_hand, code)| json!({ "onHand": on_hand, "warehouse": { "code": code } }))
+        .collect();
+    assert_eq!(got[5]["stockByWarehouse"], json!(expected), "{body}");
+    assert_eq!(got[100]["stockByWarehouse"], json!([]));
+    println!("101 variants with per-warehouse detail: {staff} statement(s)");
+    assert_eq!(
+        staff, 3,
+        "one statement per loader: stock, levels, warehouses"
+    );
+
+    // Per-warehouse detail is for staff.
+    let body = env
+        .app
+        .gql(
+            "query($r:[_Any!]!){ _entities(representations:$r){ ... on ProductVariant { stockByWarehouse { onHand } } } }",
+            json!({ "r": [reps[0].clone()] }),
+            None,
+        )
+        .await;
+    assert_eq!(code(&body), "UNAUTHENTICATED");
+    env.stop().await;
+}
