@@ -212,12 +212,41 @@ impl ReservationMutation {
     }
 }
 
+/// Attempts when PostgreSQL picks a reservation as a deadlock victim (two reservations
+/// splitting the same variants across warehouses in opposite orders).
+const DEADLOCK_ATTEMPTS: usize = 3;
+
 async fn reserve(svc: &Service, owner: &str, request: Request) -> Result<Reservation, AppError> {
     if let Some(key) = &request.idempotency_key {
         if let Some(first) = by_key(&svc.db, owner, key).await? {
             return Ok(first);
         }
     }
+    let mut attempt = 1;
+    loop {
+        match reserve_once(svc, owner, &request).await {
+            Err(err) if attempt < DEADLOCK_ATTEMPTS && is_deadlock(&err) => attempt += 1,
+            result => return result,
+        }
+    }
+}
+
+/// PostgreSQL's deadlock-detected and serialization-failure codes.
+fn is_deadlock(err: &AppError) -> bool {
+    let AppError::Internal(source) = err else {
+        return false;
+    };
+    matches!(
+        source.downcast_ref::<sqlx::Error>(),
+        Some(sqlx::Error::Database(db)) if matches!(db.code().as_deref(), Some("40P01" | "40001"))
+    )
+}
+
+async fn reserve_once(
+    svc: &Service,
+    owner: &str,
+    request: &Request,
+) -> Result<Reservation, AppError> {
     let id = new_id();
     let now = now_millis();
     let mut tx = svc.db.begin().await?;
@@ -304,7 +333,7 @@ async fn reserve(svc: &Service, owner: &str, request: Request) -> Result<Reserva
     }
     let reservation = Reservation {
         id: ID(id.clone()),
-        reference: request.reference,
+        reference: request.reference.clone(),
         status: ReservationStatus::Held,
         expires_at: from_millis(now + request.ttl_ms),
         created_at: from_millis(now),

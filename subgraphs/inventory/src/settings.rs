@@ -32,6 +32,10 @@ impl Settings {
             "LOW_STOCK_THRESHOLD must not be negative"
         );
         anyhow::ensure!(
+            !settings.default_ttl.is_zero() && settings.default_ttl <= settings.max_ttl,
+            "RESERVATION_TTL_SECS must be positive and at most RESERVATION_MAX_TTL_SECS"
+        );
+        anyhow::ensure!(
             !settings.sweep_interval.is_zero(),
             "SWEEP_INTERVAL_MS must be positive"
         );

@@ -1,11 +1,11 @@
 //! Stock levels: quantities per variant per warehouse (on hand, reserved, available), the
 //! public per-variant summary `Stock`, the loaders that fetch either for a batch of variants in
-//! one query, and the staff setting of a level's low-stock threshold.
+//! one query (warehouse included), and the staff setting of a level's low-stock threshold.
 
 use std::collections::HashMap;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject, ID};
+use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use kit::auth::{require_role, Role};
 use kit::ids::{from_millis, now_millis, parse_id};
@@ -13,7 +13,7 @@ use kit::schema::service;
 use kit::{AppError, Db};
 
 use crate::sql::params;
-use crate::warehouses::{self, Warehouse};
+use crate::warehouses::Warehouse;
 
 /// Public stock of a variant, summed over warehouses.
 #[derive(Debug, Clone, Copy, SimpleObject)]
@@ -32,13 +32,14 @@ impl Stock {
     }
 }
 
-pub const LEVEL_COLUMNS: &str =
-    "variant_id, warehouse_id, on_hand, reserved, low_threshold, updated_at";
-pub type LevelRow = (String, String, i64, i64, i64, i64);
+/// Levels with their warehouse joined in, so per-warehouse detail is one query per batch.
+const LEVEL_SELECT: &str = "SELECT s.variant_id, s.warehouse_id, s.on_hand, s.reserved, \
+     s.low_threshold, s.updated_at, w.code, w.name, w.created_at \
+     FROM stock_levels s JOIN warehouses w ON w.id = s.warehouse_id";
+type LevelRow = (String, String, i64, i64, i64, i64, String, String, i64);
 
 /// A variant's stock in one warehouse.
 #[derive(Debug, Clone, SimpleObject)]
-#[graphql(complex)]
 pub struct StockLevel {
     pub variant_id: ID,
     pub warehouse_id: ID,
@@ -48,13 +49,21 @@ pub struct StockLevel {
     /// `inventory.low` fires when `available` drops below this.
     pub low_stock_threshold: i64,
     pub updated_at: DateTime<Utc>,
+    pub warehouse: Warehouse,
 }
 
 impl StockLevel {
-    pub fn from_row(row: LevelRow) -> StockLevel {
-        let (variant_id, warehouse_id, on_hand, reserved, low, updated_at) = row;
+    fn from_row(row: LevelRow) -> StockLevel {
+        let (variant_id, warehouse_id, on_hand, reserved, low, updated_at, code, name, created) =
+            row;
         StockLevel {
             variant_id: ID(variant_id),
+            warehouse: Warehouse {
+                id: ID(warehouse_id.clone()),
+                code,
+                name,
+                created_at: from_millis(created),
+            },
             warehouse_id: ID(warehouse_id),
             on_hand,
             reserved,
@@ -62,13 +71,6 @@ impl StockLevel {
             low_stock_threshold: low,
             updated_at: from_millis(updated_at),
         }
-    }
-}
-
-#[ComplexObject]
-impl StockLevel {
-    async fn warehouse(&self, ctx: &Context<'_>) -> Result<Option<Warehouse>> {
-        Ok(warehouses::load(ctx, &self.warehouse_id).await?)
     }
 }
 
@@ -110,8 +112,7 @@ impl Loader<String> for LevelsByVariant {
 
     async fn load(&self, ids: &[String]) -> Result<HashMap<String, Vec<StockLevel>>, AppError> {
         let sql = format!(
-            "SELECT {LEVEL_COLUMNS} FROM stock_levels WHERE variant_id IN ({}) \
-             ORDER BY variant_id, warehouse_id",
+            "{LEVEL_SELECT} WHERE s.variant_id IN ({}) ORDER BY s.variant_id, s.warehouse_id",
             params(1, ids.len())
         );
         let mut query = sqlx::query_as::<_, LevelRow>(&sql);
@@ -151,7 +152,7 @@ pub async fn level_in(
     warehouse_id: &str,
 ) -> Result<Option<StockLevel>, AppError> {
     let row: Option<LevelRow> = sqlx::query_as(&format!(
-        "SELECT {LEVEL_COLUMNS} FROM stock_levels WHERE variant_id = $1 AND warehouse_id = $2"
+        "{LEVEL_SELECT} WHERE s.variant_id = $1 AND s.warehouse_id = $2"
     ))
     .bind(variant_id)
     .bind(warehouse_id)
