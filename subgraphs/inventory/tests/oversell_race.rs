@@ -72,3 +72,46 @@ async fn two_hundred_racers_for_ten_units_yield_exactly_ten_reservations() {
     assert_eq!(code(&body), "CONFLICT");
     env.stop().await;
 }
+
+/// Racers that need more than one warehouse can give: 40 reservations of 4 units against
+/// 30 + 31 units. Splitting lets exactly 15 succeed (60 units); the last unit stays.
+#[tokio::test]
+async fn racers_splitting_across_warehouses_never_oversell() {
+    let env = start().await;
+    let variant = variant();
+    let a = env.warehouse("SPLIT-RACE-A").await;
+    let b = env.warehouse("SPLIT-RACE-B").await;
+    env.adjust(&variant, &a, 30).await;
+    env.adjust(&variant, &b, 31).await;
+
+    let racers = (0..40).map(|i| {
+        let env = &env;
+        let variant = variant.clone();
+        async move {
+            env.reserve(&env.staff, &format!("split-{i}"), &[(&variant, 4)], None)
+                .await
+        }
+    });
+    let results = join_all(racers).await;
+    let mut won = 0;
+    for body in &results {
+        if body["errors"].is_null() {
+            let lines = body["data"]["reserve"]["lines"].as_array().unwrap();
+            let units: i64 = lines.iter().map(|l| l["quantity"].as_i64().unwrap()).sum();
+            assert_eq!(units, 4, "{body}");
+            won += 1;
+        } else {
+            assert_eq!(code(body), "CONFLICT", "{body}");
+        }
+    }
+    println!("split race: {won} reservations, {} conflicts", 40 - won);
+    assert_eq!(won, 15);
+    let levels = env.levels(&variant).await;
+    let reserved: i64 = levels.iter().map(|l| l.2).sum();
+    assert_eq!(reserved, 60);
+    assert!(levels
+        .iter()
+        .all(|(_, on_hand, reserved)| reserved <= on_hand));
+    assert_eq!(env.available(&variant).await, 1);
+    env.stop().await;
+}
