@@ -1,7 +1,11 @@
 //! Collections: hand-picked product lists ("Summer sale") in a manual order. Staff create and
 //! edit them and add or remove products; `collection.products` pages through them in order.
+//! An entity (`@key(fields: "id")`) resolved in batches by [`CollectionsById`].
+
+use std::collections::HashMap;
 
 use async_graphql::connection::Connection;
+use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{ComplexObject, Context, InputObject, Object, Result, SimpleObject, ID};
 use kit::auth::{require_role, Role};
 use kit::error::is_unique_violation;
@@ -52,6 +56,32 @@ impl Collection {
         let listing = listing::manual(ctx, &self.id);
         Ok(listing::page(ctx, &listing, first, after, last, before).await?)
     }
+}
+
+/// Collections by id, one query per batch.
+pub struct CollectionsById {
+    pub db: Db,
+}
+
+impl Loader<String> for CollectionsById {
+    type Value = Collection;
+    type Error = AppError;
+
+    async fn load(&self, ids: &[String]) -> Result<HashMap<String, Collection>, AppError> {
+        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM collections WHERE id IN ("));
+        sql.bind_list(ids.iter()).push(")");
+        let rows: Vec<Row> = sql.query_as().fetch_all(self.db.pool()).await?;
+        Ok(rows
+            .into_iter()
+            .map(Collection::from_row)
+            .map(|c| (c.id.to_string(), c))
+            .collect())
+    }
+}
+
+pub async fn load(ctx: &Context<'_>, id: &str) -> Result<Option<Collection>, AppError> {
+    let loader = ctx.data_unchecked::<DataLoader<CollectionsById>>();
+    loader.load_one(id.to_string()).await
 }
 
 async fn by(db: &Db, column: &str, key: &str) -> Result<Option<Collection>, AppError> {

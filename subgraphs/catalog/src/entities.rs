@@ -1,10 +1,11 @@
 //! Federation entry points: other subgraphs reference `Product` (by id or slug),
-//! `ProductVariant` (by id or SKU) and `Category` (by id); the router resolves them here
+//! `ProductVariant` (by id or SKU), `Category` and `Collection` (by id); the router resolves them here
 //! through `_entities`, batched by the loaders into one query per type and key.
 
 use async_graphql::{Context, Object, Result, ID};
 
 use crate::categories::{self, Category};
+use crate::collections::{self, Collection};
 use crate::products::{self, Product};
 use crate::variants::{self, Variant};
 
@@ -41,5 +42,10 @@ impl EntityQuery {
     #[graphql(entity)]
     async fn find_category_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Category>> {
         Ok(categories::load(ctx, &id).await?)
+    }
+
+    #[graphql(entity)]
+    async fn find_collection_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Collection>> {
+        Ok(collections::load(ctx, &id).await?)
     }
 }

@@ -1,6 +1,6 @@
 //! Catalog subgraph: products with their variants and attributes, the category tree,
 //! collections, and product search with facets. Owns `Product` (keys id and slug),
-//! `ProductVariant` (keys id and SKU) and `Category`; publishes `product.created`,
+//! `ProductVariant` (keys id and SKU), `Category` and `Collection`; publishes `product.created`,
 //! `product.updated`, `product.archived` and `variant.price_changed`.
 
 pub mod attributes;
@@ -78,6 +78,10 @@ pub fn schema(svc: &Service) -> CatalogSchema {
         ))
         .data(DataLoader::new(
             categories::CategoriesByParent { db: db() },
+            tokio::spawn,
+        ))
+        .data(DataLoader::new(
+            collections::CollectionsById { db: db() },
             tokio::spawn,
         ))
         .finish()

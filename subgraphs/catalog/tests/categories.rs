@@ -165,5 +165,17 @@ async fn collections_keep_manual_order() {
         )
         .await;
     assert_eq!(field(&body), "productIds[0]");
+
+    // Collections are entities too.
+    let body = env
+        .public(
+            "query($r:[_Any!]!){ _entities(representations:$r){ ... on Collection { title } } }",
+            json!({ "r": [{ "__typename": "Collection", "id": col }] }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["_entities"],
+        json!([{ "title": "Summer Picks" }])
+    );
     env.stop().await;
 }
