@@ -17,5 +17,8 @@ pub async fn prepare_all(
     backends: &Backends,
     adjust: impl Fn(&mut Config),
 ) -> anyhow::Result<Vec<Prepared>> {
-    Ok(vec![one::<accounts::Accounts>(backends, &adjust).await?])
+    Ok(vec![
+        one::<accounts::Accounts>(backends, &adjust).await?,
+        one::<inventory::Inventory>(backends, &adjust).await?,
+    ])
 }

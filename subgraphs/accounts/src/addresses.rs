@@ -353,5 +353,5 @@ impl AddressMutation {
 
 /// The loaders this module's fields rely on, for the schema builder.
 pub fn loader(db: Db) -> DataLoader<AddressesByUser> {
-    DataLoader::new(AddressesByUser { db }, tokio::spawn)
+    kit::schema::loader(AddressesByUser { db })
 }

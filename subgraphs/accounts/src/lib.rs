@@ -17,7 +17,6 @@ pub mod users;
 
 use std::sync::Arc;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -52,10 +51,7 @@ pub type AccountsSchema = Schema<Query, Mutation, EmptySubscription>;
 pub fn schema(svc: &Service, settings: Settings, keys: Arc<Keys>) -> AccountsSchema {
     let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription);
     kit::schema::configure(builder, svc)
-        .data(DataLoader::new(
-            users::UsersById { db: svc.db.clone() },
-            tokio::spawn,
-        ))
+        .data(kit::schema::loader(users::UsersById { db: svc.db.clone() }))
         .data(addresses::loader(svc.db.clone()))
         .data(settings)
         .data(keys)

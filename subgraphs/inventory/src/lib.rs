@@ -17,9 +17,6 @@ pub mod sweeper;
 pub mod variants;
 pub mod warehouses;
 
-use std::time::Duration;
-
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 use axum::Router;
 use kit::sqlx::migrate::Migrator;
@@ -59,17 +56,13 @@ pub fn schema(svc: &Service, settings: Settings, feed: StockFeed) -> InventorySc
         Subscription::default(),
     );
     let db = || svc.db.clone();
-    // Keys arriving within this window share one query. A little more than async-graphql's
-    // 1 ms default, so one `_entities` call stays one batch on a busy machine.
-    let window = Duration::from_millis(3);
     kit::schema::configure(builder, svc)
-        .data(DataLoader::new(warehouses::WarehousesById { db: db() }, tokio::spawn).delay(window))
-        .data(DataLoader::new(stock::StockByVariant { db: db() }, tokio::spawn).delay(window))
-        .data(DataLoader::new(stock::LevelsByVariant { db: db() }, tokio::spawn).delay(window))
-        .data(
-            DataLoader::new(reservations::ReservationsById { db: db() }, tokio::spawn)
-                .delay(window),
-        )
+        .data(kit::schema::loader(warehouses::WarehousesById { db: db() }))
+        .data(kit::schema::loader(stock::StockByVariant { db: db() }))
+        .data(kit::schema::loader(stock::LevelsByVariant { db: db() }))
+        .data(kit::schema::loader(reservations::ReservationsById {
+            db: db(),
+        }))
         .data(settings)
         .data(feed)
         .finish()

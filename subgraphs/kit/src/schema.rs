@@ -1,6 +1,9 @@
 //! What every subgraph schema gets: federation (`_service`, `_entities`), depth and complexity
 //! limits, and the service handle in the context.
 
+use std::time::Duration;
+
+use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::SchemaBuilder;
 
 use crate::service::Service;
@@ -11,6 +14,9 @@ pub fn configure<Q, M, S>(
 ) -> SchemaBuilder<Q, M, S> {
     builder
         .enable_federation()
+        // Without this, subscription fields are missing from `_service { sdl }` and the router
+        // cannot route them.
+        .enable_subscription_in_federation()
         .limit_depth(16)
         .limit_complexity(10_000)
         .data(svc.clone())
@@ -19,4 +25,17 @@ pub fn configure<Q, M, S>(
 /// The service handle from a resolver's context.
 pub fn service<'a>(ctx: &'a async_graphql::Context<'_>) -> &'a Service {
     ctx.data_unchecked::<Service>()
+}
+
+/// Keys requested within this window share one query: a little more than async-graphql's 1 ms
+/// default, so one `_entities` call stays one batch on a busy machine.
+pub const LOADER_WINDOW: Duration = Duration::from_millis(3);
+
+/// A DataLoader with the platform's batching window.
+pub fn loader<K, L>(l: L) -> DataLoader<L>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    L: Loader<K>,
+{
+    DataLoader::new(l, tokio::spawn).delay(LOADER_WINDOW)
 }

@@ -222,7 +222,7 @@ impl Transport for AmqpTransport {
         }
         match self.connect("probe").await {
             Ok(conn) => {
-                let _ = conn.close(200, "probe".into()).await;
+                let _ = conn.close(200, "probe").await;
                 true
             }
             Err(_) => false,
@@ -254,7 +254,7 @@ impl Consumer {
         let conn = connect(&self.url, &self.name).await?;
         let channel = conn.create_channel().await?;
         self.declare(&channel).await?;
-        let _ = conn.close(200, "declared".into()).await;
+        let _ = conn.close(200, "declared").await;
         Ok(())
     }
 
