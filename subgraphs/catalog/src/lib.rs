@@ -17,7 +17,6 @@ pub mod sql;
 pub mod validate;
 pub mod variants;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 use axum::Router;
 use kit::sqlx::migrate::Migrator;
@@ -52,38 +51,20 @@ pub fn schema(svc: &Service) -> CatalogSchema {
     let db = || svc.db.clone();
     let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription);
     kit::schema::configure(builder, svc)
-        .data(DataLoader::new(
-            products::ProductsById { db: db() },
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            products::ProductsBySlug { db: db() },
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            variants::VariantsById { db: db() },
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            variants::VariantsBySku { db: db() },
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            variants::VariantsByProduct { db: db() },
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            categories::CategoriesById { db: db() },
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            categories::CategoriesByParent { db: db() },
-            tokio::spawn,
-        ))
-        .data(DataLoader::new(
-            collections::CollectionsById { db: db() },
-            tokio::spawn,
-        ))
+        .data(kit::schema::loader(products::ProductsById { db: db() }))
+        .data(kit::schema::loader(products::ProductsBySlug { db: db() }))
+        .data(kit::schema::loader(variants::VariantsById { db: db() }))
+        .data(kit::schema::loader(variants::VariantsBySku { db: db() }))
+        .data(kit::schema::loader(variants::VariantsByProduct {
+            db: db(),
+        }))
+        .data(kit::schema::loader(categories::CategoriesById { db: db() }))
+        .data(kit::schema::loader(categories::CategoriesByParent {
+            db: db(),
+        }))
+        .data(kit::schema::loader(collections::CollectionsById {
+            db: db(),
+        }))
         .finish()
 }
 
