@@ -5,7 +5,7 @@ WORKDIR /src
 COPY . .
 RUN cargo build --release --locked --bins \
  && mkdir /out \
- && cp target/release/accounts target/release/inventory target/release/router target/release/shop /out/
+ && cp target/release/accounts target/release/catalog target/release/inventory target/release/router target/release/shop /out/
 
 FROM debian:bookworm-slim
 RUN apt-get update \

@@ -88,6 +88,8 @@ fn demo_settings(config: &mut Config) {
         }
     };
     set(config, "SEED_DEMO_DATA", "true");
+    // A realistic catalog to browse (idempotent: a restart adds nothing).
+    set(config, "SEED_PRODUCTS", "10000");
     set(config, "ADMIN_EMAIL", DEMO_ADMIN.0);
     set(config, "ADMIN_PASSWORD", DEMO_ADMIN.1);
 }

@@ -19,6 +19,7 @@ pub async fn prepare_all(
 ) -> anyhow::Result<Vec<Prepared>> {
     Ok(vec![
         one::<accounts::Accounts>(backends, &adjust).await?,
+        one::<catalog::Catalog>(backends, &adjust).await?,
         one::<inventory::Inventory>(backends, &adjust).await?,
     ])
 }

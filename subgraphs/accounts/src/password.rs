@@ -41,7 +41,8 @@ impl Password {
             ));
         }
         let lower = raw.to_lowercase();
-        if COMMON.contains(&lower.as_str()) || raw.chars().all(|c| Some(c) == raw.chars().next()) {
+        let first = raw.chars().next();
+        if COMMON.contains(&lower.as_str()) || raw.chars().all(|c| Some(c) == first) {
             return Err(AppError::bad_input(field, "is too easy to guess"));
         }
         if email.is_some_and(|e| e == lower) {

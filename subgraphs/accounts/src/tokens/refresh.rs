@@ -49,10 +49,13 @@ pub async fn issue(
     Ok(Issued { token })
 }
 
+/// id, family, user, expires_at, rotated_at, revoked_at
+type TokenRow = (String, String, String, i64, Option<i64>, Option<i64>);
+
 /// Rotates `token`: returns the user id and the new token of the same family.
 pub async fn rotate(db: &Db, token: &str, ttl_ms: i64) -> Result<(String, Issued), AppError> {
     let invalid = || AppError::unauthenticated("refresh token is invalid or expired");
-    let row: Option<(String, String, String, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+    let row: Option<TokenRow> = sqlx::query_as(
         "SELECT id, family_id, user_id, expires_at, rotated_at, revoked_at \
          FROM refresh_tokens WHERE token_hash = $1",
     )
