@@ -129,13 +129,25 @@ pub async fn run(svc: &Service, target: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The singular of a category name for a product title ("Dresses" → "Dress"); pluralia tantum
+/// such as "Trousers" stay as they are.
+fn singular(category: &str) -> &str {
+    if category.ends_with("sers") {
+        category
+    } else if let Some(stem) = category.strip_suffix("sses") {
+        &category[..stem.len() + 2]
+    } else {
+        category.strip_suffix('s').unwrap_or(category)
+    }
+}
+
 async fn product(tx: &mut kit::Tx, i: u32, leaves: &[(String, String)]) -> anyhow::Result<()> {
     let mut rng = StdRng::seed_from_u64(i as u64);
     let (category_id, category) = &leaves[rng.gen_range(0..leaves.len())];
     let brand = pick(&mut rng, BRANDS);
     let colour = pick(&mut rng, COLOURS);
     let material = pick(&mut rng, MATERIALS);
-    let noun = category.trim_end_matches('s');
+    let noun = singular(category);
     let title = format!(
         "{} {} {noun}",
         pick(&mut rng, ADJECTIVES),
@@ -240,5 +252,18 @@ fn capitalise(s: &str) -> String {
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod singular_tests {
+    use super::singular;
+
+    #[test]
+    fn category_names_become_product_nouns() {
+        assert_eq!(singular("Dresses"), "Dress");
+        assert_eq!(singular("Running Shoes"), "Running Shoe");
+        assert_eq!(singular("Trousers"), "Trousers");
+        assert_eq!(singular("Kitchen"), "Kitchen");
     }
 }
