@@ -75,10 +75,10 @@ async fn main() {
     // 16 concurrent clients: argon2 is CPU-bound, so this shows the machine's login capacity.
     let start = Instant::now();
     let mut tasks = Vec::new();
-    for c in 0..16 {
+    for email in &emails {
+        let email = email.clone();
         let http = app.http.clone();
         let url = format!("{}/graphql", app.url);
-        let email = emails[c].clone();
         tasks.push(tokio::spawn(async move {
             let mut s = Vec::new();
             for _ in 0..20 {

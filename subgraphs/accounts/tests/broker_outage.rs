@@ -116,7 +116,7 @@ async fn broker_outage_delays_but_loses_no_event() {
     let first = received.lock()[0].clone();
     app.svc()
         .transport
-        .publish_batch(&[first.clone()])
+        .publish_batch(std::slice::from_ref(&first))
         .await
         .unwrap();
     for _ in 0..300 {

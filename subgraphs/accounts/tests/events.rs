@@ -103,7 +103,7 @@ async fn registration_publishes_user_registered_and_duplicates_apply_once() {
     // Redeliver the very same event (as a broker would after a lost ack).
     app.svc()
         .transport
-        .publish_batch(&[event.clone()])
+        .publish_batch(std::slice::from_ref(&event))
         .await
         .unwrap();
     let id2 = event.id.clone();
