@@ -15,24 +15,6 @@ use common::*;
 use kit::events::{claim, Event, QueueSpec};
 use parking_lot::Mutex;
 
-fn rabbitmqctl(action: &str) {
-    let ctl = std::env::var("TEST_RABBITMQ_CTL")
-        .expect("TEST_RABBITMQ_CTL must name the rabbitmqctl wrapper");
-    let status = std::process::Command::new(&ctl)
-        .arg(action)
-        .status()
-        .expect("rabbitmqctl runs");
-    assert!(status.success(), "rabbitmqctl {action} failed");
-}
-
-struct Restart;
-
-impl Drop for Restart {
-    fn drop(&mut self) {
-        rabbitmqctl("start_app");
-    }
-}
-
 #[tokio::test]
 async fn broker_outage_delays_but_loses_no_event() {
     assert!(
@@ -70,9 +52,8 @@ async fn broker_outage_delays_but_loses_no_event() {
         .await
         .unwrap();
 
-    rabbitmqctl("stop_app");
     // Whatever happens below, the broker comes back for the rest of the run.
-    let restart = Restart;
+    let restart = kit::testing::BrokerOutage::begin();
     let mut ids = HashSet::new();
     for i in 0..5 {
         ids.insert(register(&app, &unique_email(&format!("outage{i}")), "Outage").await);

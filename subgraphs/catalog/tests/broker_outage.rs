@@ -16,24 +16,6 @@ use kit::events::{Event, QueueSpec};
 use parking_lot::Mutex;
 use serde_json::json;
 
-fn rabbitmqctl(action: &str) {
-    let ctl = std::env::var("TEST_RABBITMQ_CTL")
-        .expect("TEST_RABBITMQ_CTL must name the rabbitmqctl wrapper");
-    let status = std::process::Command::new(&ctl)
-        .arg(action)
-        .status()
-        .expect("rabbitmqctl runs");
-    assert!(status.success(), "rabbitmqctl {action} failed");
-}
-
-struct Restart;
-
-impl Drop for Restart {
-    fn drop(&mut self) {
-        rabbitmqctl("start_app");
-    }
-}
-
 #[tokio::test]
 async fn broker_outage_delays_but_loses_no_product_event() {
     assert!(
@@ -58,8 +40,7 @@ async fn broker_outage_delays_but_loses_no_product_event() {
         .await
         .unwrap();
 
-    rabbitmqctl("stop_app");
-    let restart = Restart;
+    let restart = kit::testing::BrokerOutage::begin();
     let mut ids = HashSet::new();
     for i in 0..3 {
         ids.insert(product(&env, json!({ "title": format!("Outage {i}") })).await);

@@ -14,24 +14,6 @@ use common::*;
 use kit::events::{Event, QueueSpec};
 use serde_json::json;
 
-fn rabbitmqctl(action: &str) {
-    let ctl = std::env::var("TEST_RABBITMQ_CTL").expect("TEST_RABBITMQ_CTL names rabbitmqctl");
-    let status = std::process::Command::new(&ctl)
-        .arg(action)
-        .status()
-        .expect("rabbitmqctl runs");
-    assert!(status.success(), "rabbitmqctl {action} failed");
-}
-
-/// Starts the broker again when dropped, even if the test panics.
-struct BrokerBack;
-
-impl Drop for BrokerBack {
-    fn drop(&mut self) {
-        rabbitmqctl("start_app");
-    }
-}
-
 #[tokio::test]
 async fn broker_outage_delays_inventory_events_but_loses_none() {
     assert!(
@@ -56,8 +38,7 @@ async fn broker_outage_delays_inventory_events_but_loses_none() {
     let w = env.warehouse("OUTAGE").await;
     env.adjust(&v, &w, 10).await;
 
-    rabbitmqctl("stop_app");
-    let back = BrokerBack;
+    let back = kit::testing::BrokerOutage::begin();
     let mut ids = HashSet::new();
     for i in 0..5 {
         let body = env

@@ -106,6 +106,34 @@ pub fn transport(
     (transport, stats)
 }
 
+/// RabbitMQ taken away for a broker-outage test: `begin` stops the broker's AMQP listener
+/// (`TEST_RABBITMQ_CTL stop_app`); dropping the guard starts it again, even when the test
+/// panics, so the rest of the run keeps its broker.
+pub struct BrokerOutage(());
+
+impl BrokerOutage {
+    pub fn begin() -> BrokerOutage {
+        rabbitmqctl("stop_app");
+        BrokerOutage(())
+    }
+}
+
+impl Drop for BrokerOutage {
+    fn drop(&mut self) {
+        rabbitmqctl("start_app");
+    }
+}
+
+fn rabbitmqctl(action: &str) {
+    let ctl = std::env::var("TEST_RABBITMQ_CTL")
+        .expect("TEST_RABBITMQ_CTL must name the rabbitmqctl wrapper the test command writes");
+    let status = std::process::Command::new(&ctl)
+        .arg(action)
+        .status()
+        .expect("rabbitmqctl runs");
+    assert!(status.success(), "rabbitmqctl {action} failed");
+}
+
 /// A running subgraph and an HTTP client for it.
 pub struct TestApp {
     pub addr: SocketAddr,
