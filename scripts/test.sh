@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 PG_PORT=${PG_PORT:-55432}
 REDIS_PORT=${REDIS_PORT:-56379}
 AMQP_PORT=${AMQP_PORT:-55672}
-RABBIT_DIST_PORT=${RABBIT_DIST_PORT:-55673}
+RABBIT_DIST_PORT=${RABBIT_DIST_PORT:-$((AMQP_PORT + 1))}
 STATE=$(mktemp -d /tmp/shop-test.XXXXXX)
 chmod 755 "$STATE"
 
@@ -67,7 +67,7 @@ log "starting RabbitMQ on 127.0.0.1:$AMQP_PORT"
 mkdir -p "$STATE/rabbit"; own rabbitmq "$STATE/rabbit"
 RABBIT_ENV=(
   HOME="$STATE/rabbit"
-  RABBITMQ_NODENAME=shoptest@localhost
+  RABBITMQ_NODENAME=shoptest-$AMQP_PORT@localhost
   RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
   RABBITMQ_NODE_PORT="$AMQP_PORT"
   RABBITMQ_DIST_PORT="$RABBIT_DIST_PORT"
@@ -80,9 +80,9 @@ echo '[].' >"$STATE/rabbit/enabled_plugins"; own rabbitmq "$STATE/rabbit"
 cat >"$STATE/rabbitmqctl" <<CTL
 #!/usr/bin/env bash
 if [ "\$(id -u)" = 0 ]; then
-  exec runuser -u rabbitmq -- env HOME="$STATE/rabbit" /usr/lib/rabbitmq/bin/rabbitmqctl -n shoptest@localhost "\$@"
+  exec runuser -u rabbitmq -- env HOME="$STATE/rabbit" /usr/lib/rabbitmq/bin/rabbitmqctl -n shoptest-$AMQP_PORT@localhost "\$@"
 fi
-exec env HOME="$STATE/rabbit" /usr/lib/rabbitmq/bin/rabbitmqctl -n shoptest@localhost "\$@"
+exec env HOME="$STATE/rabbit" /usr/lib/rabbitmq/bin/rabbitmqctl -n shoptest-$AMQP_PORT@localhost "\$@"
 CTL
 chmod +x "$STATE/rabbitmqctl"
 (cd "$STATE" && as rabbitmq env "${RABBIT_ENV[@]}" /usr/lib/rabbitmq/bin/rabbitmq-server -detached) \
