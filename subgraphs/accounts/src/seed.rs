@@ -1,6 +1,7 @@
 //! Start-up data: the first admin from configuration (`ADMIN_EMAIL`, `ADMIN_PASSWORD`), and,
-//! for the embedded demo, a few customers. Idempotent: existing accounts are left alone (an
-//! existing first-admin account is promoted).
+//! for the embedded demo, a few named customers plus generated shoppers (the authors of the
+//! demo reviews). Idempotent: existing accounts are left alone (an existing first-admin account
+//! is promoted).
 
 use kit::{AppError, Service};
 
@@ -16,6 +17,13 @@ pub const DEMO_CUSTOMERS: &[(&str, &str)] = &[
     ("alan@example.com", "Alan Turing"),
 ];
 
+/// Generated demo shoppers (`shopper<n>@example.com`, all with [`DEMO_PASSWORD`]).
+pub const DEMO_SHOPPERS: usize = 40;
+const FIRST: &[&str] = &[
+    "Maya", "Jonas", "Priya", "Tomás", "Ingrid", "Kwame", "Sofia", "Hiro", "Leila", "Oskar",
+];
+const LAST: &[&str] = &["Okafor", "Lindqvist", "Moreau", "Tanaka", "Novak", "Silva", "Brennan", "Haddad"];
+
 pub async fn run(svc: &Service, settings: &Settings) -> Result<(), AppError> {
     if let (Some(email), Some(pass)) = (&settings.admin_email, &settings.admin_password) {
         let email = Email::parse("ADMIN_EMAIL", email)?;
@@ -30,8 +38,40 @@ pub async fn run(svc: &Service, settings: &Settings) -> Result<(), AppError> {
             let email = Email::parse("demo email", email)?;
             ensure(svc, settings, &email, name, DEMO_PASSWORD, "customer").await?;
         }
+        shoppers(svc, settings).await?;
     }
     Ok(())
+}
+
+/// The generated shoppers that are missing. One argon2 hash serves them all: hashing forty
+/// times would add seconds to every first start, and these are demo accounts.
+async fn shoppers(svc: &Service, settings: &Settings) -> Result<(), AppError> {
+    let existing: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE email LIKE 'shopper%@example.com'",
+    )
+    .fetch_one(svc.db.pool())
+    .await?;
+    if existing as usize >= DEMO_SHOPPERS {
+        return Ok(());
+    }
+    let password = Password::parse("demo password", DEMO_PASSWORD, None)?;
+    let hash = password::hash(password, settings.argon2).await?;
+    for n in 1..=DEMO_SHOPPERS {
+        let email = Email::parse("demo email", &format!("shopper{n}@example.com"))?;
+        let name = format!("{} {}", FIRST[n % FIRST.len()], LAST[(n / FIRST.len() + n) % LAST.len()]);
+        insert_user(svc, &email, &name, &hash, "customer").await?;
+    }
+    Ok(())
+}
+
+/// Ids of the demo customers (named and generated), oldest first: the launcher hands them to
+/// other subgraphs' demo seeds (review authors).
+pub async fn demo_customer_ids(svc: &Service) -> Result<Vec<String>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM users WHERE role = 'customer' AND email LIKE '%@example.com' ORDER BY id",
+    )
+    .fetch_all(svc.db.pool())
+    .await?)
 }
 
 async fn ensure(

@@ -1,7 +1,8 @@
 //! Catalog subgraph: products with their variants and attributes, the category tree,
 //! collections, and product search with facets. Owns `Product` (keys id and slug),
 //! `ProductVariant` (keys id and SKU), `Category` and `Collection`; publishes `product.created`,
-//! `product.updated`, `product.archived` and `variant.price_changed`.
+//! `product.updated`, `product.archived` and `variant.price_changed`; consumes `review.*` (the
+//! rating rank behind the RATING sort).
 
 pub mod attributes;
 pub mod categories;
@@ -10,6 +11,7 @@ pub mod entities;
 pub mod listing;
 pub mod product_admin;
 pub mod products;
+pub mod ratings;
 pub mod search;
 pub mod seed;
 pub mod settings;
@@ -82,6 +84,7 @@ impl Subgraph for Catalog {
     async fn build(svc: &mut Service) -> anyhow::Result<Router> {
         let settings = Settings::from_config(&svc.config)?;
         seed::run(svc, settings.seed_products).await?;
+        ratings::start(svc).await?;
         Ok(kit::server::app(svc, schema(svc), Router::new()))
     }
 }

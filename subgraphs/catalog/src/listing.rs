@@ -41,6 +41,8 @@ pub enum ProductSort {
     Newest,
     PriceAsc,
     PriceDesc,
+    /// Best rated first (average, then number of reviews).
+    Rating,
 }
 
 /// The order a list is read in, with its sort key column.
@@ -50,6 +52,7 @@ pub enum Order {
     Newest,
     PriceAsc,
     PriceDesc,
+    Rating,
     /// A collection's manual order.
     Manual,
 }
@@ -60,6 +63,7 @@ impl Order {
             Order::Relevance => "m.score",
             Order::Newest => "p.created_at",
             Order::PriceAsc | Order::PriceDesc => "p.price_min",
+            Order::Rating => "p.rating_rank",
             Order::Manual => "cp.position",
         }
     }
@@ -75,6 +79,7 @@ impl Order {
             Order::Newest => "n",
             Order::PriceAsc => "pa",
             Order::PriceDesc => "pd",
+            Order::Rating => "rt",
             Order::Manual => "m",
         }
     }
@@ -155,6 +160,7 @@ impl Listing {
             (Some(ProductSort::Newest), _) => Order::Newest,
             (Some(ProductSort::PriceAsc), _) => Order::PriceAsc,
             (Some(ProductSort::PriceDesc), _) => Order::PriceDesc,
+            (Some(ProductSort::Rating), _) => Order::Rating,
         };
         Ok(Listing {
             category_id: id("filter.categoryId", filter.category_id)?,
@@ -251,7 +257,7 @@ fn decode(order: Order, field: &str, raw: &str) -> Result<(i64, String), AppErro
     Ok((key.parse().map_err(|_| bad())?, id.to_string()))
 }
 
-/// One page of `listing` plus its total count: two statements.
+/// One page of `listing`, plus its total count when selected: one or two statements.
 pub async fn page(
     ctx: &Context<'_>,
     listing: &Listing,
@@ -291,9 +297,15 @@ pub async fn page(
         .bind(window.fetch());
     let rows: Vec<KeyedRow> = sql.query_as().fetch_all(db.pool()).await?;
 
-    let mut count = Sql::new("SELECT COUNT(*)");
-    listing.write_selection(&mut count);
-    let (total,): (i64,) = count.query_as().fetch_one(db.pool()).await?;
+    // Counting a large category costs more than the page itself: only when asked for.
+    let total = if ctx.look_ahead().field("totalCount").exists() {
+        let mut count = Sql::new("SELECT COUNT(*)");
+        listing.write_selection(&mut count);
+        let (total,): (i64,) = count.query_as().fetch_one(db.pool()).await?;
+        total
+    } else {
+        0
+    };
 
     let products = rows
         .into_iter()

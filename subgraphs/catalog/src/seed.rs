@@ -129,6 +129,50 @@ pub async fn run(svc: &Service, target: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One seeded product and its variants, as handed to other subgraphs' demo seeds.
+pub struct DemoProduct {
+    pub id: String,
+    pub variants: Vec<String>,
+}
+
+/// The next `limit` demo products after `after` (id order), with their variant ids: the
+/// launcher pages through these to seed stock, reviews and images.
+pub async fn demo_page(
+    svc: &Service,
+    after: Option<&str>,
+    limit: i64,
+) -> anyhow::Result<Vec<DemoProduct>> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM products WHERE slug LIKE 'demo-%' AND id > $1 ORDER BY id LIMIT $2",
+    )
+    .bind(after.unwrap_or(""))
+    .bind(limit)
+    .fetch_all(svc.db.background())
+    .await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT product_id, id FROM variants WHERE product_id IN ({}) ORDER BY product_id, id",
+        kit::db::placeholders(1, ids.len())
+    );
+    let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+    for id in &ids {
+        q = q.bind(id);
+    }
+    let mut variants: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for (product, variant) in q.fetch_all(svc.db.background()).await? {
+        variants.entry(product).or_default().push(variant);
+    }
+    Ok(ids
+        .into_iter()
+        .map(|id| DemoProduct {
+            variants: variants.remove(&id).unwrap_or_default(),
+            id,
+        })
+        .collect())
+}
+
 /// The singular of a category name for a product title ("Dresses" → "Dress"); pluralia tantum
 /// such as "Trousers" stay as they are.
 fn singular(category: &str) -> &str {

@@ -9,7 +9,7 @@ use kit::{AppError, Service, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::sql::params;
+use kit::db::placeholders as params;
 
 /// A stock level a change touched, with its available quantity before the change.
 #[derive(Debug, Clone)]

@@ -18,7 +18,7 @@ use serde_json::json;
 
 use crate::events::{emit_change, Touched};
 use crate::settings::Settings;
-use crate::sql::params;
+use kit::db::placeholders as params;
 
 const MAX_LINES: usize = 100;
 const MAX_QUANTITY: i64 = 1_000_000;

@@ -12,7 +12,7 @@ use kit::ids::{from_millis, now_millis, parse_id};
 use kit::schema::service;
 use kit::{AppError, Db};
 
-use crate::sql::params;
+use kit::db::placeholders as params;
 use crate::warehouses::Warehouse;
 
 /// Public stock of a variant, summed over warehouses.

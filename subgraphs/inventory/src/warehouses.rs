@@ -14,7 +14,7 @@ use kit::pagination::{Cursor, Total, Window};
 use kit::schema::service;
 use kit::{AppError, Db};
 
-use crate::sql::params;
+use kit::db::placeholders as params;
 
 const COLUMNS: &str = "id, code, name, created_at";
 type Row = (String, String, String, i64);

@@ -102,6 +102,15 @@ impl AppError {
             AppError::Internal(_) => Code::Internal,
         }
     }
+
+    /// For event handlers and start-up code that report `anyhow` errors: internal errors keep
+    /// their source chain, the rest their client-facing message.
+    pub fn into_anyhow(self) -> anyhow::Error {
+        match self {
+            AppError::Internal(source) => anyhow::anyhow!("{source:#}"),
+            other => anyhow::anyhow!(other.message()),
+        }
+    }
 }
 
 impl From<sqlx::Error> for AppError {
