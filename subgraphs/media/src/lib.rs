@@ -1,0 +1,99 @@
+//! Media subgraph: product images. Staff get pre-signed, single-use upload URLs; uploaded bytes
+//! are sniffed, decoded under limits and thumbnailed, then stored content-addressed in an object
+//! store (local directory by default; S3, Azure or GCS in production) and served with immutable
+//! caching. Owns `Asset`; extends catalog's `Product` with `media` and `thumbnail`; publishes
+//! `media.uploaded` and `media.deleted`; consumes `product.archived`.
+
+pub mod admin;
+pub mod assets;
+pub mod consumers;
+pub mod entities;
+pub mod events;
+mod http_error;
+pub mod imaging;
+pub mod media_http;
+pub mod products;
+pub mod secret;
+pub mod seed;
+pub mod settings;
+pub mod sniff;
+pub mod state;
+pub mod store;
+pub mod text;
+pub mod token;
+pub mod upload_http;
+pub mod uploads;
+
+use std::sync::Arc;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema};
+use axum::routing::{get, put};
+use axum::Router;
+use kit::sqlx::migrate::Migrator;
+use kit::{Service, Subgraph};
+
+use crate::settings::Settings;
+use crate::state::MediaState;
+use crate::store::MediaStore;
+use crate::token::Signer;
+
+static MIGRATOR: Migrator = kit::sqlx::migrate!("../../migrations/media");
+
+#[derive(MergedObject, Default)]
+pub struct Query(entities::EntityQuery);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(uploads::UploadMutation, admin::AdminMutation);
+
+pub type MediaSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// The schema, with its per-request loaders and media's shared state.
+pub fn schema(svc: &Service, state: MediaState) -> MediaSchema {
+    let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription);
+    kit::schema::configure(builder, svc)
+        .data(kit::schema::loader(assets::AssetsById {
+            db: svc.db.clone(),
+        }))
+        .data(kit::schema::loader(assets::MediaByProduct {
+            db: svc.db.clone(),
+        }))
+        .data(state)
+        .finish()
+}
+
+/// Media's state for a connected service: settings, the object store and the signer.
+pub async fn state(svc: &Service) -> anyhow::Result<MediaState> {
+    let settings = Settings::from_config(&svc.config)?;
+    let store = MediaStore::open(&settings)?;
+    let secret = secret::upload_secret(&svc.db, settings.upload_secret.as_deref()).await?;
+    tracing::info!(store = %store.description, "media store");
+    Ok(MediaState {
+        svc: svc.clone(),
+        settings: Arc::new(settings),
+        store,
+        signer: Signer::new(&secret),
+    })
+}
+
+pub struct Media;
+
+#[async_trait::async_trait]
+impl Subgraph for Media {
+    const NAME: &'static str = "media";
+    const PORT: u16 = 4005;
+
+    fn migrator() -> &'static Migrator {
+        &MIGRATOR
+    }
+
+    async fn build(svc: &mut Service) -> anyhow::Result<Router> {
+        let state = state(svc).await?;
+        consumers::start(svc).await?;
+        let routes = Router::new()
+            .route("/uploads/{token}", put(upload_http::put))
+            .route("/media/{key}", get(media_http::get))
+            .with_state(state.clone());
+        let schema = schema(svc, state);
+        Ok(kit::server::app(svc, schema, routes))
+    }
+}

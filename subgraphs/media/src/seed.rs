@@ -1,0 +1,273 @@
+//! Demo images for the launcher: draws a small library of distinct product-like pictures
+//! (gradients with a coloured shape), stores them and their thumbnails once — content-addressed,
+//! so reruns write the same objects — and gives each product 1–4 assets referencing them,
+//! chosen deterministically from the product id. Products that already have images are left
+//! alone, so seeding is idempotent and tops up new products. Rows go in as multi-row inserts in
+//! batches, so 10k products take seconds and a million is feasible. No events are emitted: this
+//! is demo data, not a change anyone must react to.
+
+use std::collections::HashSet;
+use std::io::Cursor;
+
+use anyhow::Context;
+use bytes::Bytes;
+use image::codecs::jpeg::JpegEncoder;
+use image::{DynamicImage, Rgb, RgbImage};
+use kit::db::placeholders;
+use kit::ids::{new_id, now_millis};
+use kit::Service;
+
+use crate::imaging::{thumbnail, MEDIUM_WIDTH, SMALL_WIDTH};
+use crate::store::key_for;
+
+/// How many distinct pictures the library holds.
+pub const LIBRARY_SIZE: usize = 24;
+/// Products per batch: one lookup and one insert each (at most 4 rows of 12 values a product,
+/// well under SQLite's and PostgreSQL's bind-parameter limits).
+const BATCH: usize = 250;
+const WIDTH: u32 = 600;
+const HEIGHT: u32 = 450;
+const SHAPES: [&str; 4] = ["circle", "square", "diamond", "ring"];
+const COLOURS: [&str; 12] = [
+    "red", "orange", "amber", "lime", "green", "teal", "cyan", "sky", "blue", "violet", "magenta",
+    "rose",
+];
+
+/// A stored library picture.
+#[derive(Debug, Clone)]
+struct Picture {
+    key: String,
+    byte_size: i64,
+    small_key: String,
+    medium_key: String,
+    label: String,
+}
+
+/// Seeds images for `products` (catalog product ids).
+pub async fn run(svc: &Service, products: &[String]) -> anyhow::Result<()> {
+    let state = crate::state(svc).await?;
+    let library = tokio::task::spawn_blocking(draw_library)
+        .await
+        .context("drawing the demo images")?;
+    let mut pictures = Vec::with_capacity(library.len());
+    for (label, original, small, medium) in library {
+        for (key, bytes) in [&original, &small, &medium] {
+            state.store.put(key, bytes.clone()).await?;
+        }
+        pictures.push(Picture {
+            byte_size: original.1.len() as i64,
+            key: original.0,
+            small_key: small.0,
+            medium_key: medium.0,
+            label,
+        });
+    }
+    let mut created = 0usize;
+    for chunk in products.chunks(BATCH) {
+        created += seed_batch(svc, &pictures, chunk).await?;
+    }
+    tracing::info!(
+        products = products.len(),
+        created,
+        "media: demo images seeded"
+    );
+    Ok(())
+}
+
+/// Gives each product of `chunk` without images its pictures. Returns assets created.
+async fn seed_batch(
+    svc: &Service,
+    pictures: &[Picture],
+    chunk: &[String],
+) -> anyhow::Result<usize> {
+    let mut tx = svc.db.begin().await?;
+    let sql = format!(
+        "SELECT DISTINCT product_id FROM assets WHERE product_id IN ({})",
+        placeholders(1, chunk.len())
+    );
+    let mut query = sqlx::query_scalar::<_, String>(&sql);
+    for id in chunk {
+        query = query.bind(id);
+    }
+    let existing: HashSet<String> = query.fetch_all(tx.conn()).await?.into_iter().collect();
+    let mut rows = Vec::new();
+    for product in chunk.iter().filter(|p| !existing.contains(*p)) {
+        for (position, picture) in choose(product, pictures).into_iter().enumerate() {
+            rows.push((product, position, picture));
+        }
+    }
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let values: Vec<String> = (0..rows.len())
+        .map(|i| format!("({})", placeholders(i * 12 + 1, 12)))
+        .collect();
+    let sql = format!(
+        "INSERT INTO assets ({}) VALUES {}",
+        crate::assets::COLUMNS,
+        values.join(", ")
+    );
+    let now = now_millis();
+    let mut query = sqlx::query(&sql);
+    for (product, position, picture) in &rows {
+        query = query
+            .bind(new_id())
+            .bind(product.as_str())
+            .bind(&picture.key)
+            .bind("image/jpeg")
+            .bind(picture.byte_size)
+            .bind(i64::from(WIDTH))
+            .bind(i64::from(HEIGHT))
+            .bind(&picture.small_key)
+            .bind(&picture.medium_key)
+            .bind(format!("{}, view {}", picture.label, position + 1))
+            .bind(*position as i64)
+            .bind(now);
+    }
+    query.execute(tx.conn()).await?;
+    tx.commit().await?;
+    Ok(rows.len())
+}
+
+/// 1–4 distinct pictures for a product, the same every run.
+fn choose<'a>(product: &str, pictures: &'a [Picture]) -> Vec<&'a Picture> {
+    let h = fnv1a(product.as_bytes());
+    let count = 1 + (h % 4) as usize;
+    let start = ((h >> 8) % pictures.len() as u64) as usize;
+    // 7 is coprime with the library size, so the steps never repeat a picture.
+    (0..count)
+        .map(|k| &pictures[(start + 7 * k) % pictures.len()])
+        .collect()
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+type Stored = (String, Bytes);
+
+/// Draws and encodes the library: (label, original, small, medium) per picture.
+fn draw_library() -> Vec<(String, Stored, Stored, Stored)> {
+    (0..LIBRARY_SIZE)
+        .map(|i| {
+            let (label, picture) = draw(i);
+            let image = DynamicImage::ImageRgb8(picture);
+            let mut jpeg = Vec::new();
+            JpegEncoder::new_with_quality(Cursor::new(&mut jpeg), 85)
+                .encode_image(&image)
+                .expect("encoding into memory cannot fail");
+            let original = (key_for(&jpeg, "jpg"), Bytes::from(jpeg));
+            let small = thumbnail(&image, SMALL_WIDTH);
+            let medium = thumbnail(&image, MEDIUM_WIDTH);
+            (
+                label,
+                original,
+                (small.key, small.bytes),
+                (medium.key, medium.bytes),
+            )
+        })
+        .collect()
+}
+
+/// Picture `i`: a diagonal two-colour gradient behind a shape in a contrasting colour.
+fn draw(i: usize) -> (String, RgbImage) {
+    let hue = (i * 360 / LIBRARY_SIZE) as f32;
+    let shape = i % SHAPES.len();
+    let top = hsl(hue, 0.65, 0.62);
+    let bottom = hsl((hue + 35.0) % 360.0, 0.55, 0.32);
+    let fill = hsl((hue + 180.0) % 360.0, 0.7, 0.55);
+    let (cx, cy) = (WIDTH as f32 / 2.0, HEIGHT as f32 / 2.0);
+    let r = HEIGHT as f32 * (0.26 + 0.02 * (i % 3) as f32);
+    let image = RgbImage::from_fn(WIDTH, HEIGHT, |x, y| {
+        let (fx, fy) = (x as f32, y as f32);
+        let t = (fx + fy) / (WIDTH + HEIGHT) as f32;
+        let (dx, dy) = (fx - cx, fy - cy);
+        let inside = match shape {
+            0 => dx * dx + dy * dy <= r * r,
+            1 => dx.abs() <= r && dy.abs() <= r,
+            2 => dx.abs() + dy.abs() <= r * 1.3,
+            _ => {
+                let d = (dx * dx + dy * dy).sqrt();
+                d <= r && d >= r * 0.55
+            }
+        };
+        if inside {
+            // A soft highlight towards the top left makes the shape look like an object.
+            let shade = 1.15 - 0.35 * ((dx + dy) / (2.0 * r) + 0.5).clamp(0.0, 1.0);
+            scale(fill, shade)
+        } else {
+            mix(top, bottom, t)
+        }
+    });
+    let label = format!(
+        "{} {} on a {} gradient",
+        COLOURS[((hue + 180.0) % 360.0 / 30.0) as usize % COLOURS.len()],
+        SHAPES[shape],
+        COLOURS[(hue / 30.0) as usize % COLOURS.len()]
+    );
+    (label, image)
+}
+
+fn mix(a: Rgb<u8>, b: Rgb<u8>, t: f32) -> Rgb<u8> {
+    let c = |i: usize| (f32::from(a.0[i]) * (1.0 - t) + f32::from(b.0[i]) * t).round() as u8;
+    Rgb([c(0), c(1), c(2)])
+}
+
+fn scale(a: Rgb<u8>, k: f32) -> Rgb<u8> {
+    let c = |i: usize| (f32::from(a.0[i]) * k).clamp(0.0, 255.0) as u8;
+    Rgb([c(0), c(1), c(2)])
+}
+
+/// HSL (hue in degrees) to RGB.
+fn hsl(h: f32, s: f32, l: f32) -> Rgb<u8> {
+    let c = (1.0 - (2.0 * l - 1.0).abs()) * s;
+    let x = c * (1.0 - ((h / 60.0) % 2.0 - 1.0).abs());
+    let m = l - c / 2.0;
+    let (r, g, b) = match (h / 60.0) as u32 {
+        0 => (c, x, 0.0),
+        1 => (x, c, 0.0),
+        2 => (0.0, c, x),
+        3 => (0.0, x, c),
+        4 => (x, 0.0, c),
+        _ => (c, 0.0, x),
+    };
+    let to = |v: f32| ((v + m) * 255.0).round().clamp(0.0, 255.0) as u8;
+    Rgb([to(r), to(g), to(b)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_library_is_distinct_and_choices_are_stable() {
+        let keys: HashSet<String> = (0..LIBRARY_SIZE)
+            .map(|i| key_for(draw(i).1.as_raw(), "raw"))
+            .collect();
+        assert_eq!(keys.len(), LIBRARY_SIZE, "every picture differs");
+        let pictures: Vec<Picture> = (0..LIBRARY_SIZE)
+            .map(|i| Picture {
+                key: format!("k{i}"),
+                byte_size: 1,
+                small_key: String::new(),
+                medium_key: String::new(),
+                label: String::new(),
+            })
+            .collect();
+        for product in ["a", "b", "0192f0c4-0000-7000-8000-000000000001"] {
+            let first: Vec<&str> = choose(product, &pictures)
+                .iter()
+                .map(|p| p.key.as_str())
+                .collect();
+            let again: Vec<&str> = choose(product, &pictures)
+                .iter()
+                .map(|p| p.key.as_str())
+                .collect();
+            assert_eq!(first, again);
+            assert!((1..=4).contains(&first.len()));
+            assert_eq!(first.iter().collect::<HashSet<_>>().len(), first.len());
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! Media reacts to catalog's `product.archived` (published on the transport: the in-process
+//! bus, or RabbitMQ in the real-server run): the product's images disappear from
+//! `Product.media` but are kept, and a redelivered event is applied once.
+
+mod common;
+
+use common::*;
+use kit::events::Event;
+use serde_json::json;
+
+fn archived(product: &str) -> Event {
+    Event::new(
+        "catalog",
+        "product.archived",
+        Some(product.to_string()),
+        json!({ "id": product, "status": "archived", "name": "Old thing" }),
+    )
+}
+
+async fn publish(env: &Env, event: &Event) {
+    env.app
+        .svc()
+        .transport
+        .publish_batch(std::slice::from_ref(event))
+        .await
+        .expect("published");
+}
+
+#[tokio::test]
+async fn archived_products_hide_their_media_once() {
+    let env = start().await;
+    let (gone, kept) = (product(), product());
+    let asset = env.upload(&gone, png(50, 50, 1), "image/png").await;
+    env.upload(&kept, png(50, 50, 2), "image/png").await;
+
+    let event = archived(&gone);
+    publish(&env, &event).await;
+    eventually("the archived product's media to be hidden", || async {
+        env.gallery(&gone).await["media"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    })
+    .await;
+    let gallery = env.gallery(&gone).await;
+    assert!(gallery["thumbnail"].is_null());
+    assert_eq!(
+        env.gallery(&kept).await["media"].as_array().unwrap().len(),
+        1
+    );
+    // Kept, not deleted: the asset still resolves and its object is still served.
+    let body = env
+        .app
+        .gql(
+            "query($id:ID!){ asset(id:$id){ id url } }",
+            json!({ "id": asset["id"] }),
+            None,
+        )
+        .await;
+    assert_eq!(body["data"]["asset"]["id"], asset["id"]);
+    assert_eq!(
+        env.fetch(asset["url"].as_str().unwrap(), false, None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(env.asset_count().await, 2);
+
+    // Redelivery: then a later event on the same queue, so once that has landed the duplicate
+    // has been handled too.
+    publish(&env, &event).await;
+    let marker = product();
+    env.upload(&marker, png(50, 50, 3), "image/png").await;
+    publish(&env, &archived(&marker)).await;
+    eventually("the marker product to be hidden", || async {
+        env.gallery(&marker).await["media"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    })
+    .await;
+    let db = env.app.svc().db.background();
+    let claimed: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM processed_events WHERE consumer = 'media' AND event_id = $1",
+    )
+    .bind(&event.id)
+    .fetch_one(db)
+    .await
+    .unwrap();
+    assert_eq!(claimed, 1, "the duplicate was recognised");
+    let archived_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM archived_products")
+        .fetch_one(db)
+        .await
+        .unwrap();
+    assert_eq!(archived_rows, 2);
+    env.stop().await;
+}
