@@ -23,6 +23,10 @@ missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
 command -v cargo-nextest >/dev/null || missing+=(cargo-nextest)
+# The router's GraphiQL browser test: Debian's Chromium, Node and npm.
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]}"
   apt_missing=("${missing[@]/cargo-nextest/}")
@@ -34,6 +38,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 fi
+# playwright-core for that test (drives the system Chromium; downloads no browser).
+[ -d router/tests/browser/node_modules/playwright-core ] \
+  || (cd router/tests/browser && npm ci --ignore-scripts --no-audit --no-fund)
 
 # As root, run each server as its own system user (PostgreSQL refuses root).
 as() { local user=$1; shift; if [ "$(id -u)" = 0 ]; then runuser -u "$user" -- "$@"; else "$@"; fi; }

@@ -2,6 +2,10 @@
 //! monolith serving the same data, the real `router` binary in its own process, and a load
 //! generator with N concurrent clients on loopback. Prints RPS, p50/p99 latency, router CPU and
 //! peak RSS. Run through `bench/router/run.sh`.
+//!
+//! `BENCH_CALLGRIND=N` instead runs the router under `valgrind --tool=callgrind`, sends N
+//! sequential requests after a warm-up, and prints the router's instructions per request: a
+//! number that, unlike RPS, does not move with the load other jobs put on the machine.
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -412,6 +416,62 @@ fn proc_usage(pid: u32) -> (f64, f64) {
     (ticks / 100.0, hwm_kb / 1024.0)
 }
 
+/// Zeroes the callgrind counters after a warm-up, sends `n` sequential requests, dumps the
+/// counters and returns the instructions executed per request.
+async fn instructions_per_request(pid: u32, url: &str, n: usize, out: &std::path::Path) -> f64 {
+    let http = reqwest::Client::new();
+    let body = serde_json::to_vec(&serde_json::json!({ "query": QUERY })).unwrap();
+    let send = || async {
+        let r = http
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+        r.bytes().await.unwrap();
+    };
+    for _ in 0..20 {
+        send().await;
+    }
+    let control = |arg: String| {
+        let ok = std::process::Command::new("callgrind_control")
+            .arg(arg)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "callgrind_control failed");
+    };
+    control(format!("--zero={pid}"));
+    for _ in 0..n {
+        send().await;
+    }
+    control(format!("--dump={pid}"));
+    // The dump after zeroing is `<out>.<n>`; its `summary:` (or `totals:`) line is the count.
+    let dir = out.parent().unwrap();
+    let stem = out.file_name().unwrap().to_string_lossy().to_string();
+    let mut best = None;
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.starts_with(&format!("{stem}.")) {
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            let total = text
+                .lines()
+                .find_map(|l| {
+                    l.strip_prefix("summary:")
+                        .or_else(|| l.strip_prefix("totals:"))
+                })
+                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok());
+            if let Some(t) = total {
+                best = Some(t);
+            }
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    best.expect("callgrind dump found") / n as f64
+}
+
 #[tokio::main]
 async fn main() {
     let clients: usize = std::env::var("BENCH_CLIENTS")
@@ -446,7 +506,22 @@ async fn main() {
         .local_addr()
         .unwrap()
         .port();
-    let mut child = tokio::process::Command::new(&router_bin)
+    let callgrind: Option<usize> = std::env::var("BENCH_CALLGRIND")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let callgrind_out =
+        std::env::temp_dir().join(format!("router-bench-{}.callgrind", std::process::id()));
+    let mut command = match callgrind {
+        Some(_) => {
+            let mut c = tokio::process::Command::new("valgrind");
+            c.arg("--tool=callgrind")
+                .arg(format!("--callgrind-out-file={}", callgrind_out.display()))
+                .arg(&router_bin);
+            c
+        }
+        None => tokio::process::Command::new(&router_bin),
+    };
+    let mut child = command
         .arg("--supergraph")
         .arg(&path)
         .args(["--listen", &format!("127.0.0.1:{port}")])
@@ -456,7 +531,7 @@ async fn main() {
         .expect("router starts");
     let pid = child.id().unwrap();
     let url = format!("http://127.0.0.1:{port}/graphql");
-    for _ in 0..100 {
+    for _ in 0..1200 {
         if reqwest::get(format!("http://127.0.0.1:{port}/health"))
             .await
             .is_ok()
@@ -480,6 +555,14 @@ async fn main() {
     let (a, b) = (fetch(url.clone()).await, fetch(mono.clone()).await);
     assert_eq!(a, b, "router and monolith disagree");
     println!("response size: {} bytes", a.len());
+
+    if let Some(n) = callgrind {
+        let ir = instructions_per_request(pid, &url, n, &callgrind_out).await;
+        println!("router instructions per request (callgrind, {n} sequential requests): {ir:.0}");
+        child.kill().await.ok();
+        let _ = std::fs::remove_file(&callgrind_out);
+        return;
+    }
 
     let _ = load(&url, clients, Duration::from_secs(2)).await;
     let (cpu0, _) = proc_usage(pid);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Router load benchmark (see README.md). Builds release binaries, then runs the load generator.
-# Knobs: BENCH_CLIENTS (default 50), BENCH_SECONDS (default 15), CARGO_TARGET_DIR.
+# Knobs: BENCH_CLIENTS (default 50), BENCH_SECONDS (default 15), CARGO_TARGET_DIR,
+# BENCH_CALLGRIND=N (instructions per request under callgrind over N requests, no load run).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 target="${CARGO_TARGET_DIR:-target}"

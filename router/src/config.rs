@@ -69,8 +69,13 @@ impl RouterConfig {
     }
 
     /// Applies environment overrides on top of this config.
-    pub fn apply_env(mut self) -> anyhow::Result<Self> {
-        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    pub fn apply_env(self) -> anyhow::Result<Self> {
+        self.apply_vars(|k| std::env::var(k).ok())
+    }
+
+    /// Applies `ROUTER_*` overrides read through `lookup` (the environment, or a map in tests).
+    pub fn apply_vars(mut self, lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let env = |k: &str| lookup(k).filter(|v| !v.trim().is_empty());
         if let Some(v) = env("ROUTER_LISTEN").or_else(|| env("LISTEN_ADDR")) {
             self.listen = v
                 .parse()
@@ -113,16 +118,47 @@ impl RouterConfig {
 
     /// Config from the environment alone: `ROUTER_SUPERGRAPH` (file) or `ROUTER_SUBGRAPHS` (file).
     pub fn from_env() -> anyhow::Result<Self> {
-        let schema = if let Ok(f) = std::env::var("ROUTER_SUPERGRAPH") {
-            SchemaSource::SupergraphFile(f.into())
-        } else if let Ok(f) = std::env::var("ROUTER_SUBGRAPHS") {
-            SchemaSource::SubgraphsFile(f.into())
-        } else {
-            anyhow::bail!(
-                "set ROUTER_SUPERGRAPH or ROUTER_SUBGRAPHS, or pass --supergraph / --subgraphs"
-            )
+        Self::load(None, None)
+    }
+
+    /// Layers, lowest first: defaults, the config file (`--config`/`ROUTER_CONFIG`), the
+    /// `ROUTER_*` environment, then a schema source given on the command line.
+    pub fn load(
+        file: Option<&std::path::Path>,
+        cli_source: Option<SchemaSource>,
+    ) -> anyhow::Result<Self> {
+        Self::load_with(file, cli_source, |k| std::env::var(k).ok())
+    }
+
+    /// `load` with the environment read through `lookup`.
+    pub fn load_with(
+        file: Option<&std::path::Path>,
+        cli_source: Option<SchemaSource>,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Self> {
+        let env = |k: &str| lookup(k).filter(|v| !v.trim().is_empty());
+        let file = match file
+            .map(PathBuf::from)
+            .or_else(|| env("ROUTER_CONFIG").map(PathBuf::from))
+        {
+            Some(path) => Some(crate::config_file::ConfigFile::load(&path)?),
+            None => None,
         };
-        Self::new(schema).apply_env()
+        let schema = cli_source
+            .or_else(|| env("ROUTER_SUPERGRAPH").map(|f| SchemaSource::SupergraphFile(f.into())))
+            .or_else(|| env("ROUTER_SUBGRAPHS").map(|f| SchemaSource::SubgraphsFile(f.into())))
+            .or_else(|| file.as_ref().and_then(|f| f.schema()))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "no schema source: pass --supergraph / --subgraphs, set ROUTER_SUPERGRAPH or \
+                     ROUTER_SUBGRAPHS, or give `supergraph` or `subgraphs` in the config file"
+                )
+            })?;
+        let mut config = Self::new(schema);
+        if let Some(file) = file {
+            config = file.apply(config)?;
+        }
+        config.apply_vars(lookup)
     }
 }
 

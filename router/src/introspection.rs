@@ -203,6 +203,18 @@ fn input_value(kinds: &Kinds, v: &InputValue) -> Value {
     j
 }
 
+/// A type's fields as introspection lists them: without the meta fields (`__schema`, `__type`)
+/// the planner's API schema declares on the query root, which clients reject as type fields.
+fn fields_json(kinds: &Kinds, fields: &[Field]) -> Value {
+    Value::Array(
+        fields
+            .iter()
+            .filter(|f| !f.name.starts_with("__"))
+            .map(|f| field_json(kinds, f))
+            .collect(),
+    )
+}
+
 fn field_json(kinds: &Kinds, f: &Field) -> Value {
     let (dep, reason) = deprecation(&f.directives);
     json!({
@@ -246,7 +258,7 @@ fn type_json(kinds: &Kinds, td: &TypeDefinition) -> (String, Value) {
         TypeDefinition::Scalar(t) => (t.name.clone(), scalar_json(&t.name, t.description.as_ref())),
         TypeDefinition::Object(t) => {
             let mut v = base(&t.name, "OBJECT", t.description.as_ref());
-            v["fields"] = Value::Array(t.fields.iter().map(|f| field_json(kinds, f)).collect());
+            v["fields"] = fields_json(kinds, &t.fields);
             v["interfaces"] = Value::Array(
                 t.implements_interfaces
                     .iter()
@@ -257,7 +269,7 @@ fn type_json(kinds: &Kinds, td: &TypeDefinition) -> (String, Value) {
         }
         TypeDefinition::Interface(t) => {
             let mut v = base(&t.name, "INTERFACE", t.description.as_ref());
-            v["fields"] = Value::Array(t.fields.iter().map(|f| field_json(kinds, f)).collect());
+            v["fields"] = fields_json(kinds, &t.fields);
             v["interfaces"] = Value::Array(
                 t.implements_interfaces
                     .iter()

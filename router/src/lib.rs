@@ -24,6 +24,7 @@
 
 pub mod compose;
 pub mod config;
+pub mod config_file;
 pub mod executors;
 pub mod graphiql;
 pub mod introspection;

@@ -1,15 +1,17 @@
-//! `router` binary: `router --supergraph FILE | --subgraphs FILE [--listen ADDR]` serves;
-//! `router compose --subgraphs FILE` prints the composed supergraph SDL.
+//! `router` binary: `router --supergraph FILE | --subgraphs FILE [--listen ADDR] [--config FILE]`
+//! serves; `router compose --subgraphs FILE` prints the composed supergraph SDL.
 
 use std::path::PathBuf;
 
 use router::{RouterConfig, SchemaSource};
 
 const USAGE: &str = "usage:
-  router --supergraph FILE [--listen ADDR]
-  router --subgraphs FILE [--listen ADDR]      (lines: name=url)
+  router --supergraph FILE [--listen ADDR] [--config FILE]
+  router --subgraphs FILE [--listen ADDR] [--config FILE]      (lines: name=url)
+  router --config FILE                                         (TOML; see router/README.md)
   router compose --subgraphs FILE
-environment: ROUTER_SUPERGRAPH, ROUTER_SUBGRAPHS, ROUTER_LISTEN/LISTEN_ADDR,
+precedence: flags, then environment, then the config file, then defaults
+environment: ROUTER_CONFIG, ROUTER_SUPERGRAPH, ROUTER_SUBGRAPHS, ROUTER_LISTEN/LISTEN_ADDR,
   ROUTER_SUBGRAPH_TIMEOUT_MS, ROUTER_SUBGRAPH_TIMEOUTS, ROUTER_PROPAGATE_HEADERS, ROUTER_CORS_ORIGINS,
   ROUTER_POLL_INTERVAL_MS, ROUTER_PLAN_CACHE_SIZE, ROUTER_SUBGRAPH_URLS, ROUTER_WS_BUFFER";
 
@@ -34,6 +36,7 @@ async fn run() -> anyhow::Result<()> {
     }
     let mut source = None;
     let mut listen = None;
+    let mut config_file = None;
     while let Some(arg) = args.next() {
         let mut value = || {
             args.next()
@@ -43,6 +46,7 @@ async fn run() -> anyhow::Result<()> {
             "--supergraph" => source = Some(SchemaSource::SupergraphFile(PathBuf::from(value()?))),
             "--subgraphs" => source = Some(SchemaSource::SubgraphsFile(PathBuf::from(value()?))),
             "--listen" => listen = Some(value()?),
+            "--config" => config_file = Some(PathBuf::from(value()?)),
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return Ok(());
@@ -50,10 +54,7 @@ async fn run() -> anyhow::Result<()> {
             other => anyhow::bail!("unknown argument {other}\n{USAGE}"),
         }
     }
-    let mut config = match source {
-        Some(s) => RouterConfig::new(s).apply_env()?,
-        None => RouterConfig::from_env()?,
-    };
+    let mut config = RouterConfig::load(config_file.as_deref(), source)?;
     if let Some(l) = listen {
         config.listen = l
             .parse()

@@ -51,6 +51,7 @@ pub fn app(state: SharedState) -> Router {
     Router::new()
         .route("/graphql", get(http::get_graphql).post(http::post_graphql))
         .route("/health", get(http::health))
+        .route("/graphiql/{file}", get(crate::graphiql::asset))
         .layer(tower_http::compression::CompressionLayer::new())
         // A bug must cost one request a 500, not the connection.
         .layer(tower_http::catch_panic::CatchPanicLayer::new())

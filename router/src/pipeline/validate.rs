@@ -7,7 +7,7 @@ use crate::response::GraphQLError;
 use crate::supergraph::Supergraph;
 
 pub fn validate(supergraph: &Supergraph, doc: &Document) -> Vec<GraphQLError> {
-    let schema = &supergraph.planner.consumer_schema.document;
+    let schema = &supergraph.api_doc;
     graphql_tools::validation::validate::validate(schema, doc, &supergraph.validation)
         .into_iter()
         .map(|e| {

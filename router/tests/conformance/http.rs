@@ -295,6 +295,14 @@ async fn graphiql_introspection_query_works() {
         .unwrap()
         .iter()
         .any(|d| d["name"] == "include"));
+    // Meta fields are never listed as type fields: graphql-js (and so GraphiQL) rejects a schema
+    // whose types have fields named `__schema` or `__type`.
+    for t in schema["types"].as_array().unwrap() {
+        for f in t["fields"].as_array().into_iter().flatten() {
+            let name = f["name"].as_str().unwrap();
+            assert!(!name.starts_with("__"), "{}.{name} listed", t["name"]);
+        }
+    }
 }
 
 #[tokio::test]

@@ -178,3 +178,50 @@ async fn requires_field_with_arguments_and_aliases() {
         ]}})
     );
 }
+
+/// `@defer` is accepted and resolved inline: the one response holds the deferred fields too,
+/// fetched from other subgraphs, in the client's order, with nothing the planner added.
+#[tokio::test]
+async fn defer_across_subgraphs_returns_the_complete_result() {
+    let url = shop().await;
+    let text = post_text(
+        &url,
+        r#"query($later: Boolean!) { topProducts(first: 2) { upc
+             ... @defer(label: "stock") { inStock shippingEstimate }
+             ...Reviews @defer(if: $later)
+             name } }
+           fragment Reviews on Product { reviews { body author { name } } }"#,
+        json!({"later": true}),
+    )
+    .await;
+    assert_eq!(
+        text,
+        concat!(
+            r#"{"data":{"topProducts":["#,
+            r#"{"upc":"1","inStock":true,"shippingEstimate":50,"reviews":[{"body":"Love it!","author":{"name":"Ada Lovelace"}},{"body":"Prefer something else.","author":{"name":"Alan Turing"}}],"name":"Table"},"#,
+            r#"{"upc":"2","inStock":false,"shippingEstimate":0,"reviews":[{"body":"Too expensive.","author":{"name":"Ada Lovelace"}}],"name":"Couch"}"#,
+            r#"]}}"#
+        )
+    );
+    // A bad @defer argument is still a validation error.
+    let (status, body) = post(
+        &url,
+        "{ topProducts { ... @defer(label: 1) { name } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    // The directive is visible to tools through introspection.
+    let body = gql(
+        &url,
+        "{ __schema { directives { name locations } } }",
+        json!({}),
+    )
+    .await;
+    let directives = body["data"]["__schema"]["directives"].as_array().unwrap();
+    assert!(
+        directives.iter().any(|d| d["name"] == "defer"
+            && d["locations"] == json!(["FRAGMENT_SPREAD", "INLINE_FRAGMENT"])),
+        "{body}"
+    );
+}
