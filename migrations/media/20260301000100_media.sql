@@ -10,7 +10,7 @@ CREATE TABLE media_secrets (
 );
 
 -- A product image. Several assets may reference the same objects (deduplicated uploads, the
--- demo seed), so an object is removed only when no asset references it any more.
+-- demo seed), counted in media_objects.
 CREATE TABLE assets (
     id TEXT PRIMARY KEY,
     product_id TEXT NOT NULL,
@@ -26,9 +26,28 @@ CREATE TABLE assets (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX assets_product ON assets (product_id, position);
-CREATE INDEX assets_object ON assets (object_key);
-CREATE INDEX assets_small ON assets (small_key);
-CREATE INDEX assets_medium ON assets (medium_key);
+
+-- How many asset references (original or thumbnail) each stored object has. Uploads and deletes
+-- change a count under its row lock, so a delete that removes an object's last reference and
+-- an upload that adds a new one serialize: the object is removed only while nothing refers to
+-- it, and an upload re-stores an object it finds gone.
+CREATE TABLE media_objects (
+    object_key TEXT PRIMARY KEY,
+    refs BIGINT NOT NULL
+);
+
+-- The demo seed's picture library as stored (index -> objects), so a rerun reuses it instead of
+-- drawing and encoding the pictures again.
+CREATE TABLE seed_pictures (
+    idx BIGINT PRIMARY KEY,
+    object_key TEXT NOT NULL,
+    small_key TEXT NOT NULL,
+    medium_key TEXT NOT NULL,
+    byte_size BIGINT NOT NULL,
+    width BIGINT NOT NULL,
+    height BIGINT NOT NULL,
+    label TEXT NOT NULL
+);
 
 -- A pre-signed upload: created by staff, consumed once by `PUT /uploads/{token}`, which turns
 -- it into the asset with the same id. status: pending or done.

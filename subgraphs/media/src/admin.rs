@@ -11,6 +11,7 @@ use kit::AppError;
 
 use crate::assets::{Asset, Row, COLUMNS};
 use crate::events;
+use crate::objects;
 use crate::state::MediaState;
 use crate::text::parse_alt;
 
@@ -105,9 +106,10 @@ async fn reorder(ctx: &Context<'_>, product_id: &str, ids: &[ID]) -> Result<Vec<
     Ok(rows.into_iter().map(Asset::from_row).collect())
 }
 
-/// Deletes asset `id`: the row (closing the gap in positions) and `media.deleted` in one
-/// transaction, then the objects nothing references any more. An object whose removal fails
-/// is left behind (logged) rather than leaving an asset pointing at nothing.
+/// Deletes asset `id`: the row (closing the gap in positions), its objects' reference counts
+/// and `media.deleted` in one transaction; then the objects nothing references any more are
+/// removed from the store. A failed removal leaves an invisible object behind, never an asset
+/// pointing at nothing.
 pub async fn delete(state: &MediaState, id: &str) -> Result<(), AppError> {
     let mut tx = state.svc.db.begin().await?;
     let row: Option<Row> = sqlx::query_as(&format!(
@@ -124,33 +126,9 @@ pub async fn delete(state: &MediaState, id: &str) -> Result<(), AppError> {
     .bind(asset.position)
     .execute(tx.conn())
     .await?;
-    let keys = asset.keys();
-    let still_used: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT object_key, small_key, medium_key FROM assets \
-         WHERE object_key IN ($1, $2, $3) OR small_key IN ($4, $5, $6) OR medium_key IN ($7, $8, $9)",
-    )
-    .bind(keys[0])
-    .bind(keys[1])
-    .bind(keys[2])
-    .bind(keys[0])
-    .bind(keys[1])
-    .bind(keys[2])
-    .bind(keys[0])
-    .bind(keys[1])
-    .bind(keys[2])
-    .fetch_all(tx.conn())
-    .await?;
+    let orphaned = objects::release_refs(&mut tx, asset.keys()).await?;
     events::deleted(state, &mut tx, &asset).await?;
     tx.commit().await?;
-
-    let used: HashSet<&str> = still_used
-        .iter()
-        .flat_map(|(a, b, c)| [a.as_str(), b.as_str(), c.as_str()])
-        .collect();
-    for key in keys.iter().filter(|k| !used.contains(*k)) {
-        if let Err(err) = state.store.delete(key).await {
-            tracing::warn!(%key, error = %err, "media: could not remove an unreferenced object");
-        }
-    }
+    objects::remove_unreferenced(&state.svc.db, &state.store, &orphaned).await;
     Ok(())
 }

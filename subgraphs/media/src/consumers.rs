@@ -15,7 +15,7 @@ pub async fn start(svc: &Service) -> anyhow::Result<()> {
         QueueSpec::durable(CONSUMER, &["product.archived"]),
         move |event: Event| {
             let svc = handler_svc.clone();
-            async move { apply(&svc, &event).await.map_err(as_anyhow) }
+            async move { apply(&svc, &event).await.map_err(AppError::into_anyhow) }
         },
     )
     .await
@@ -49,11 +49,4 @@ pub async fn apply(svc: &Service, event: &Event) -> Result<(), AppError> {
     .await?;
     tx.commit().await?;
     Ok(())
-}
-
-fn as_anyhow(err: AppError) -> anyhow::Error {
-    match err {
-        AppError::Internal(source) => anyhow::anyhow!("{source:#}"),
-        other => anyhow::anyhow!(other.message()),
-    }
 }

@@ -12,6 +12,7 @@ pub mod events;
 mod http_error;
 pub mod imaging;
 pub mod media_http;
+pub mod objects;
 pub mod products;
 pub mod secret;
 pub mod seed;

@@ -1,16 +1,19 @@
 //! Demo images for the launcher: draws a small library of distinct product-like pictures
 //! (gradients with a coloured shape), stores them and their thumbnails once — content-addressed,
 //! so reruns write the same objects — and gives each product 1–4 assets referencing them,
-//! chosen deterministically from the product id. Products that already have images are left
-//! alone, so seeding is idempotent and tops up new products. Rows go in as multi-row inserts in
-//! batches, so 10k products take seconds and a million is feasible. No events are emitted: this
-//! is demo data, not a change anyone must react to.
+//! chosen deterministically from the product id. The library is remembered in
+//! `seed_pictures`, so a rerun only checks the objects are still there instead of drawing
+//! again. Products that already have images are left alone, so seeding is idempotent and tops
+//! up new products. Rows go in as multi-row inserts in batches, so 10k products take seconds
+//! and a million is feasible. No events are emitted: this is demo data, not a change anyone
+//! must react to.
 
 use std::collections::HashSet;
 use std::io::Cursor;
 
 use anyhow::Context;
 use bytes::Bytes;
+use futures_util::future::try_join_all;
 use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, Rgb, RgbImage};
 use kit::db::placeholders;
@@ -18,13 +21,17 @@ use kit::ids::{new_id, now_millis};
 use kit::Service;
 
 use crate::imaging::{thumbnail, MEDIUM_WIDTH, SMALL_WIDTH};
+use crate::objects;
+use crate::state::MediaState;
 use crate::store::key_for;
 
 /// How many distinct pictures the library holds.
 pub const LIBRARY_SIZE: usize = 24;
-/// Products per batch: one lookup and one insert each (at most 4 rows of 12 values a product,
-/// well under SQLite's and PostgreSQL's bind-parameter limits).
+/// Products per transaction: one lookup, then the inserts.
 const BATCH: usize = 250;
+/// Rows per multi-row insert (12 values each). SQLite's cost of numbered parameters grows with
+/// the square of their count in one statement, so several mid-sized inserts beat one huge one.
+const INSERT_ROWS: usize = 80;
 const WIDTH: u32 = 600;
 const HEIGHT: u32 = 450;
 const SHAPES: [&str; 4] = ["circle", "square", "diamond", "ring"];
@@ -37,34 +44,33 @@ const COLOURS: [&str; 12] = [
 #[derive(Debug, Clone)]
 struct Picture {
     key: String,
-    byte_size: i64,
     small_key: String,
     medium_key: String,
+    byte_size: i64,
+    width: i64,
+    height: i64,
     label: String,
+}
+
+impl Picture {
+    fn keys(&self) -> [&str; 3] {
+        [&self.key, &self.small_key, &self.medium_key]
+    }
+}
+
+/// A drawn picture, encoded: the original and its thumbnails as (key, bytes).
+struct Drawn {
+    label: String,
+    objects: [(String, Bytes); 3],
 }
 
 /// Seeds images for `products` (catalog product ids).
 pub async fn run(svc: &Service, products: &[String]) -> anyhow::Result<()> {
     let state = crate::state(svc).await?;
-    let library = tokio::task::spawn_blocking(draw_library)
-        .await
-        .context("drawing the demo images")?;
-    let mut pictures = Vec::with_capacity(library.len());
-    for (label, original, small, medium) in library {
-        for (key, bytes) in [&original, &small, &medium] {
-            state.store.put(key, bytes.clone()).await?;
-        }
-        pictures.push(Picture {
-            byte_size: original.1.len() as i64,
-            key: original.0,
-            small_key: small.0,
-            medium_key: medium.0,
-            label,
-        });
-    }
+    let pictures = library(&state).await?;
     let mut created = 0usize;
     for chunk in products.chunks(BATCH) {
-        created += seed_batch(svc, &pictures, chunk).await?;
+        created += seed_batch(&state, &pictures, chunk).await?;
     }
     tracing::info!(
         products = products.len(),
@@ -74,13 +80,117 @@ pub async fn run(svc: &Service, products: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Gives each product of `chunk` without images its pictures. Returns assets created.
+/// The stored library: the remembered one when all its objects are still in the store,
+/// otherwise drawn, stored and remembered now.
+async fn library(state: &MediaState) -> anyhow::Result<Vec<Picture>> {
+    let rows: Vec<(String, String, String, i64, i64, i64, String)> = sqlx::query_as(
+        "SELECT object_key, small_key, medium_key, byte_size, width, height, label \
+         FROM seed_pictures ORDER BY idx",
+    )
+    .fetch_all(state.svc.db.background())
+    .await?;
+    let remembered: Vec<Picture> = rows
+        .into_iter()
+        .map(
+            |(key, small_key, medium_key, byte_size, width, height, label)| Picture {
+                key,
+                small_key,
+                medium_key,
+                byte_size,
+                width,
+                height,
+                label,
+            },
+        )
+        .collect();
+    if remembered.len() == LIBRARY_SIZE {
+        let keys: Vec<&str> = remembered.iter().flat_map(Picture::keys).collect();
+        if missing(state, &keys).await?.is_empty() {
+            return Ok(remembered);
+        }
+    }
+    let drawn = draw_and_store(state).await?;
+    let pictures: Vec<Picture> = drawn
+        .into_iter()
+        .map(|d| {
+            let [original, small, medium] = d.objects;
+            Picture {
+                byte_size: original.1.len() as i64,
+                key: original.0,
+                small_key: small.0,
+                medium_key: medium.0,
+                width: i64::from(WIDTH),
+                height: i64::from(HEIGHT),
+                label: d.label,
+            }
+        })
+        .collect();
+    remember(state, &pictures).await?;
+    Ok(pictures)
+}
+
+/// Which of `keys` the store does not hold (checked concurrently: a cloud store answers each
+/// in a round trip).
+async fn missing(state: &MediaState, keys: &[&str]) -> anyhow::Result<Vec<String>> {
+    let sizes = try_join_all(keys.iter().map(|key| state.store.size(key))).await?;
+    Ok(keys
+        .iter()
+        .zip(sizes)
+        .filter(|(_, size)| size.is_none())
+        .map(|(key, _)| key.to_string())
+        .collect())
+}
+
+/// Draws the library and stores every object.
+async fn draw_and_store(state: &MediaState) -> anyhow::Result<Vec<Drawn>> {
+    let drawn = tokio::task::spawn_blocking(draw_library)
+        .await
+        .context("drawing the demo images")?;
+    let puts = drawn
+        .iter()
+        .flat_map(|d| d.objects.iter())
+        .map(|(key, bytes)| state.store.put(key, bytes.clone()));
+    try_join_all(puts).await?;
+    Ok(drawn)
+}
+
+async fn remember(state: &MediaState, pictures: &[Picture]) -> anyhow::Result<()> {
+    let values: Vec<String> = (0..pictures.len())
+        .map(|i| format!("({})", placeholders(i * 8 + 1, 8)))
+        .collect();
+    let sql = format!(
+        "INSERT INTO seed_pictures \
+         (idx, object_key, small_key, medium_key, byte_size, width, height, label) VALUES {} \
+         ON CONFLICT (idx) DO UPDATE SET object_key = excluded.object_key, \
+         small_key = excluded.small_key, medium_key = excluded.medium_key, \
+         byte_size = excluded.byte_size, width = excluded.width, height = excluded.height, \
+         label = excluded.label",
+        values.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for (idx, p) in pictures.iter().enumerate() {
+        query = query
+            .bind(idx as i64)
+            .bind(&p.key)
+            .bind(&p.small_key)
+            .bind(&p.medium_key)
+            .bind(p.byte_size)
+            .bind(p.width)
+            .bind(p.height)
+            .bind(&p.label);
+    }
+    query.execute(state.svc.db.background()).await?;
+    Ok(())
+}
+
+/// Gives each product of `chunk` without images its pictures, counting the references they
+/// add. Returns assets created.
 async fn seed_batch(
-    svc: &Service,
+    state: &MediaState,
     pictures: &[Picture],
     chunk: &[String],
 ) -> anyhow::Result<usize> {
-    let mut tx = svc.db.begin().await?;
+    let mut tx = state.svc.db.begin().await?;
     let sql = format!(
         "SELECT DISTINCT product_id FROM assets WHERE product_id IN ({})",
         placeholders(1, chunk.len())
@@ -99,32 +209,48 @@ async fn seed_batch(
     if rows.is_empty() {
         return Ok(0);
     }
-    let values: Vec<String> = (0..rows.len())
-        .map(|i| format!("({})", placeholders(i * 12 + 1, 12)))
-        .collect();
-    let sql = format!(
-        "INSERT INTO assets ({}) VALUES {}",
-        crate::assets::COLUMNS,
-        values.join(", ")
-    );
     let now = now_millis();
-    let mut query = sqlx::query(&sql);
-    for (product, position, picture) in &rows {
-        query = query
-            .bind(new_id())
-            .bind(product.as_str())
-            .bind(&picture.key)
-            .bind("image/jpeg")
-            .bind(picture.byte_size)
-            .bind(i64::from(WIDTH))
-            .bind(i64::from(HEIGHT))
-            .bind(&picture.small_key)
-            .bind(&picture.medium_key)
-            .bind(format!("{}, view {}", picture.label, position + 1))
-            .bind(*position as i64)
-            .bind(now);
+    for part in rows.chunks(INSERT_ROWS) {
+        let values: Vec<String> = (0..part.len())
+            .map(|i| format!("({})", placeholders(i * 12 + 1, 12)))
+            .collect();
+        let sql = format!(
+            "INSERT INTO assets ({}) VALUES {}",
+            crate::assets::COLUMNS,
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (product, position, picture) in part {
+            query = query
+                .bind(new_id())
+                .bind(product.as_str())
+                .bind(&picture.key)
+                .bind("image/jpeg")
+                .bind(picture.byte_size)
+                .bind(picture.width)
+                .bind(picture.height)
+                .bind(&picture.small_key)
+                .bind(&picture.medium_key)
+                .bind(format!("{}, view {}", picture.label, position + 1))
+                .bind(*position as i64)
+                .bind(now);
+        }
+        query.execute(tx.conn()).await?;
     }
-    query.execute(tx.conn()).await?;
+    let fresh = objects::add_refs(&mut tx, rows.iter().flat_map(|(_, _, p)| p.keys())).await?;
+    if !fresh.is_empty() {
+        // Checked at the start, but a delete may have removed an unreferenced object since.
+        let fresh: Vec<&str> = fresh.iter().map(String::as_str).collect();
+        let gone = missing(state, &fresh).await?;
+        if !gone.is_empty() {
+            draw_and_store(state).await?;
+            let keys: Vec<&str> = gone.iter().map(String::as_str).collect();
+            anyhow::ensure!(
+                missing(state, &keys).await?.is_empty(),
+                "demo image objects are missing and drawing them again did not restore them"
+            );
+        }
+    }
     tx.commit().await?;
     Ok(rows.len())
 }
@@ -146,29 +272,41 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-type Stored = (String, Bytes);
+/// Draws and encodes the library, spread over the machine's cores.
+fn draw_library() -> Vec<Drawn> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let indices: Vec<usize> = (0..LIBRARY_SIZE).collect();
+    let per_thread = LIBRARY_SIZE.div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = indices
+            .chunks(per_thread)
+            .map(|part| scope.spawn(move || part.iter().map(|&i| encode(i)).collect::<Vec<_>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("drawing does not panic"))
+            .collect()
+    })
+}
 
-/// Draws and encodes the library: (label, original, small, medium) per picture.
-fn draw_library() -> Vec<(String, Stored, Stored, Stored)> {
-    (0..LIBRARY_SIZE)
-        .map(|i| {
-            let (label, picture) = draw(i);
-            let image = DynamicImage::ImageRgb8(picture);
-            let mut jpeg = Vec::new();
-            JpegEncoder::new_with_quality(Cursor::new(&mut jpeg), 85)
-                .encode_image(&image)
-                .expect("encoding into memory cannot fail");
-            let original = (key_for(&jpeg, "jpg"), Bytes::from(jpeg));
-            let small = thumbnail(&image, SMALL_WIDTH);
-            let medium = thumbnail(&image, MEDIUM_WIDTH);
-            (
-                label,
-                original,
-                (small.key, small.bytes),
-                (medium.key, medium.bytes),
-            )
-        })
-        .collect()
+/// Picture `i` as a JPEG original plus its thumbnails.
+fn encode(i: usize) -> Drawn {
+    let (label, picture) = draw(i);
+    let image = DynamicImage::ImageRgb8(picture);
+    let mut jpeg = Vec::new();
+    JpegEncoder::new_with_quality(Cursor::new(&mut jpeg), 85)
+        .encode_image(&image)
+        .expect("encoding into memory cannot fail");
+    let small = thumbnail(&image, SMALL_WIDTH);
+    let medium = thumbnail(&image, MEDIUM_WIDTH);
+    Drawn {
+        label,
+        objects: [
+            (key_for(&jpeg, "jpg"), Bytes::from(jpeg)),
+            (small.key, small.bytes),
+            (medium.key, medium.bytes),
+        ],
+    }
 }
 
 /// Picture `i`: a diagonal two-colour gradient behind a shape in a contrasting colour.
@@ -250,9 +388,11 @@ mod tests {
         let pictures: Vec<Picture> = (0..LIBRARY_SIZE)
             .map(|i| Picture {
                 key: format!("k{i}"),
-                byte_size: 1,
                 small_key: String::new(),
                 medium_key: String::new(),
+                byte_size: 1,
+                width: 1,
+                height: 1,
                 label: String::new(),
             })
             .collect();

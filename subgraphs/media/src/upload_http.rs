@@ -20,7 +20,8 @@ use serde_json::json;
 use crate::assets::{Asset, Row, COLUMNS};
 use crate::events;
 use crate::http_error::HttpError;
-use crate::imaging::{self, DecodeLimits, Processed, Refusal};
+use crate::imaging::{self, DecodeLimits, Processed, Refusal, Rendition};
+use crate::objects;
 use crate::state::MediaState;
 use crate::token::TokenError;
 
@@ -241,9 +242,33 @@ async fn record(
     .fetch_one(tx.conn())
     .await?;
     let asset = Asset::from_row(row);
+    let fresh = objects::add_refs(&mut tx, asset.keys()).await?;
+    // Stored above, but a delete may have removed an object nothing referenced in between.
+    for rendition in [&processed.original, &processed.small, &processed.medium] {
+        if fresh.contains(&rendition.key) {
+            ensure_stored(state, rendition).await?;
+        }
+    }
     events::uploaded(state, &mut tx, &asset).await?;
     tx.commit().await?;
     Ok(asset)
+}
+
+/// Stores `rendition` again if it is missing from the store.
+async fn ensure_stored(state: &MediaState, rendition: &Rendition) -> Result<(), HttpError> {
+    let present = state
+        .store
+        .size(&rendition.key)
+        .await
+        .map_err(HttpError::internal)?;
+    if present.is_none() {
+        state
+            .store
+            .put(&rendition.key, rendition.bytes.clone())
+            .await
+            .map_err(HttpError::internal)?;
+    }
+    Ok(())
 }
 
 /// The upload response: the new asset as a client needs it.

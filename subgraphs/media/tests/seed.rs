@@ -1,6 +1,8 @@
 //! The demo seed the launcher calls: every product gets 1–4 images drawn from a shared library
 //! of 24 pictures (72 objects with thumbnails, however many products), the choice is stable,
-//! and rerunning changes nothing except giving new products their images.
+//! rerunning changes nothing except giving new products their images, deleting a seeded image
+//! keeps the objects other products share, and an object lost from the store is restored by
+//! the next run.
 
 mod common;
 
@@ -26,12 +28,12 @@ async fn assignments(env: &Env) -> BTreeMap<String, Vec<(String, String, String)
 #[tokio::test]
 async fn seeding_is_idempotent_and_shares_objects() {
     let env = start().await;
-    let products: Vec<String> = (0..2_000).map(|_| product()).collect();
+    let products: Vec<String> = (0..10_000).map(|_| product()).collect();
     let started = std::time::Instant::now();
     media::seed::run(env.app.svc(), &products)
         .await
         .expect("seeded");
-    println!("seeded 2000 products in {:?}", started.elapsed());
+    println!("seeded 10000 products in {:?}", started.elapsed());
 
     let first = assignments(&env).await;
     assert_eq!(first.len(), products.len(), "every product has images");
@@ -76,9 +78,14 @@ async fn seeding_is_idempotent_and_shares_objects() {
     assert_eq!(dimensions(&medium.bytes), (480, 360));
 
     // Again: nothing changes.
+    let started = std::time::Instant::now();
     media::seed::run(env.app.svc(), &products)
         .await
         .expect("seeded again");
+    println!(
+        "reran over 10000 seeded products in {:?}",
+        started.elapsed()
+    );
     assert_eq!(assignments(&env).await, first);
     assert_eq!(env.stored_files(), 3 * media::seed::LIBRARY_SIZE);
 
@@ -94,5 +101,30 @@ async fn seeding_is_idempotent_and_shares_objects() {
     for (product, images) in &first {
         assert_eq!(&after[product], images);
     }
+
+    // Seeded images are counted references: deleting one product's image keeps the shared
+    // objects every other product still shows.
+    let (id, key, _) = &first[&products[0]][0];
+    let body = env
+        .staff_gql(
+            "mutation($id:ID!){ deleteMedia(id:$id) }",
+            serde_json::json!({ "id": id }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(env.stored_files(), 3 * media::seed::LIBRARY_SIZE);
+    let served = env
+        .fetch(&format!("{PUBLIC}/media/{key}"), true, None)
+        .await;
+    assert_eq!(served.status, 200);
+
+    // An object lost from the store is drawn and stored again by the next run.
+    let lost = env.data_dir.join("media").join(&key[..2]).join(key);
+    std::fs::remove_file(&lost).expect("the object is a file in the local store");
+    media::seed::run(env.app.svc(), &more)
+        .await
+        .expect("seeded after a loss");
+    assert!(lost.exists(), "restored");
+    assert_eq!(env.stored_files(), 3 * media::seed::LIBRARY_SIZE);
     env.stop().await;
 }
