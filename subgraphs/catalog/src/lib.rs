@@ -2,7 +2,8 @@
 //! collections, and product search with facets. Owns `Product` (keys id and slug),
 //! `ProductVariant` (keys id and SKU), `Category` and `Collection`; publishes `product.created`,
 //! `product.updated`, `product.archived` and `variant.price_changed`; consumes `review.*` (the
-//! rating rank behind the RATING sort).
+//! rating rank behind the RATING sort). Search runs in a per-instance in-memory engine built at
+//! start-up (`search::engine`).
 
 pub mod attributes;
 pub mod categories;
@@ -85,6 +86,7 @@ impl Subgraph for Catalog {
         let settings = Settings::from_config(&svc.config)?;
         seed::run(svc, settings.seed_products).await?;
         ratings::start(svc).await?;
+        search::engine::Engine::start(svc).await?;
         Ok(kit::server::app(svc, schema(svc), Router::new()))
     }
 }

@@ -1,7 +1,8 @@
-//! Product lists: the filter and sort a client asks for, validated into a [`Listing`], and the
-//! one SQL shape every list is built from (`products`, `category.products`,
-//! `collection.products`, `searchProducts` and its facets). Pages are keyset windows over
-//! (sort key, id), so a page never shifts when products are added before it.
+//! Product lists: the filter and sort a client asks for, validated into a [`Listing`] (shared by
+//! plain lists and `searchProducts`), and the one SQL shape plain lists are read with
+//! (`products`, `category.products`, `collection.products`; search runs in the in-memory
+//! engine instead). Pages are keyset windows over (sort key, id), so a page never shifts when
+//! products are added before it.
 
 use std::collections::BTreeMap;
 
@@ -60,15 +61,15 @@ pub enum Order {
 impl Order {
     fn key(self) -> &'static str {
         match self {
-            Order::Relevance => "m.score",
-            Order::Newest => "p.created_at",
+            // Lists never sort by relevance (`Listing::new` falls back to newest without text).
+            Order::Relevance | Order::Newest => "p.created_at",
             Order::PriceAsc | Order::PriceDesc => "p.price_min",
             Order::Rating => "p.rating_rank",
             Order::Manual => "cp.position",
         }
     }
 
-    fn ascending(self) -> bool {
+    pub fn ascending(self) -> bool {
         matches!(self, Order::PriceAsc | Order::Manual)
     }
 
@@ -178,20 +179,11 @@ impl Listing {
         })
     }
 
-    /// True when the text query has a word no indexed term matches: nothing can be found.
-    pub fn matches_nothing(&self) -> bool {
-        self.text.as_ref().is_some_and(|t| t.matches_nothing())
-    }
-
-    /// Appends `FROM ... WHERE ...` selecting this listing's products as `p` (with the text
-    /// match as `m` and the collection membership as `cp` when they apply).
+    /// Appends `FROM ... WHERE ...` selecting this listing's products as `p` (with the
+    /// collection membership as `cp` when it applies). The text of a search is not part of it:
+    /// search runs in the engine.
     pub fn write_selection(&self, sql: &mut Sql) {
         sql.push(" FROM products p");
-        if let Some(text) = &self.text {
-            sql.push(" JOIN (");
-            text.write_match(sql);
-            sql.push(") m ON m.product_id = p.id");
-        }
         if let Some(collection) = &self.collection_id {
             sql.push(
                 " JOIN collection_products cp ON cp.product_id = p.id AND cp.collection_id = ",
@@ -241,11 +233,11 @@ struct KeyedRow {
     sort_key: i64,
 }
 
-fn encode(order: Order, key: i64, id: &str) -> String {
+pub fn encode(order: Order, key: i64, id: &str) -> String {
     format!("{}:{key}:{id}", order.tag())
 }
 
-fn decode(order: Order, field: &str, raw: &str) -> Result<(i64, String), AppError> {
+pub fn decode(order: Order, field: &str, raw: &str) -> Result<(i64, String), AppError> {
     let bad = || AppError::bad_input(field, "is not a valid cursor for this sort");
     let mut parts = raw.splitn(3, ':');
     let (Some(tag), Some(key), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
@@ -268,9 +260,6 @@ pub async fn page(
 ) -> Result<Connection<Cursor, Product, Total>, AppError> {
     let window = Window::parse(first, after, last, before)?;
     let order = listing.order;
-    if listing.matches_nothing() {
-        return Ok(window.connection(Vec::new(), |_: &Product| String::new(), 0));
-    }
     let db = &service(ctx).db;
     let key = order.key();
     let ascending = order.ascending() != window.backward;

@@ -1,6 +1,7 @@
 //! Staff mutations on products: create (as a draft), update, publish, archive. Each runs in one
 //! transaction that also rewrites the product's search-index rows and records its event
-//! (`product.created`, `product.updated`, `product.archived`) in the outbox.
+//! (`product.created`, `product.updated`, `product.archived`) in the outbox; once committed,
+//! the product is refreshed in this instance's search engine before the mutation answers.
 
 use async_graphql::{Context, InputObject, Object, Result, ID};
 use kit::auth::{require_role, Role};
@@ -12,7 +13,7 @@ use serde_json::json;
 
 use crate::attributes::{self, NameValue, NameValueInput};
 use crate::products::{self, Product, ProductStatus};
-use crate::search::index;
+use crate::search::{engine, index};
 use crate::validate;
 
 #[derive(Debug, InputObject)]
@@ -169,6 +170,7 @@ async fn set_status(
     );
     tx.emit(&event).await?;
     tx.commit().await?;
+    engine::notify(svc, std::slice::from_ref(&id)).await;
     reload(svc, &id).await
 }
 
@@ -244,6 +246,7 @@ impl ProductMutation {
         );
         tx.emit(&event).await?;
         tx.commit().await?;
+        engine::notify(svc, std::slice::from_ref(&id)).await;
         Ok(reload(svc, &id).await?)
     }
 
@@ -331,6 +334,7 @@ impl ProductMutation {
         let event = svc.event("product.updated", Some(id.clone()), data);
         tx.emit(&event).await?;
         tx.commit().await?;
+        engine::notify(svc, std::slice::from_ref(&id)).await;
         Ok(reload(svc, &id).await?)
     }
 

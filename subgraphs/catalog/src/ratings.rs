@@ -1,9 +1,13 @@
 //! Catalog's copy of product ratings, for sorting only (reviews owns `Product.rating`). The
 //! `review.*` events carry the product's new aggregate; each one sets the product's rank, unless
-//! a newer event already did (events can be redelivered out of order).
+//! a newer event already did (events can be redelivered out of order). A rank that changed is
+//! announced as `product.rating_changed` (for the other instances' search engines) and
+//! refreshed in this instance's engine.
 
 use kit::events::{claim, Event, QueueSpec};
 use kit::{AppError, Service};
+
+use crate::search;
 
 /// The consumer's name in `processed_events` and its queue name.
 pub const CONSUMER: &str = "catalog";
@@ -26,10 +30,13 @@ pub fn rank(average: f64, count: i64) -> i64 {
 
 pub async fn start(svc: &Service) -> anyhow::Result<()> {
     let handler_svc = svc.clone();
-    svc.consume(QueueSpec::durable(CONSUMER, &BINDINGS), move |event: Event| {
-        let svc = handler_svc.clone();
-        async move { apply(&svc, &event).await.map_err(AppError::into_anyhow) }
-    })
+    svc.consume(
+        QueueSpec::durable(CONSUMER, &BINDINGS),
+        move |event: Event| {
+            let svc = handler_svc.clone();
+            async move { apply(&svc, &event).await.map_err(AppError::into_anyhow) }
+        },
+    )
     .await
 }
 
@@ -47,15 +54,29 @@ pub async fn apply(svc: &Service, event: &Event) -> Result<(), AppError> {
     if !claim(&mut tx, CONSUMER, event).await? {
         return Ok(());
     }
-    sqlx::query(
+    let rank = rank(average, count);
+    let changed = sqlx::query(
         "UPDATE products SET rating_rank = $1, rating_at = $2 WHERE id = $3 AND rating_at <= $2",
     )
-    .bind(rank(average, count))
+    .bind(rank)
     .bind(at)
     .bind(product)
     .execute(tx.conn())
-    .await?;
+    .await?
+    .rows_affected();
+    if changed > 0 {
+        // Only one instance consumes a review event; this tells the others' search engines.
+        let event = svc.event(
+            "product.rating_changed",
+            Some(product.to_string()),
+            serde_json::json!({ "id": product, "ratingRank": rank }),
+        );
+        tx.emit(&event).await?;
+    }
     tx.commit().await?;
+    if changed > 0 {
+        search::engine::notify(svc, &[product.to_string()]).await;
+    }
     Ok(())
 }
 
@@ -70,6 +91,8 @@ pub async fn set_ranks(svc: &Service, ranks: &[(String, f64, i64)]) -> anyhow::R
             .await?;
     }
     tx.commit().await?;
+    let ids: Vec<String> = ranks.iter().map(|(id, _, _)| id.clone()).collect();
+    search::engine::notify(svc, &ids).await;
     Ok(())
 }
 

@@ -1,7 +1,9 @@
 //! `ProductVariant`: the purchasable unit (SKU, option values, price, compare-at price, weight
 //! and dimensions), its batched loaders (by id, by SKU, by product), and the staff mutations.
 //! A price change emits `variant.price_changed` with the old and new price, and keeps the
-//! product's "from" price (used by price sorts, filters and facets) current, in one transaction.
+//! product's "from" price (used by price sorts, filters and facets) current, in one transaction;
+//! a new variant emits `variant.created` (it can lower that price). After either commit the
+//! product is refreshed in this instance's search engine.
 
 use std::collections::HashMap;
 
@@ -18,6 +20,7 @@ use serde_json::json;
 
 use crate::attributes::{self, NameValue, NameValueInput};
 use crate::products::{self, Product};
+use crate::search;
 use crate::sql::Sql;
 use crate::validate;
 
@@ -433,7 +436,20 @@ impl VariantMutation {
         .await
         .map_err(|e| conflict_or(e, &sku))?;
         refresh_price_from(&mut tx, &product_id).await?;
+        // Search (and anyone keeping prices) learns of the new lowest price from this.
+        let event = svc.event(
+            "variant.created",
+            Some(id.clone()),
+            json!({
+                "variantId": id,
+                "productId": product_id,
+                "sku": sku,
+                "price": money_json(price),
+            }),
+        );
+        tx.emit(&event).await?;
         tx.commit().await?;
+        search::engine::notify(svc, std::slice::from_ref(&product_id)).await;
         Ok(by_id(&svc.db, &id)
             .await?
             .ok_or_else(|| AppError::not_found("variant"))?)
@@ -531,6 +547,9 @@ impl VariantMutation {
             tx.emit(&event).await?;
         }
         tx.commit().await?;
+        if old != price {
+            search::engine::notify(svc, std::slice::from_ref(&current.product_id)).await;
+        }
         Ok(by_id(&svc.db, &id)
             .await?
             .ok_or_else(|| AppError::not_found("variant"))?)
