@@ -5,13 +5,14 @@ WORKDIR /src
 COPY . .
 RUN cargo build --release --locked --bins \
  && mkdir /out \
- && cp target/release/accounts target/release/catalog target/release/inventory target/release/router target/release/shop /out/
+ && cp target/release/accounts target/release/catalog target/release/inventory target/release/reviews target/release/media target/release/router target/release/shop /out/
 
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 shop
+ && useradd --system --uid 10001 shop \
+ && mkdir -p /var/lib/shop && chown shop /var/lib/shop
 COPY --from=build /out/ /usr/local/bin/
 USER shop
 ENV LOG_FORMAT=json

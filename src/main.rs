@@ -3,6 +3,7 @@
 //! bus, the in-memory cache) unless an environment variable names a real server. Seeds demo
 //! data, prints where GraphiQL is, and shuts everything down cleanly on Ctrl-C.
 
+mod demo;
 mod subgraphs;
 
 use std::net::SocketAddr;
@@ -28,6 +29,9 @@ async fn main() -> anyhow::Result<()> {
         }
     })
     .await?;
+    if launcher.env().parse("SEED_DEMO_DATA", embedded)? {
+        demo::seed(&prepared).await?;
+    }
     let routes: Vec<(String, String)> = prepared
         .iter()
         .map(|p| {

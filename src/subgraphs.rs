@@ -21,5 +21,7 @@ pub async fn prepare_all(
         one::<accounts::Accounts>(backends, &adjust).await?,
         one::<catalog::Catalog>(backends, &adjust).await?,
         one::<inventory::Inventory>(backends, &adjust).await?,
+        one::<reviews::Reviews>(backends, &adjust).await?,
+        one::<media::Media>(backends, &adjust).await?,
     ])
 }
