@@ -61,6 +61,7 @@ CREATE TABLE uploads (
     expires_at BIGINT NOT NULL,
     created_at BIGINT NOT NULL
 );
+CREATE INDEX uploads_expiry ON uploads (expires_at);
 
 -- Products catalog archived (`product.archived`): their assets are kept but hidden.
 CREATE TABLE archived_products (

@@ -151,7 +151,23 @@ impl MediaStore {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_key, key_for};
+    use super::{is_key, key_for, MediaStore};
+
+    #[test]
+    fn cloud_urls_keep_their_prefix_or_name_the_missing_feature() {
+        let opened = MediaStore::from_url("s3://bucket/shop/media");
+        if cfg!(feature = "cloud") {
+            let store = opened.unwrap();
+            let key = key_for(b"abc", "png");
+            assert_eq!(
+                store.location(&key).as_ref(),
+                format!("shop/media/ba/{key}")
+            );
+        } else {
+            let err = format!("{:#}", opened.err().expect("no S3 without the feature"));
+            assert!(err.contains("`cloud` feature"), "{err}");
+        }
+    }
 
     #[test]
     fn keys_are_sha256_hex_with_extension() {

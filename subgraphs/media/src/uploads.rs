@@ -55,6 +55,12 @@ async fn create(ctx: &Context<'_>, input: CreateMediaUploadInput) -> Result<Medi
     let id = new_id();
     let now = now_millis();
     let expires_at = now + state.settings.upload_ttl.as_millis() as i64;
+    // Expired uploads can never be used again (the token's own expiry is checked first), so
+    // each new upload clears them away; the minute of grace covers clock skew between instances.
+    sqlx::query("DELETE FROM uploads WHERE expires_at < $1")
+        .bind(now - 60_000)
+        .execute(state.svc.db.pool())
+        .await?;
     sqlx::query(
         "INSERT INTO uploads (id, product_id, filename, alt, status, created_by, expires_at, created_at) \
          VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7)",

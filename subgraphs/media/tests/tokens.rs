@@ -1,7 +1,7 @@
 //! Pre-signed upload URLs are signed, expiring and single-use: a forged or tampered token is
 //! refused with 403, an expired one with 401, a used one with 409, each as a JSON error naming
 //! `token`. The generated signing secret lives in the database, so a second instance sharing it
-//! accepts the first one's URLs.
+//! accepts the first one's URLs. Long-expired upload rows are cleared away.
 
 mod common;
 
@@ -53,6 +53,27 @@ async fn expired_tokens_are_refused() {
     assert_eq!(code(&body), "UNAUTHENTICATED");
     assert_eq!(field(&body), "token");
     assert_eq!(env.asset_count().await, 0);
+
+    // Long-expired uploads are cleared away when the next one is created.
+    let db = env.app.svc().db.background();
+    let stale = kit::ids::new_id();
+    sqlx::query(
+        "INSERT INTO uploads (id, product_id, filename, alt, status, created_by, expires_at, created_at) \
+         VALUES ($1, $2, 'old.png', '', 'pending', 'someone', $3, 0)",
+    )
+    .bind(&stale)
+    .bind(product())
+    .bind(kit::ids::now_millis() - 3_600_000)
+    .execute(db)
+    .await
+    .unwrap();
+    env.create_upload(&product(), "b.png", "").await;
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM uploads WHERE id = $1")
+        .bind(&stale)
+        .fetch_one(db)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
     env.stop().await;
 }
 

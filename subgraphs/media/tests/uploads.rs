@@ -68,6 +68,43 @@ async fn png_and_jpeg_uploads_become_assets_with_thumbnails() {
 }
 
 #[tokio::test]
+async fn gif_webp_and_multi_megabyte_images_are_accepted() {
+    let env = start().await;
+    let p = product();
+    for (format, content_type, ext) in [
+        (image::ImageFormat::Gif, "image/gif", ".gif"),
+        (image::ImageFormat::WebP, "image/webp", ".webp"),
+    ] {
+        let bytes = image_as(120, 90, 8, format);
+        let asset = env
+            .upload(&p, bytes.clone(), "application/octet-stream")
+            .await;
+        assert_eq!(asset["contentType"], content_type);
+        let url = asset["url"].as_str().unwrap();
+        assert!(url.ends_with(ext), "{url}");
+        let served = env.fetch(url, false, None).await;
+        assert_eq!(served.header("content-type"), content_type);
+        assert_eq!(served.bytes, bytes);
+        let small = env
+            .fetch(asset["thumbnails"]["small"].as_str().unwrap(), false, None)
+            .await;
+        assert_eq!(dimensions(&small.bytes), (120, 90), "never upscaled");
+    }
+
+    // Several MiB (past the 2 MiB that buffered request extractors allow by default) stream in
+    // under the 10 MiB default limit.
+    let big = png(1400, 1400, 9);
+    assert!(big.len() > 3 * 1024 * 1024, "{} bytes", big.len());
+    let asset = env.upload(&p, big.clone(), "image/png").await;
+    assert_eq!(asset["byteSize"], json!(big.len()));
+    let medium = env
+        .fetch(asset["thumbnails"]["medium"].as_str().unwrap(), false, None)
+        .await;
+    assert_eq!(dimensions(&medium.bytes), (480, 480));
+    env.stop().await;
+}
+
+#[tokio::test]
 async fn a_png_labelled_as_jpeg_is_stored_as_png() {
     let env = start().await;
     let p = product();

@@ -324,6 +324,14 @@ pub fn jpeg(width: u32, height: u32, seed: u32) -> Vec<u8> {
     encode(DynamicImage::ImageRgb8(rgb), ImageFormat::Jpeg)
 }
 
+/// The picture in any format the image crate writes (GIF, WebP, ...).
+pub fn image_as(width: u32, height: u32, seed: u32, format: ImageFormat) -> Vec<u8> {
+    encode(
+        DynamicImage::ImageRgba8(picture(width, height, seed)),
+        format,
+    )
+}
+
 fn encode(image: DynamicImage, format: ImageFormat) -> Vec<u8> {
     let mut out = Vec::new();
     image.write_to(&mut Cursor::new(&mut out), format).unwrap();
