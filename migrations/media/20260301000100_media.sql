@@ -63,8 +63,11 @@ CREATE TABLE uploads (
 );
 CREATE INDEX uploads_expiry ON uploads (expires_at);
 
--- Products catalog archived (`product.archived`): their assets are kept but hidden.
-CREATE TABLE archived_products (
+-- Catalog's status of a product as media last heard it (`product.archived`, `product.updated`):
+-- an archived product's assets are kept but hidden. `as_of` is the event's time, so an event
+-- delivered late never overrides a newer one. archived: 1 or 0.
+CREATE TABLE product_status (
     product_id TEXT PRIMARY KEY,
-    archived_at BIGINT NOT NULL
+    archived BIGINT NOT NULL,
+    as_of BIGINT NOT NULL
 );

@@ -198,7 +198,7 @@ impl Loader<String> for MediaByProduct {
     async fn load(&self, ids: &[String]) -> Result<HashMap<String, Vec<Asset>>, AppError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM assets a WHERE a.product_id IN ({}) \
-             AND NOT EXISTS (SELECT 1 FROM archived_products p WHERE p.product_id = a.product_id) \
+             AND NOT EXISTS (SELECT 1 FROM product_status s WHERE s.product_id = a.product_id AND s.archived = 1) \
              ORDER BY a.product_id, a.position, a.id",
             placeholders(1, ids.len())
         );
