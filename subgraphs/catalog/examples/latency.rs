@@ -9,8 +9,11 @@
 
 use std::time::{Duration, Instant};
 
+use catalog::listing::Order;
+use catalog::products::ProductStatus;
 use catalog::search::engine::Engine;
-use catalog::search::{load, store::Index};
+use catalog::search::exec::{FacetSet, Filter, Request};
+use catalog::search::{load, query, store::Index};
 use catalog::Catalog;
 use kit::testing::{self, TestApp};
 use serde_json::{json, Value};
@@ -32,6 +35,43 @@ async fn time(app: &TestApp, name: &str, query: &str, vars: Value, runs: usize) 
         "{name:<34} p50 {:>9.2?}  p99 {:>9.2?}  statements/request {statements}",
         p(0.5),
         p(0.99)
+    );
+}
+
+/// The engine's own time for one search (no HTTP, no page read): what a request costs in
+/// catalog CPU beyond the one statement that loads the page.
+fn engine_time(engine: &Engine, name: &str, q: &str, order: Order, facets: bool) {
+    let text = query::parse(q).expect("query");
+    let filter = Filter {
+        status: Some(ProductStatus::Published),
+        ..Filter::default()
+    };
+    let all = FacetSet {
+        categories: facets,
+        brands: facets,
+        prices: facets,
+        attributes: facets,
+    };
+    let mut samples: Vec<Duration> = Vec::new();
+    let mut total = 0;
+    for _ in 0..200 {
+        let start = Instant::now();
+        let out = engine.search(&Request {
+            text: text.as_ref(),
+            filter: &filter,
+            order,
+            after: None,
+            limit: 25,
+            facets: all,
+        });
+        samples.push(start.elapsed());
+        total = out.total;
+    }
+    samples.sort();
+    println!(
+        "engine only: {name:<26} p50 {:>9.2?}  p99 {:>9.2?}  ({total} matches)",
+        samples[samples.len() / 2],
+        samples[samples.len() * 99 / 100]
     );
 }
 
@@ -146,5 +186,34 @@ async fn main() {
         200,
     )
     .await;
+    engine_time(
+        &engine,
+        "search + facets",
+        "waterproof jackets",
+        Order::Relevance,
+        true,
+    );
+    engine_time(
+        &engine,
+        "typo search",
+        "waterprof jacket",
+        Order::Relevance,
+        false,
+    );
+    engine_time(
+        &engine,
+        "prefix search + facets",
+        "jac",
+        Order::Relevance,
+        true,
+    );
+    engine_time(&engine, "browse all + facets", "", Order::Newest, true);
+    engine_time(
+        &engine,
+        "browse all, price sort",
+        "",
+        Order::PriceAsc,
+        false,
+    );
     app.stop().await;
 }

@@ -169,8 +169,9 @@ async fn set_status(
         json!({ "id": id, "slug": slug, "status": status.as_str(), "previousStatus": current, "changed": ["status"] }),
     );
     tx.emit(&event).await?;
+    engine::expect_own(svc, &event);
     tx.commit().await?;
-    engine::notify(svc, std::slice::from_ref(&id)).await;
+    engine::notify(svc, std::slice::from_ref(&id), &[&event]).await;
     reload(svc, &id).await
 }
 
@@ -245,8 +246,9 @@ impl ProductMutation {
             summary(&fields, &id, ProductStatus::Draft),
         );
         tx.emit(&event).await?;
+        engine::expect_own(svc, &event);
         tx.commit().await?;
-        engine::notify(svc, std::slice::from_ref(&id)).await;
+        engine::notify(svc, std::slice::from_ref(&id), &[&event]).await;
         Ok(reload(svc, &id).await?)
     }
 
@@ -333,8 +335,9 @@ impl ProductMutation {
         data["changed"] = json!(changed);
         let event = svc.event("product.updated", Some(id.clone()), data);
         tx.emit(&event).await?;
+        engine::expect_own(svc, &event);
         tx.commit().await?;
-        engine::notify(svc, std::slice::from_ref(&id)).await;
+        engine::notify(svc, std::slice::from_ref(&id), &[&event]).await;
         Ok(reload(svc, &id).await?)
     }
 

@@ -64,19 +64,20 @@ pub async fn apply(svc: &Service, event: &Event) -> Result<(), AppError> {
     .execute(tx.conn())
     .await?
     .rows_affected();
-    if changed > 0 {
-        // Only one instance consumes a review event; this tells the others' search engines.
-        let event = svc.event(
-            "product.rating_changed",
-            Some(product.to_string()),
-            serde_json::json!({ "id": product, "ratingRank": rank }),
-        );
-        tx.emit(&event).await?;
+    if changed == 0 {
+        tx.commit().await?;
+        return Ok(());
     }
+    // Only one instance consumes a review event; this tells the others' search engines.
+    let event = svc.event(
+        "product.rating_changed",
+        Some(product.to_string()),
+        serde_json::json!({ "id": product, "ratingRank": rank }),
+    );
+    tx.emit(&event).await?;
+    search::engine::expect_own(svc, &event);
     tx.commit().await?;
-    if changed > 0 {
-        search::engine::notify(svc, &[product.to_string()]).await;
-    }
+    search::engine::notify(svc, &[product.to_string()], &[&event]).await;
     Ok(())
 }
 
@@ -92,7 +93,7 @@ pub async fn set_ranks(svc: &Service, ranks: &[(String, f64, i64)]) -> anyhow::R
     }
     tx.commit().await?;
     let ids: Vec<String> = ranks.iter().map(|(id, _, _)| id.clone()).collect();
-    search::engine::notify(svc, &ids).await;
+    search::engine::notify(svc, &ids, &[]).await;
     Ok(())
 }
 

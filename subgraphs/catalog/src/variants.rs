@@ -448,8 +448,9 @@ impl VariantMutation {
             }),
         );
         tx.emit(&event).await?;
+        search::engine::expect_own(svc, &event);
         tx.commit().await?;
-        search::engine::notify(svc, std::slice::from_ref(&product_id)).await;
+        search::engine::notify(svc, std::slice::from_ref(&product_id), &[&event]).await;
         Ok(by_id(&svc.db, &id)
             .await?
             .ok_or_else(|| AppError::not_found("variant"))?)
@@ -531,7 +532,7 @@ impl VariantMutation {
         .execute(tx.conn())
         .await
         .map_err(|e| conflict_or(e, &sku))?;
-        if old != price {
+        let price_event = if old != price {
             refresh_price_from(&mut tx, &current.product_id).await?;
             let event = svc.event(
                 "variant.price_changed",
@@ -545,10 +546,15 @@ impl VariantMutation {
                 }),
             );
             tx.emit(&event).await?;
-        }
+            search::engine::expect_own(svc, &event);
+            Some(event)
+        } else {
+            None
+        };
         tx.commit().await?;
-        if old != price {
-            search::engine::notify(svc, std::slice::from_ref(&current.product_id)).await;
+        if let Some(event) = &price_event {
+            let product = std::slice::from_ref(&current.product_id);
+            search::engine::notify(svc, product, &[event]).await;
         }
         Ok(by_id(&svc.db, &id)
             .await?

@@ -4,6 +4,7 @@
 //! `product.*` / `variant.*` event arrives on this instance's fan-out queue (changes made
 //! through other instances). Refreshes re-read the product, so event order does not matter.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -42,7 +43,13 @@ pub struct Engine {
     /// Serialises refreshes, so a product read earlier is never applied after one read later.
     refreshing: tokio::sync::Mutex<()>,
     build_time: Mutex<Duration>,
+    /// Ids of events this instance wrote and refreshes for itself after committing: their
+    /// delivery back to this instance needs no second read.
+    own: Mutex<HashSet<String>>,
 }
+
+/// Beyond this many undelivered own events the set is cleared (costing only extra refreshes).
+const MAX_OWN: usize = 10_000;
 
 /// Engines by the service they belong to (the kit's `Service` carries no extensions), held
 /// until that service shuts down.
@@ -63,6 +70,7 @@ impl Engine {
             state: Mutex::new(State::Building(Vec::new())),
             refreshing: tokio::sync::Mutex::new(()),
             build_time: Mutex::new(Duration::ZERO),
+            own: Mutex::new(HashSet::new()),
         }
     }
 
@@ -83,7 +91,11 @@ impl Engine {
             let db = db.clone();
             let engine = weak.upgrade();
             async move {
-                let (Some(engine), Some(id)) = (engine, product_of(&event)) else {
+                let Some(engine) = engine else { return Ok(()) };
+                if engine.own.lock().remove(&event.id) {
+                    return Ok(());
+                }
+                let Some(id) = product_of(&event) else {
                     return Ok(());
                 };
                 engine
@@ -199,14 +211,30 @@ fn product_of(event: &Event) -> Option<String> {
     id
 }
 
+/// Before committing a change that `event` announces: this instance will refresh the product
+/// itself ([`notify`]), so the event's own delivery here can be skipped.
+pub fn expect_own(svc: &Service, event: &Event) {
+    if let Some(engine) = Engine::of(svc) {
+        let mut own = engine.own.lock();
+        if own.len() >= MAX_OWN {
+            own.clear();
+        }
+        own.insert(event.id.clone());
+    }
+}
+
 /// After a commit on this instance: brings the products into this instance's engine before the
-/// caller answers. A failure is logged, not returned — the change is committed, and the event
-/// it wrote refreshes the product again when it arrives.
-pub async fn notify(svc: &Service, ids: &[String]) {
+/// caller answers. A failure is logged, not returned — the change is committed — and the
+/// commit's `events` are then left to refresh the product again when they arrive.
+pub async fn notify(svc: &Service, ids: &[String], events: &[&Event]) {
     let Some(engine) = Engine::of(svc) else {
         return;
     };
     if let Err(err) = engine.refresh(&svc.db, ids).await {
+        let mut own = engine.own.lock();
+        for e in events {
+            own.remove(&e.id);
+        }
         tracing::warn!(error = ?err, "search refresh after a commit failed; the change event will retry");
     }
 }
