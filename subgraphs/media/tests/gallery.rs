@@ -1,6 +1,7 @@
 //! Staff gallery management: alt text validated on upload and on update, reordering that must
 //! name exactly the product's images, and deletion that removes only objects nothing else
-//! references and emits `media.deleted`.
+//! references and emits `media.deleted` — even while the same bytes are being uploaded for
+//! another product (without the upload re-storing a just-removed object, this fails).
 
 mod common;
 
@@ -187,5 +188,38 @@ async fn delete_removes_only_unreferenced_objects() {
 
     let body = delete(shared_b["id"].clone()).await;
     assert_eq!(code(&body), "NOT_FOUND");
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn deleting_while_the_same_bytes_are_uploaded_never_loses_an_object() {
+    let env = start().await;
+    // Each round: product A holds an image; the same bytes are uploaded for product B while
+    // A's image is deleted, the delete starting at a different moment of the upload each round.
+    for round in 0..12u32 {
+        let bytes = png(200, 150, 100 + round);
+        let a = env.upload(&product(), bytes.clone(), "image/png").await;
+        let (_, url) = env.create_upload(&product(), "same.png", "").await;
+        let delay = std::time::Duration::from_millis(u64::from(round) * 5);
+        let (put, deleted) = tokio::join!(env.put(&url, bytes, "image/png"), async {
+            tokio::time::sleep(delay).await;
+            env.staff_gql(
+                "mutation($id:ID!){ deleteMedia(id:$id) }",
+                json!({ "id": a["id"] }),
+            )
+            .await
+        });
+        assert_eq!(put.status, 201, "round {round}");
+        assert!(deleted["errors"].is_null(), "round {round}: {deleted}");
+        let b = put.json()["asset"].clone();
+        for url in [
+            &b["url"],
+            &b["thumbnails"]["small"],
+            &b["thumbnails"]["medium"],
+        ] {
+            let got = env.fetch(url.as_str().unwrap(), true, None).await;
+            assert_eq!(got.status, 200, "round {round}: {url} must still be stored");
+        }
+    }
     env.stop().await;
 }
