@@ -26,12 +26,15 @@ pub mod upload_http;
 pub mod uploads;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
+use axum::http::{header, Method};
 use axum::routing::{get, put};
 use axum::Router;
 use kit::sqlx::migrate::Migrator;
 use kit::{Service, Subgraph};
+use tower_http::cors::{Any, CorsLayer};
 
 use crate::settings::Settings;
 use crate::state::MediaState;
@@ -76,6 +79,17 @@ pub async fn state(svc: &Service) -> anyhow::Result<MediaState> {
     })
 }
 
+/// Browsers may PUT to an upload URL and read objects from any origin (an admin app, the
+/// storefront): the signed token is the only credential, so no origin needs trusting.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::HEAD, Method::PUT])
+        .allow_headers([header::CONTENT_TYPE, header::IF_NONE_MATCH])
+        .expose_headers([header::ETAG])
+        .max_age(Duration::from_secs(86_400))
+}
+
 pub struct Media;
 
 #[async_trait::async_trait]
@@ -93,7 +107,8 @@ impl Subgraph for Media {
         let routes = Router::new()
             .route("/uploads/{token}", put(upload_http::put))
             .route("/media/{key}", get(media_http::get))
-            .with_state(state.clone());
+            .with_state(state.clone())
+            .layer(cors());
         let schema = schema(svc, state);
         Ok(kit::server::app(svc, schema, routes))
     }

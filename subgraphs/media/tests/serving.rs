@@ -1,5 +1,6 @@
 //! Serving objects: immutable caching headers, the content hash as ETag, `304` for a client
 //! that already has it, `HEAD` without the body, and `404` for unknown or malformed keys.
+//! Browsers on any origin may upload to a pre-signed URL and read objects (CORS).
 
 mod common;
 
@@ -56,5 +57,52 @@ async fn objects_are_served_with_immutable_caching_and_etags() {
             .await;
         assert_eq!(got.status, 404, "{bad}");
     }
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn browsers_on_any_origin_may_upload_and_read() {
+    let env = start().await;
+    let (_, url) = env.create_upload(&product(), "a.png", "").await;
+    let preflight = env
+        .app
+        .http
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", "https://admin.example.com")
+        .header("access-control-request-method", "PUT")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    let h = preflight.headers();
+    assert_eq!(h["access-control-allow-origin"], "*");
+    let methods = h["access-control-allow-methods"].to_str().unwrap();
+    assert!(methods.contains("PUT"), "{methods}");
+    let allowed = h["access-control-allow-headers"].to_str().unwrap();
+    assert!(allowed.contains("content-type"), "{allowed}");
+
+    let resp = env
+        .app
+        .http
+        .put(&url)
+        .header("origin", "https://admin.example.com")
+        .body(png(20, 20, 1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    assert_eq!(resp.headers()["access-control-allow-origin"], "*");
+    let body: serde_json::Value = resp.json().await.unwrap();
+    let got = env
+        .app
+        .http
+        .get(env.local(body["asset"]["url"].as_str().unwrap()))
+        .header("origin", "https://shop.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.headers()["access-control-allow-origin"], "*");
+    assert_eq!(got.headers()["access-control-expose-headers"], "etag");
     env.stop().await;
 }
