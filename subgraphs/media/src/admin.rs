@@ -88,8 +88,13 @@ async fn reorder(ctx: &Context<'_>, product_id: &str, ids: &[ID]) -> Result<Vec<
         let cases: String = (0..wanted.len())
             .map(|i| format!(" WHEN ${} THEN {i}", i + 2))
             .collect();
-        // The list is exactly the product's assets, so every row matches a WHEN.
-        let sql = format!("UPDATE assets SET position = CASE id{cases} END WHERE product_id = $1");
+        // The list is exactly the product's assets as read above; an image uploaded since
+        // (possible on PostgreSQL) keeps its place after them rather than failing the update.
+        let sql = format!(
+            "UPDATE assets SET position = CASE id{cases} ELSE position + {} END \
+             WHERE product_id = $1",
+            wanted.len()
+        );
         let mut query = sqlx::query(&sql).bind(&product_id);
         for id in &wanted {
             query = query.bind(id);
