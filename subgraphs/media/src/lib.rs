@@ -1,8 +1,9 @@
 //! Media subgraph: product images. Staff get pre-signed, single-use upload URLs; uploaded bytes
 //! are sniffed, decoded under limits and thumbnailed, then stored content-addressed in an object
-//! store (local directory by default; S3, Azure or GCS in production) and served with immutable
-//! caching. Owns `Asset`; extends catalog's `Product` with `media` and `thumbnail`; publishes
-//! `media.uploaded` and `media.deleted`; consumes `product.archived`.
+//! store (local directory by default; S3, Azure or GCS with the `cloud` feature) and served with
+//! immutable caching. Owns `Asset`; extends catalog's `Product` with `media` and `thumbnail`;
+//! publishes `media.uploaded` and `media.deleted`; consumes `product.archived` and
+//! `product.updated` (status changes).
 
 pub mod admin;
 pub mod assets;

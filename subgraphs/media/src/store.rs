@@ -2,9 +2,10 @@
 //! (`<sha256 hex of the bytes>.<ext>`), so an object never changes once written, writing the
 //! same bytes twice is harmless, and identical uploads share one object.
 //!
-//! Unset `MEDIA_STORE_URL` means a local directory under the data directory; otherwise the URL
-//! goes to `object_store::parse_url_opts` with the cloud credentials found in the environment
-//! (`AWS_*`, `AZURE_*`, `GOOGLE_*`).
+//! Unset `MEDIA_STORE_URL` means a local directory under the data directory (`<DATA_DIR>/media`);
+//! a plain path or `file://` URL names another directory; `s3://`, `az://` and `gs://` URLs go
+//! to `object_store::parse_url_opts` with the cloud credentials found in the environment
+//! (`AWS_*`, `AZURE_*`, `GOOGLE_*`) and need the crate's `cloud` feature.
 
 use std::sync::Arc;
 
