@@ -1,14 +1,16 @@
 //! Decoding under limits and thumbnailing. The decoder is told the largest width, height and
 //! allocation it may accept, so a decompression bomb (a tiny file declaring a gigantic image)
-//! is refused from its header instead of exhausting memory. Thumbnails are JPEG (small and
-//! universally supported), scaled to a fixed width with the aspect ratio kept, never upscaled.
+//! is refused from its header instead of exhausting memory. An EXIF orientation is applied.
+//! Thumbnails are JPEG (small and universally supported), scaled to a fixed width with the
+//! aspect ratio kept, never upscaled.
 
 use std::io::Cursor;
 
 use bytes::Bytes;
 use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
-use image::{DynamicImage, ImageReader, Limits, RgbImage};
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage};
 
 use crate::sniff::ImageKind;
 use crate::store::key_for;
@@ -74,18 +76,31 @@ pub fn process(bytes: Bytes, limits: DecodeLimits) -> Result<Processed, Refusal>
 }
 
 fn decode(bytes: &[u8], kind: ImageKind, limits: DecodeLimits) -> Result<DynamicImage, Refusal> {
-    let mut reader = ImageReader::with_format(Cursor::new(bytes), kind.format());
-    let mut decode_limits = Limits::default();
-    decode_limits.max_image_width = Some(limits.max_dimension);
-    decode_limits.max_image_height = Some(limits.max_dimension);
-    decode_limits.max_alloc = Some(limits.max_alloc);
-    reader.limits(decode_limits);
-    reader.decode().map_err(|err| match err {
+    let refuse = |err: image::ImageError| match err {
         image::ImageError::Limits(_) => Refusal::TooLarge {
             max_dimension: limits.max_dimension,
         },
         _ => Refusal::Invalid,
-    })
+    };
+    let mut decode_limits = Limits::default();
+    decode_limits.max_image_width = Some(limits.max_dimension);
+    decode_limits.max_image_height = Some(limits.max_dimension);
+    decode_limits.max_alloc = Some(limits.max_alloc);
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), kind.format());
+    reader.limits(decode_limits.clone());
+    // The header alone says how big the image is: refuse before allocating for it (as
+    // `ImageReader::decode` does), then decode with what is left of the budget.
+    let mut decoder = reader.into_decoder().map_err(refuse)?;
+    decode_limits
+        .reserve(decoder.total_bytes())
+        .map_err(refuse)?;
+    decoder.set_limits(decode_limits).map_err(refuse)?;
+    // Phone photos are often stored sideways with an EXIF orientation; the original is served
+    // as sent (browsers honour the tag), so dimensions and thumbnails follow the tag too.
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut image = DynamicImage::from_decoder(decoder).map_err(refuse)?;
+    image.apply_orientation(orientation);
+    Ok(image)
 }
 
 /// Renders `image` `width` pixels wide (or its own width when narrower) as JPEG.
@@ -151,6 +166,24 @@ mod tests {
 
         let tiny = process(Bytes::from(png(100, 50)), LIMITS).unwrap();
         assert_eq!((tiny.medium.width, tiny.medium.height), (100, 50));
+    }
+
+    #[test]
+    fn an_exif_orientation_is_applied() {
+        use image::ImageEncoder;
+        // A minimal big-endian EXIF (TIFF) block: one IFD entry, Orientation = 6 (rotate 90°).
+        let mut exif = b"MM\0\x2a\0\0\0\x08\0\x01".to_vec();
+        exif.extend_from_slice(&[0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0]);
+        let pixels = image::RgbImage::from_pixel(300, 200, image::Rgb([200, 40, 40]));
+        let mut jpeg = Vec::new();
+        let mut encoder = JpegEncoder::new_with_quality(&mut jpeg, 90);
+        encoder.set_exif_metadata(exif).unwrap();
+        encoder
+            .write_image(pixels.as_raw(), 300, 200, image::ExtendedColorType::Rgb8)
+            .unwrap();
+        let done = process(Bytes::from(jpeg), LIMITS).unwrap();
+        assert_eq!((done.original.width, done.original.height), (200, 300));
+        assert_eq!((done.small.width, done.small.height), (160, 240));
     }
 
     #[test]
