@@ -2,6 +2,7 @@
 //! WebSocket upgrade for subscriptions), media types and status codes per GraphQL-over-HTTP.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::body::Bytes;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -15,6 +16,15 @@ use crate::response::{GraphQLError, Response};
 use crate::server::SharedState;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+
+/// Size of the last serialized response: the next buffer starts there, so a typical response is
+/// written without growing (and copying) the buffer several times.
+static LAST_RESPONSE_LEN: AtomicUsize = AtomicUsize::new(0);
+
+fn response_capacity() -> usize {
+    let last = LAST_RESPONSE_LEN.load(Ordering::Relaxed);
+    (last + last / 8).clamp(1024, 1 << 20)
+}
 
 pub async fn health() -> impl IntoResponse {
     (
@@ -133,6 +143,10 @@ pub fn reply(headers: &HeaderMap, response: Response, status: StatusCode) -> Htt
     } else {
         "application/json"
     };
-    let body = serde_json::to_vec(&response).unwrap_or_else(|_| b"{}".to_vec());
+    let mut body = Vec::with_capacity(response_capacity());
+    if serde_json::to_writer(&mut body, &response).is_err() {
+        body = b"{}".to_vec();
+    }
+    LAST_RESPONSE_LEN.store(body.len(), Ordering::Relaxed);
     (status, [(header::CONTENT_TYPE, media)], body).into_response()
 }

@@ -3,7 +3,6 @@
 //! one `_entities` call per node with de-duplicated representations; subgraph errors are
 //! re-pathed to client paths; a failed subgraph leaves its fields null and adds an error.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -17,7 +16,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::response::{GraphQLError, PathSeg};
-use crate::schema::SchemaIndex;
+use crate::schema::{FastMap, SchemaIndex};
 use crate::subgraph_client::{SubgraphClient, SubgraphResponse};
 use crate::supergraph::Supergraph;
 
@@ -234,7 +233,7 @@ impl<'a> Execution<'a> {
         let set = {
             let data = self.data.lock();
             let mut set = EntitySet::default();
-            let mut index = HashMap::new();
+            let mut index = FastMap::default();
             self.collect_entities(
                 &data,
                 path,
@@ -283,7 +282,7 @@ impl<'a> Execution<'a> {
             let data = self.data.lock();
             for alias in &b.entity_batch.aliases {
                 let mut set = EntitySet::default();
-                let mut index = HashMap::new();
+                let mut index = FastMap::default();
                 for p in &alias.merge_paths {
                     self.collect_entities(
                         &data,
@@ -375,7 +374,7 @@ impl<'a> Execution<'a> {
         requires: &PlanSelectionSet,
         input_rewrites: Option<&[FetchRewrite]>,
         set: &mut EntitySet<'p>,
-        index: &mut HashMap<String, usize>,
+        index: &mut FastMap<u64, usize>,
     ) {
         let mut indices = Vec::new();
         self.walk_flatten(data, flatten, &mut indices, &mut |obj, indices| {
@@ -391,9 +390,15 @@ impl<'a> Execution<'a> {
                 segs: flatten,
                 indices: indices.to_vec(),
             };
-            let key = rep.to_string();
+            // De-duplicate by a hash of the representation (no serialization); an equality
+            // check keeps a hash collision from merging two different entities.
+            let key = hash_value(&rep);
             match index.get(&key) {
-                Some(&i) => set.paths[i].push(loc),
+                Some(&i) if set.reps[i] == rep => set.paths[i].push(loc),
+                Some(_) => {
+                    set.reps.push(rep);
+                    set.paths.push(vec![loc]);
+                }
                 None => {
                     index.insert(key, set.reps.len());
                     set.reps.push(rep);
@@ -630,6 +635,50 @@ impl<'a> Execution<'a> {
             out.push(err);
         }
     }
+}
+
+/// A structural hash of a JSON value (object keys in order, as representations are built).
+fn hash_value(v: &Value) -> u64 {
+    fn feed(h: &mut xxhash_rust::xxh3::Xxh3, v: &Value) {
+        match v {
+            Value::Null => h.update(&[0]),
+            Value::Bool(b) => h.update(&[1, *b as u8]),
+            Value::Number(n) => {
+                h.update(&[2]);
+                if let Some(i) = n.as_i64() {
+                    h.update(&i.to_le_bytes());
+                } else if let Some(u) = n.as_u64() {
+                    h.update(&u.to_le_bytes());
+                } else if let Some(f) = n.as_f64() {
+                    h.update(&f.to_bits().to_le_bytes());
+                }
+            }
+            Value::String(s) => {
+                h.update(&[3]);
+                h.update(&(s.len() as u64).to_le_bytes());
+                h.update(s.as_bytes());
+            }
+            Value::Array(items) => {
+                h.update(&[4]);
+                h.update(&(items.len() as u64).to_le_bytes());
+                for i in items {
+                    feed(h, i);
+                }
+            }
+            Value::Object(m) => {
+                h.update(&[5]);
+                h.update(&(m.len() as u64).to_le_bytes());
+                for (k, v) in m {
+                    h.update(&(k.len() as u64).to_le_bytes());
+                    h.update(k.as_bytes());
+                    feed(h, v);
+                }
+            }
+        }
+    }
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    feed(&mut h, v);
+    h.digest()
 }
 
 fn first_path(paths: &[Vec<Loc<'_>>]) -> Vec<PathSeg> {

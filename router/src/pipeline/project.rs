@@ -16,10 +16,11 @@ use graphql_tools::static_graphql::schema::Type;
 use serde_json::{Map, Value};
 
 use crate::response::{GraphQLError, Out, PathSeg};
-use crate::schema::{SchemaIndex, TypeKind};
+use crate::schema::{FastMap, SchemaIndex, TypeKind};
 
-/// Response keys in selection order, each with the fields merged under it.
-type Grouped<'a> = Rc<Vec<(Arc<str>, Vec<&'a Field>)>>;
+/// Response keys in selection order, each with the fields merged under it and the field's type
+/// in the parent (looked up once per selection and type, not once per object).
+type Grouped<'a> = Rc<Vec<(Arc<str>, Vec<&'a Field>, Option<&'a Type>)>>;
 
 struct CacheEntry<'a> {
     sets: Vec<usize>,
@@ -41,7 +42,7 @@ pub struct Projector<'a> {
     /// Errors already reported (subgraph errors); new ones are appended.
     errors: &'a mut Vec<GraphQLError>,
     /// First selection set address → [(all set addresses, concrete type, grouped fields)].
-    cache: HashMap<usize, Vec<CacheEntry<'a>>>,
+    cache: FastMap<usize, Vec<CacheEntry<'a>>>,
     /// Full introspection types by name, to expand shallow `__Type` references on demand.
     introspection_types: Option<&'a HashMap<String, Value>>,
 }
@@ -62,7 +63,7 @@ impl<'a> Projector<'a> {
             fragments,
             vars,
             errors,
-            cache: HashMap::new(),
+            cache: FastMap::default(),
             introspection_types,
         }
     }
@@ -105,7 +106,10 @@ impl<'a> Projector<'a> {
         let grouped: Grouped<'a> = Rc::new(
             grouped
                 .into_iter()
-                .map(|(k, fields)| (Arc::<str>::from(k), fields))
+                .map(|(k, fields)| {
+                    let ty = self.schema.field_type(type_name, &fields[0].name);
+                    (Arc::<str>::from(k), fields, ty)
+                })
                 .collect(),
         );
         self.cache.entry(key).or_default().push(CacheEntry {
@@ -128,13 +132,13 @@ impl<'a> Projector<'a> {
             self.expand_type_ref(obj, &grouped);
         }
         let mut out = Vec::with_capacity(grouped.len());
-        for (key, fields) in grouped.iter() {
+        for (key, fields, ty) in grouped.iter() {
             let field = fields[0];
             if field.name == "__typename" {
                 out.push((key.clone(), Out::Str(type_name.to_string())));
                 continue;
             }
-            let Some(ty) = self.schema.field_type(type_name, &field.name) else {
+            let Some(ty) = *ty else {
                 continue;
             };
             path.push(Step::Key(key.clone()));
@@ -219,7 +223,7 @@ impl<'a> Projector<'a> {
         }
         let wants_more = grouped
             .iter()
-            .any(|(_, fields)| !SHALLOW.contains(&fields[0].name.as_str()));
+            .any(|(_, fields, _)| !SHALLOW.contains(&fields[0].name.as_str()));
         let full = obj
             .get("name")
             .and_then(Value::as_str)
