@@ -374,7 +374,7 @@ impl<'a> Execution<'a> {
         requires: &PlanSelectionSet,
         input_rewrites: Option<&[FetchRewrite]>,
         set: &mut EntitySet<'p>,
-        index: &mut FastMap<u64, usize>,
+        index: &mut FastMap<u128, usize>,
     ) {
         let mut indices = Vec::new();
         self.walk_flatten(data, flatten, &mut indices, &mut |obj, indices| {
@@ -390,15 +390,12 @@ impl<'a> Execution<'a> {
                 segs: flatten,
                 indices: indices.to_vec(),
             };
-            // De-duplicate by a hash of the representation (no serialization); an equality
-            // check keeps a hash collision from merging two different entities.
+            // De-duplicate by a 128-bit structural hash of the representation: no serialization
+            // and no key-by-key comparison; a collision (odds ~2^-100 per request) is not a
+            // practical concern.
             let key = hash_value(&rep);
             match index.get(&key) {
-                Some(&i) if set.reps[i] == rep => set.paths[i].push(loc),
-                Some(_) => {
-                    set.reps.push(rep);
-                    set.paths.push(vec![loc]);
-                }
+                Some(&i) => set.paths[i].push(loc),
                 None => {
                     index.insert(key, set.reps.len());
                     set.reps.push(rep);
@@ -493,10 +490,12 @@ impl<'a> Execution<'a> {
                     } else {
                         self.select_value(v, &f.selections)
                     };
-                    match out.get_mut(&key) {
-                        Some(existing) => deep_merge(existing, projected),
-                        None => {
-                            out.insert(key, projected);
+                    match out.entry(key) {
+                        serde_json::map::Entry::Occupied(mut o) => {
+                            deep_merge(o.get_mut(), projected)
+                        }
+                        serde_json::map::Entry::Vacant(slot) => {
+                            slot.insert(projected);
                         }
                     }
                 }
@@ -637,8 +636,9 @@ impl<'a> Execution<'a> {
     }
 }
 
-/// A structural hash of a JSON value (object keys in order, as representations are built).
-fn hash_value(v: &Value) -> u64 {
+/// A 128-bit structural hash of a JSON value (object keys in order, as representations are
+/// built).
+fn hash_value(v: &Value) -> u128 {
     fn feed(h: &mut xxhash_rust::xxh3::Xxh3, v: &Value) {
         match v {
             Value::Null => h.update(&[0]),
@@ -678,7 +678,7 @@ fn hash_value(v: &Value) -> u64 {
     }
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     feed(&mut h, v);
-    h.digest()
+    h.digest128()
 }
 
 fn first_path(paths: &[Vec<Loc<'_>>]) -> Vec<PathSeg> {
@@ -723,11 +723,12 @@ pub fn get_path<'v>(mut v: &'v Value, path: &[PathSeg]) -> Option<&'v Value> {
 pub fn deep_merge(dst: &mut Value, src: Value) {
     match (dst, src) {
         (Value::Object(d), Value::Object(s)) => {
+            // One hash per key: most merged keys are new to the destination object.
             for (k, v) in s {
-                match d.get_mut(&k) {
-                    Some(existing) => deep_merge(existing, v),
-                    None => {
-                        d.insert(k, v);
+                match d.entry(k) {
+                    serde_json::map::Entry::Occupied(mut o) => deep_merge(o.get_mut(), v),
+                    serde_json::map::Entry::Vacant(slot) => {
+                        slot.insert(v);
                     }
                 }
             }

@@ -1,6 +1,7 @@
 //! Conformance tests: fixture subgraphs composed and served through the real router over HTTP.
 
 mod auth;
+mod batching;
 mod common;
 mod directives;
 mod fixtures;
