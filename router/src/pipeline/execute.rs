@@ -378,22 +378,41 @@ impl<'a> Execution<'a> {
     ) {
         let mut indices = Vec::new();
         self.walk_flatten(data, flatten, &mut indices, &mut |obj, indices| {
-            let Some(mut rep) = self.representation(obj, requires) else {
-                return;
-            };
-            if let Some(rws) = input_rewrites {
-                for rw in rws {
-                    apply_rewrite(&self.supergraph.api, &mut rep, rw);
+            // De-duplicate by a 128-bit hash, no serialization and no key-by-key comparison (a
+            // collision, at odds of ~2^-100 per request, is not a practical concern). Without
+            // input rewrites the hash covers what the representation would read from the
+            // object, so a duplicate is recognised before its representation is built.
+            let (key, rep) = match input_rewrites {
+                None => {
+                    let Some(key) = self.hash_representation(obj, requires) else {
+                        return;
+                    };
+                    if let Some(&i) = index.get(&key) {
+                        set.paths[i].push(Loc {
+                            segs: flatten,
+                            indices: indices.to_vec(),
+                        });
+                        return;
+                    }
+                    let Some(rep) = self.representation(obj, requires) else {
+                        return;
+                    };
+                    (key, rep)
                 }
-            }
+                Some(rws) => {
+                    let Some(mut rep) = self.representation(obj, requires) else {
+                        return;
+                    };
+                    for rw in rws {
+                        apply_rewrite(&self.supergraph.api, &mut rep, rw);
+                    }
+                    (hash_value(&rep), rep)
+                }
+            };
             let loc = Loc {
                 segs: flatten,
                 indices: indices.to_vec(),
             };
-            // De-duplicate by a 128-bit structural hash of the representation: no serialization
-            // and no key-by-key comparison; a collision (odds ~2^-100 per request) is not a
-            // practical concern.
-            let key = hash_value(&rep);
             match index.get(&key) {
                 Some(&i) => set.paths[i].push(loc),
                 None => {
@@ -450,6 +469,89 @@ impl<'a> Execution<'a> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// A hash of everything `representation` reads from `obj` (same walk, nothing built);
+    /// `None` exactly when `representation` would return `None`.
+    fn hash_representation(
+        &self,
+        obj: &Map<String, Value>,
+        requires: &PlanSelectionSet,
+    ) -> Option<u128> {
+        let typename = obj.get("__typename").and_then(Value::as_str)?;
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        let mut found = false;
+        for item in &requires.items {
+            if let SelectionItem::InlineFragment(frag) = item {
+                if self.supergraph.api.applies(&frag.type_condition, typename)
+                    || frag.type_condition == typename
+                {
+                    found |= self.hash_select(obj, &frag.selections, &mut h);
+                }
+            }
+        }
+        found.then(|| h.digest128())
+    }
+
+    /// Mirrors `select_into`; returns whether any field was present.
+    fn hash_select(
+        &self,
+        obj: &Map<String, Value>,
+        sel: &PlanSelectionSet,
+        h: &mut xxhash_rust::xxh3::Xxh3,
+    ) -> bool {
+        let mut found = false;
+        for item in &sel.items {
+            match item {
+                SelectionItem::Field(f) => {
+                    let Some(v) = obj.get(&f.name) else { continue };
+                    found = true;
+                    let key = f.alias.as_ref().unwrap_or(&f.name);
+                    h.update(&[7]);
+                    h.update(&(key.len() as u64).to_le_bytes());
+                    h.update(key.as_bytes());
+                    if f.selections.is_empty() {
+                        feed_value(h, v);
+                    } else {
+                        self.hash_select_value(v, &f.selections, h);
+                    }
+                }
+                SelectionItem::InlineFragment(frag) => {
+                    let typename = obj.get("__typename").and_then(Value::as_str).unwrap_or("");
+                    if typename.is_empty()
+                        || self.supergraph.api.applies(&frag.type_condition, typename)
+                    {
+                        found |= self.hash_select(obj, &frag.selections, h);
+                    }
+                }
+                SelectionItem::FragmentSpread(_) => {}
+            }
+        }
+        found
+    }
+
+    /// Mirrors `select_value`.
+    fn hash_select_value(
+        &self,
+        v: &Value,
+        sel: &PlanSelectionSet,
+        h: &mut xxhash_rust::xxh3::Xxh3,
+    ) {
+        match v {
+            Value::Object(m) => {
+                h.update(&[8]);
+                self.hash_select(m, sel, h);
+                h.update(&[9]);
+            }
+            Value::Array(items) => {
+                h.update(&[4]);
+                h.update(&(items.len() as u64).to_le_bytes());
+                for i in items {
+                    self.hash_select_value(i, sel, h);
+                }
+            }
+            other => feed_value(h, other),
         }
     }
 
@@ -639,46 +741,50 @@ impl<'a> Execution<'a> {
 /// A 128-bit structural hash of a JSON value (object keys in order, as representations are
 /// built).
 fn hash_value(v: &Value) -> u128 {
-    fn feed(h: &mut xxhash_rust::xxh3::Xxh3, v: &Value) {
-        match v {
-            Value::Null => h.update(&[0]),
-            Value::Bool(b) => h.update(&[1, *b as u8]),
-            Value::Number(n) => {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    feed_value(&mut h, v);
+    h.digest128()
+}
+
+/// Feeds a JSON value into a hash, unambiguously (type tags and lengths).
+fn feed_value(h: &mut xxhash_rust::xxh3::Xxh3, v: &Value) {
+    match v {
+        Value::Null => h.update(&[0]),
+        Value::Bool(b) => h.update(&[1, *b as u8]),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
                 h.update(&[2]);
-                if let Some(i) = n.as_i64() {
-                    h.update(&i.to_le_bytes());
-                } else if let Some(u) = n.as_u64() {
-                    h.update(&u.to_le_bytes());
-                } else if let Some(f) = n.as_f64() {
-                    h.update(&f.to_bits().to_le_bytes());
-                }
+                h.update(&i.to_le_bytes());
+            } else if let Some(u) = n.as_u64() {
+                h.update(&[10]);
+                h.update(&u.to_le_bytes());
+            } else if let Some(f) = n.as_f64() {
+                h.update(&[11]);
+                h.update(&f.to_bits().to_le_bytes());
             }
-            Value::String(s) => {
-                h.update(&[3]);
-                h.update(&(s.len() as u64).to_le_bytes());
-                h.update(s.as_bytes());
+        }
+        Value::String(s) => {
+            h.update(&[3]);
+            h.update(&(s.len() as u64).to_le_bytes());
+            h.update(s.as_bytes());
+        }
+        Value::Array(items) => {
+            h.update(&[4]);
+            h.update(&(items.len() as u64).to_le_bytes());
+            for i in items {
+                feed_value(h, i);
             }
-            Value::Array(items) => {
-                h.update(&[4]);
-                h.update(&(items.len() as u64).to_le_bytes());
-                for i in items {
-                    feed(h, i);
-                }
-            }
-            Value::Object(m) => {
-                h.update(&[5]);
-                h.update(&(m.len() as u64).to_le_bytes());
-                for (k, v) in m {
-                    h.update(&(k.len() as u64).to_le_bytes());
-                    h.update(k.as_bytes());
-                    feed(h, v);
-                }
+        }
+        Value::Object(m) => {
+            h.update(&[5]);
+            h.update(&(m.len() as u64).to_le_bytes());
+            for (k, v) in m {
+                h.update(&(k.len() as u64).to_le_bytes());
+                h.update(k.as_bytes());
+                feed_value(h, v);
             }
         }
     }
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    feed(&mut h, v);
-    h.digest128()
 }
 
 fn first_path(paths: &[Vec<Loc<'_>>]) -> Vec<PathSeg> {
@@ -842,6 +948,28 @@ mod tests {
         let mut v = json!([{"a": 1}, {"a": 2, "c": 3}]);
         apply_rewrite(&schema(), &mut v, &rw);
         assert_eq!(v, json!([{"b": 1}, {"b": 2, "c": 3}]));
+    }
+
+    #[test]
+    fn value_hash_tells_apart_values_that_serialize_alike_in_parts() {
+        let distinct = [
+            json!(-1),
+            json!(u64::MAX),
+            json!(1.5),
+            json!("1"),
+            json!({"ab": "c"}),
+            json!({"a": "bc"}),
+            json!(["a", "b"]),
+            json!(["ab"]),
+            json!(null),
+            json!(false),
+        ];
+        let hashes: std::collections::HashSet<u128> = distinct.iter().map(hash_value).collect();
+        assert_eq!(hashes.len(), distinct.len());
+        assert_eq!(
+            hash_value(&json!({"id": "1", "n": [1, 2]})),
+            hash_value(&json!({"id": "1", "n": [1, 2]}))
+        );
     }
 
     #[test]
