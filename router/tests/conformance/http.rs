@@ -82,7 +82,43 @@ async fn get_runs_queries_and_refuses_mutations() {
         .await
         .unwrap();
     assert_eq!(html.status(), 200);
-    assert!(html.text().await.unwrap().contains("GraphiQL"));
+    let page = html.text().await.unwrap();
+    assert!(page.contains("GraphiQL"));
+    assert!(
+        !page.contains("unpkg.com"),
+        "the page loads nothing from a CDN"
+    );
+
+    // The vendored bundles: gzip when accepted, plain otherwise, cached for good.
+    let asset = url.replace("/graphql", "/graphiql/graphiql.min.js");
+    let plain = client
+        .get(&asset)
+        .header("accept-encoding", "identity")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), 200);
+    assert!(plain.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("immutable"));
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain_len = plain.bytes().await.unwrap().len();
+    let gzip = client
+        .get(&asset)
+        .header("accept-encoding", "gzip, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzip.headers()["content-encoding"], "gzip");
+    let gzip_len = gzip.bytes().await.unwrap().len();
+    assert!(gzip_len * 3 < plain_len, "{gzip_len} vs {plain_len}");
+    let missing = client
+        .get(url.replace("/graphql", "/graphiql/nope.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
 
     let health = client
         .get(url.replace("/graphql", "/health"))
