@@ -18,9 +18,16 @@ use serde_json::{Map, Value};
 use crate::response::{GraphQLError, Out, PathSeg};
 use crate::schema::{FastMap, SchemaIndex, TypeKind};
 
-/// Response keys in selection order, each with the fields merged under it and the field's type
-/// in the parent (looked up once per selection and type, not once per object).
-type Grouped<'a> = Rc<Vec<(Arc<str>, Vec<&'a Field>, Option<&'a Type>)>>;
+/// Response keys in selection order, each with the fields merged under it, the field's type in
+/// the parent and the kind of its named type (looked up once per selection and type, not once
+/// per object).
+type Grouped<'a> = Rc<
+    Vec<(
+        Arc<str>,
+        Vec<&'a Field>,
+        Option<(&'a Type, Option<TypeKind>)>,
+    )>,
+>;
 
 struct CacheEntry<'a> {
     sets: Vec<usize>,
@@ -107,7 +114,10 @@ impl<'a> Projector<'a> {
             grouped
                 .into_iter()
                 .map(|(k, fields)| {
-                    let ty = self.schema.field_type(type_name, &fields[0].name);
+                    let ty = self
+                        .schema
+                        .field_type(type_name, &fields[0].name)
+                        .map(|ty| (ty, self.schema.kind(crate::schema::named(ty))));
                     (Arc::<str>::from(k), fields, ty)
                 })
                 .collect(),
@@ -138,21 +148,23 @@ impl<'a> Projector<'a> {
                 out.push((key.clone(), Out::Str(type_name.to_string())));
                 continue;
             }
-            let Some(ty) = *ty else {
+            let Some((ty, kind)) = *ty else {
                 continue;
             };
             path.push(Step::Key(key.clone()));
             let value = obj.get_mut(&**key);
-            let result = self.complete(ty, value, fields, path);
+            let result = self.complete(ty, kind, value, fields, path);
             path.pop();
             out.push((key.clone(), result?));
         }
         Ok(Out::Object(out))
     }
 
+    /// `kind` is the kind of `ty`'s named type (the same through list and non-null wrappers).
     fn complete(
         &mut self,
         ty: &'a Type,
+        kind: Option<TypeKind>,
         value: Option<&mut Value>,
         fields: &[&'a Field],
         path: &mut Vec<Step>,
@@ -160,7 +172,7 @@ impl<'a> Projector<'a> {
         match ty {
             Type::NonNullType(inner) => {
                 let was_null = matches!(value.as_deref(), None | Some(Value::Null));
-                let out = self.complete(inner, value, fields, path)?;
+                let out = self.complete(inner, kind, value, fields, path)?;
                 if out.is_null() {
                     // Only the first null in a chain reports; bubbled nulls already did.
                     if was_null && !self.has_error_near(path) {
@@ -182,7 +194,7 @@ impl<'a> Projector<'a> {
                     let mut out = Vec::with_capacity(items.len());
                     for (i, item) in items.iter_mut().enumerate() {
                         path.push(Step::Index(i));
-                        let r = self.complete(inner, Some(item), fields, path);
+                        let r = self.complete(inner, kind, Some(item), fields, path);
                         path.pop();
                         match r {
                             Ok(o) => out.push(o),
@@ -195,7 +207,7 @@ impl<'a> Projector<'a> {
             },
             Type::NamedType(name) => match value {
                 None | Some(Value::Null) => Ok(Out::Null),
-                Some(v) => match self.schema.kind(name) {
+                Some(v) => match kind {
                     Some(TypeKind::Object | TypeKind::Interface | TypeKind::Union) => {
                         let Value::Object(obj) = v else {
                             return Ok(Out::Null);
