@@ -1,6 +1,7 @@
 //! Catalog events leave through the outbox onto the configured transport (in-process bus, or
-//! RabbitMQ in the real-server run): `product.created`, `product.updated`, `product.archived`,
-//! and `variant.price_changed` carrying the old and new price — only when the price changes.
+//! RabbitMQ in the real-server run): `product.created`, `variant.created`, `product.updated`,
+//! `product.archived`, and `variant.price_changed` carrying the old and new price — only when the
+//! price changes.
 
 mod common;
 
@@ -59,7 +60,7 @@ async fn product_and_price_events_reach_consumers() {
         json!({ "id": id }),
     )
     .await;
-    wait_for(&events, 4).await;
+    wait_for(&events, 5).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let got = events.lock().clone();
@@ -68,6 +69,7 @@ async fn product_and_price_events_reach_consumers() {
         types,
         [
             "product.created",
+            "variant.created",
             "product.updated",
             "variant.price_changed",
             "product.archived"
@@ -75,8 +77,10 @@ async fn product_and_price_events_reach_consumers() {
     );
     assert_eq!(got[0].subject.as_deref(), Some(id.as_str()));
     assert_eq!(got[0].data["brand"], "Acme");
-    assert_eq!(got[1].data["status"], "PUBLISHED");
-    let price = &got[2].data;
+    assert_eq!(got[1].data["productId"], id.as_str());
+    assert_eq!(got[1].data["sku"], "KET-1");
+    assert_eq!(got[2].data["status"], "PUBLISHED");
+    let price = &got[3].data;
     assert_eq!(price["variantId"], vid.as_str());
     assert_eq!(price["productId"], id.as_str());
     assert_eq!(
@@ -87,7 +91,7 @@ async fn product_and_price_events_reach_consumers() {
         price["newPrice"],
         json!({ "amount": "19.99", "currencyCode": "USD", "minorUnits": 1999 })
     );
-    assert_eq!(got[3].data["status"], "ARCHIVED");
+    assert_eq!(got[4].data["status"], "ARCHIVED");
     assert!(got.iter().all(|e| e.source == "/subgraphs/catalog"));
     env.stop().await;
 }
