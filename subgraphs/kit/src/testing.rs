@@ -134,6 +134,32 @@ fn rabbitmqctl(action: &str) {
     assert!(status.success(), "rabbitmqctl {action} failed");
 }
 
+/// The password of every account the tests create.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// An accounts configuration whose first admin (staff) is a fresh email with [`PASSWORD`];
+/// returns the configuration and that email.
+pub fn accounts_with_admin() -> (Config, String) {
+    let email = format!("admin.{}@example.com", &crate::ids::new_id()[24..]);
+    let mut config = config("accounts");
+    config.overrides.insert("ADMIN_EMAIL".into(), email.clone());
+    config
+        .overrides
+        .insert("ADMIN_PASSWORD".into(), PASSWORD.into());
+    (config, email)
+}
+
+/// A configuration for `service` that verifies tokens against `accounts`' JWKS, with extra
+/// settings such as `("SWEEP_INTERVAL_MS", "100")`.
+pub fn config_trusting(service: &str, accounts: &TestApp, overrides: &[(&str, &str)]) -> Config {
+    let mut config = config(service);
+    config.jwks_url = format!("{}/.well-known/jwks.json", accounts.url);
+    for (k, v) in overrides {
+        config.overrides.insert(k.to_string(), v.to_string());
+    }
+    config
+}
+
 /// A running subgraph and an HTTP client for it.
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -213,6 +239,45 @@ impl TestApp {
             .and_then(|l| l.rsplit(' ').next())
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(|| panic!("metric {name} missing from /metrics"))
+    }
+
+    /// Signs `email` in through accounts' `login` mutation (this app must be accounts);
+    /// returns the access token.
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let body = self
+            .gql(
+                "mutation($e:String!,$p:String!){ login(email:$e,password:$p){ accessToken } }",
+                json!({ "e": email, "p": password }),
+                None,
+            )
+            .await;
+        body["data"]["login"]["accessToken"]
+            .as_str()
+            .unwrap_or_else(|| panic!("login of {email} failed: {body}"))
+            .to_string()
+    }
+
+    /// Fails when `schema/{service}.graphql` differs from this subgraph's `_service { sdl }`
+    /// (what the router composes); with `UPDATE_SCHEMA` set it rewrites the file instead.
+    pub async fn assert_schema_file_current(&self) {
+        let service = self.svc().config.service.clone();
+        let body = self.gql("{ _service { sdl } }", json!({}), None).await;
+        let sdl = body["data"]["_service"]["sdl"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no sdl: {body}"))
+            .trim()
+            .to_string()
+            + "\n";
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../../schema/{service}.graphql"));
+        if std::env::var_os("UPDATE_SCHEMA").is_some() {
+            std::fs::write(&path, &sdl).expect("schema file written");
+        }
+        let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            checked_in == sdl,
+            "schema/{service}.graphql is out of date; run `UPDATE_SCHEMA=1 cargo test -p {service} --test schema_drift`"
+        );
     }
 
     pub async fn stop(self) {

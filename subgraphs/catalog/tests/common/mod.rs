@@ -7,8 +7,6 @@ use catalog::Catalog;
 use kit::testing::{self, TestApp};
 use serde_json::{json, Value};
 
-pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
-
 pub struct Env {
     pub accounts: TestApp,
     pub catalog: TestApp,
@@ -39,30 +37,10 @@ pub async fn start() -> Env {
 }
 
 pub async fn start_with(overrides: &[(&str, &str)]) -> Env {
-    let email = format!("admin.{}@example.com", &kit::ids::new_id()[24..]);
-    let mut config = testing::config("accounts");
-    config.overrides.insert("ADMIN_EMAIL".into(), email.clone());
-    config
-        .overrides
-        .insert("ADMIN_PASSWORD".into(), ADMIN_PASSWORD.into());
+    let (config, email) = testing::accounts_with_admin();
     let accounts = testing::spawn::<accounts::Accounts>(config).await;
-    let body = accounts
-        .gql(
-            "mutation($e:String!,$p:String!){ login(email:$e,password:$p){ accessToken } }",
-            json!({ "e": email, "p": ADMIN_PASSWORD }),
-            None,
-        )
-        .await;
-    let staff = body["data"]["login"]["accessToken"]
-        .as_str()
-        .unwrap_or_else(|| panic!("admin login failed: {body}"))
-        .to_string();
-
-    let mut config = testing::config("catalog");
-    config.jwks_url = format!("http://{}/.well-known/jwks.json", accounts.addr);
-    for (k, v) in overrides {
-        config.overrides.insert(k.to_string(), v.to_string());
-    }
+    let staff = accounts.login(&email, testing::PASSWORD).await;
+    let config = testing::config_trusting("catalog", &accounts, overrides);
     let catalog = testing::spawn::<Catalog>(config).await;
     Env {
         accounts,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use kit::testing::{self, TestApp};
 use serde_json::{json, Value};
 
-pub const PASSWORD: &str = "correct horse battery staple";
+pub use kit::testing::PASSWORD;
 
 pub struct Env {
     pub accounts: TestApp,
@@ -24,19 +24,9 @@ pub async fn start() -> Env {
 /// Starts accounts with a first admin, inventory verifying tokens against accounts' JWKS
 /// (with `overrides` such as `("SWEEP_INTERVAL_MS", "100")`), and signs the admin in.
 pub async fn start_with(overrides: &[(&str, &str)]) -> Env {
-    let email = format!("admin.{}@example.com", &kit::ids::new_id()[24..]);
-    let mut config = testing::config("accounts");
-    config.overrides.insert("ADMIN_EMAIL".into(), email.clone());
-    config
-        .overrides
-        .insert("ADMIN_PASSWORD".into(), PASSWORD.into());
+    let (config, email) = testing::accounts_with_admin();
     let accounts = testing::spawn::<accounts::Accounts>(config).await;
-
-    let mut config = testing::config("inventory");
-    config.jwks_url = format!("{}/.well-known/jwks.json", accounts.url);
-    for (k, v) in overrides {
-        config.overrides.insert(k.to_string(), v.to_string());
-    }
+    let config = testing::config_trusting("inventory", &accounts, overrides);
     let app = testing::spawn::<inventory::Inventory>(config).await;
     let staff = login(&accounts, &email).await;
     Env {
@@ -47,17 +37,7 @@ pub async fn start_with(overrides: &[(&str, &str)]) -> Env {
 }
 
 pub async fn login(accounts: &TestApp, email: &str) -> String {
-    let body = accounts
-        .gql(
-            "mutation($e:String!,$p:String!){ login(email:$e,password:$p){ accessToken } }",
-            json!({ "e": email, "p": PASSWORD }),
-            None,
-        )
-        .await;
-    body["data"]["login"]["accessToken"]
-        .as_str()
-        .unwrap_or_else(|| panic!("login failed: {body}"))
-        .to_string()
+    accounts.login(email, PASSWORD).await
 }
 
 impl Env {

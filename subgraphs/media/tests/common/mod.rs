@@ -11,7 +11,7 @@ use image::{DynamicImage, ImageFormat, RgbImage, RgbaImage};
 use kit::testing::{self, TestApp};
 use serde_json::{json, Value};
 
-pub const PASSWORD: &str = "correct horse battery staple";
+pub use kit::testing::PASSWORD;
 /// The default public origin of `url` fields (the tests' servers listen elsewhere).
 pub const PUBLIC: &str = "http://localhost:4005";
 
@@ -31,12 +31,7 @@ pub async fn start() -> Env {
 /// Starts accounts with a first admin and media (with `overrides` such as
 /// `("MEDIA_MAX_BYTES", "1000")`) verifying tokens against accounts, and signs the admin in.
 pub async fn start_with(overrides: &[(&str, &str)]) -> Env {
-    let email = format!("admin.{}@example.com", &kit::ids::new_id()[24..]);
-    let mut config = testing::config("accounts");
-    config.overrides.insert("ADMIN_EMAIL".into(), email.clone());
-    config
-        .overrides
-        .insert("ADMIN_PASSWORD".into(), PASSWORD.into());
+    let (config, email) = testing::accounts_with_admin();
     let accounts = testing::spawn::<accounts::Accounts>(config).await;
     let data_dir = testing::temp_dir();
     let app = spawn_media(&accounts, &data_dir, overrides, None).await;
@@ -56,33 +51,19 @@ pub async fn spawn_media(
     overrides: &[(&str, &str)],
     share: Option<&kit::Config>,
 ) -> TestApp {
-    let mut config = testing::config("media");
+    let mut config = testing::config_trusting("media", accounts, overrides);
     if let Some(other) = share {
         config.database_url = other.database_url.clone();
         config.database_schema = other.database_schema.clone();
     }
-    config.jwks_url = format!("{}/.well-known/jwks.json", accounts.url);
     config
         .overrides
         .insert("DATA_DIR".into(), data_dir.display().to_string());
-    for (k, v) in overrides {
-        config.overrides.insert(k.to_string(), v.to_string());
-    }
     testing::spawn::<media::Media>(config).await
 }
 
 pub async fn login(accounts: &TestApp, email: &str) -> String {
-    let body = accounts
-        .gql(
-            "mutation($e:String!,$p:String!){ login(email:$e,password:$p){ accessToken } }",
-            json!({ "e": email, "p": PASSWORD }),
-            None,
-        )
-        .await;
-    body["data"]["login"]["accessToken"]
-        .as_str()
-        .unwrap_or_else(|| panic!("login failed: {body}"))
-        .to_string()
+    accounts.login(email, PASSWORD).await
 }
 
 /// A served response: status, headers and body.

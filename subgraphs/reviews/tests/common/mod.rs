@@ -10,7 +10,7 @@ use kit::events::Event;
 use kit::testing::{self, TestApp};
 use serde_json::{json, Value};
 
-pub const PASSWORD: &str = "correct horse battery staple";
+pub use kit::testing::PASSWORD;
 
 pub const REVIEW_FIELDS: &str =
     "id rating title body verifiedPurchase helpfulCount createdAt updatedAt product { id } author { id }";
@@ -31,11 +31,8 @@ pub struct User {
 }
 
 pub async fn start() -> Env {
-    let email = format!("admin.{}@example.com", &kit::ids::new_id()[24..]);
-    let mut config = testing::config("accounts");
+    let (mut config, email) = testing::accounts_with_admin();
     for (k, v) in [
-        ("ADMIN_EMAIL", email.as_str()),
-        ("ADMIN_PASSWORD", PASSWORD),
         // Cheap hashing and no login throttling: tests sign in dozens of users.
         ("ARGON2_MEMORY_KIB", "1024"),
         ("ARGON2_ITERATIONS", "1"),
@@ -45,8 +42,7 @@ pub async fn start() -> Env {
     }
     let accounts = testing::spawn::<accounts::Accounts>(config).await;
 
-    let mut config = testing::config("reviews");
-    config.jwks_url = format!("{}/.well-known/jwks.json", accounts.url);
+    let config = testing::config_trusting("reviews", &accounts, &[]);
     let app = testing::spawn::<reviews::Reviews>(config).await;
     let staff = login(&accounts, &email).await;
     let me = accounts.gql("{ me { id } }", json!({}), Some(&staff)).await;
@@ -63,17 +59,7 @@ pub async fn start() -> Env {
 }
 
 pub async fn login(accounts: &TestApp, email: &str) -> String {
-    let body = accounts
-        .gql(
-            "mutation($e:String!,$p:String!){ login(email:$e,password:$p){ accessToken } }",
-            json!({ "e": email, "p": PASSWORD }),
-            None,
-        )
-        .await;
-    body["data"]["login"]["accessToken"]
-        .as_str()
-        .unwrap_or_else(|| panic!("login failed: {body}"))
-        .to_string()
+    accounts.login(email, PASSWORD).await
 }
 
 impl Env {
