@@ -1,6 +1,6 @@
 //! Staff mutations on products: create (as a draft), update, publish, archive. Each runs in one
-//! transaction that also rewrites the product's search-index rows and records its event
-//! (`product.created`, `product.updated`, `product.archived`) in the outbox; once committed,
+//! transaction that also records its event (`product.created`, `product.updated`,
+//! `product.archived`) in the outbox; once committed,
 //! the product is refreshed in this instance's search engine before the mutation answers.
 
 use async_graphql::{Context, InputObject, Object, Result, ID};
@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::attributes::{self, NameValue, NameValueInput};
 use crate::products::{self, Product, ProductStatus};
-use crate::search::{engine, index};
+use crate::search::engine;
 use crate::validate;
 
 #[derive(Debug, InputObject)]
@@ -232,14 +232,6 @@ impl ProductMutation {
         .await
         .map_err(|e| slug_conflict(e, &fields.slug))?;
         write_attributes(&mut tx, &id, &fields.attributes).await?;
-        index::reindex(
-            &mut tx,
-            &id,
-            &fields.title,
-            fields.brand.as_deref(),
-            &fields.description,
-        )
-        .await?;
         let event = svc.event(
             "product.created",
             Some(id.clone()),
@@ -323,14 +315,6 @@ impl ProductMutation {
         if input.attributes.is_some() {
             write_attributes(&mut tx, &id, &fields.attributes).await?;
         }
-        index::reindex(
-            &mut tx,
-            &id,
-            &fields.title,
-            fields.brand.as_deref(),
-            &fields.description,
-        )
-        .await?;
         let mut data = summary(&fields, &id, current.status);
         data["changed"] = json!(changed);
         let event = svc.event("product.updated", Some(id.clone()), data);

@@ -1,5 +1,5 @@
 //! Demo catalogue generator (`SEED_PRODUCTS=10000`): a category tree, brands, and published
-//! products with attributes and sized, priced variants, indexed for search. Deterministic and
+//! products with attributes and sized, priced variants. Deterministic and
 //! idempotent: products are numbered (`demo-<n>` slugs), and a restart only adds the missing
 //! numbers. Bulk-loaded without events (nothing downstream needs a seed's history).
 
@@ -9,7 +9,6 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::attributes::{self, NameValue};
-use crate::search::index;
 use crate::sql::Sql;
 
 const TREE: &[(&str, &[&str])] = &[
@@ -285,9 +284,6 @@ async fn product(tx: &mut kit::Tx, i: u32, leaves: &[(String, String)]) -> anyho
             .push(")");
     }
     sql.query().execute(tx.conn()).await?;
-    index::reindex(tx, &id, &title, Some(brand), &description)
-        .await
-        .map_err(|e| anyhow::anyhow!("indexing failed: {}", e.message()))?;
     Ok(())
 }
 

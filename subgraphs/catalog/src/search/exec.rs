@@ -9,10 +9,10 @@ use std::collections::{BTreeMap, BinaryHeap};
 use kit::money::Money;
 
 use super::facets::PRICE_EDGES;
-use super::index::MIN_FUZZY_LEN;
 use super::intern::NONE;
 use super::query::TextMatch;
 use super::store::{status_code, Index};
+use super::terms::MIN_FUZZY_LEN;
 use super::vocab::{doc_of, weight_of};
 use crate::listing::Order;
 use crate::products::ProductStatus;

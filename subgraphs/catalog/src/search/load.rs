@@ -1,11 +1,11 @@
 //! Reading products for the engine: pages in id order for the start-up build, and given ids for
 //! refreshes. One statement each; attributes come from the product row's JSON copy and terms
-//! from the same weighing the SQL index uses (`index::weigh`).
+//! from the same weighing the SQL index uses (`terms::weigh`).
 
 use kit::{AppError, Db};
 
-use super::index::weigh;
 use super::store::ProductDoc;
+use super::terms::weigh;
 use crate::products::ProductStatus;
 use crate::sql::Sql;
 

@@ -2,17 +2,17 @@
 //! brand and description with stemming and typo tolerance, the same filters and keyset pages
 //! as product lists, and facet counts. Candidates, filters, facets, the total and the page are
 //! computed by this instance's in-memory [`engine`]; the page's products are then read in one
-//! statement. The SQL index tables (`index`) are still written with every product change.
+//! statement.
 
 pub mod engine;
 pub mod exec;
 pub mod facets;
-pub mod index;
 pub mod intern;
 pub mod load;
 pub mod query;
 pub mod stem;
 pub mod store;
+pub mod terms;
 pub mod vocab;
 
 #[cfg(test)]

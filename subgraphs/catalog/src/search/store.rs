@@ -35,7 +35,7 @@ pub struct ProductDoc {
     pub rating_rank: i64,
     /// (name, value) pairs.
     pub attributes: Vec<(String, String)>,
-    /// Term → summed field weight (`index::weigh`).
+    /// Term → summed field weight (`terms::weigh`).
     pub weights: Vec<(String, u32)>,
 }
 
@@ -207,7 +207,7 @@ pub mod tests {
             created_at: n as i64,
             rating_rank: 0,
             attributes: vec![],
-            weights: crate::search::index::weigh(title, brand, "")
+            weights: crate::search::terms::weigh(title, brand, "")
                 .into_iter()
                 .map(|(t, w)| (t, w as u32))
                 .collect(),

@@ -10,9 +10,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::exec::{self, bucket, FacetSet, Filter, Outcome, Request};
-use super::index::{weigh, MIN_FUZZY_LEN};
 use super::query::{edit_distance, parse, TextMatch};
 use super::store::{Index, ProductDoc};
+use super::terms::{weigh, MIN_FUZZY_LEN};
 use crate::listing::Order;
 use crate::products::ProductStatus;
 

@@ -6,9 +6,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use super::index::{deletions, MIN_FUZZY_LEN};
 use super::intern::Interner;
 use super::query::edit_distance;
+use super::terms::{deletions, MIN_FUZZY_LEN};
 
 /// Low bits of a posting that hold the field weight (title 3 + brand 2 + description 1 = 6).
 const WEIGHT_BITS: u32 = 3;
