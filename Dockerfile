@@ -3,7 +3,9 @@
 FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked --bins \
+# Extra cargo features, e.g. `--build-arg FEATURES=media/cloud` for S3/Azure/GCS image storage.
+ARG FEATURES=""
+RUN cargo build --release --locked --workspace --bins --features "$FEATURES" \
  && mkdir /out \
  && cp target/release/accounts target/release/catalog target/release/inventory target/release/reviews target/release/media target/release/router target/release/shop /out/
 
