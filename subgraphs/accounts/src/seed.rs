@@ -22,7 +22,16 @@ pub const DEMO_SHOPPERS: usize = 40;
 const FIRST: &[&str] = &[
     "Maya", "Jonas", "Priya", "Tomás", "Ingrid", "Kwame", "Sofia", "Hiro", "Leila", "Oskar",
 ];
-const LAST: &[&str] = &["Okafor", "Lindqvist", "Moreau", "Tanaka", "Novak", "Silva", "Brennan", "Haddad"];
+const LAST: &[&str] = &[
+    "Okafor",
+    "Lindqvist",
+    "Moreau",
+    "Tanaka",
+    "Novak",
+    "Silva",
+    "Brennan",
+    "Haddad",
+];
 
 pub async fn run(svc: &Service, settings: &Settings) -> Result<(), AppError> {
     if let (Some(email), Some(pass)) = (&settings.admin_email, &settings.admin_password) {
@@ -46,11 +55,10 @@ pub async fn run(svc: &Service, settings: &Settings) -> Result<(), AppError> {
 /// The generated shoppers that are missing. One argon2 hash serves them all: hashing forty
 /// times would add seconds to every first start, and these are demo accounts.
 async fn shoppers(svc: &Service, settings: &Settings) -> Result<(), AppError> {
-    let existing: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM users WHERE email LIKE 'shopper%@example.com'",
-    )
-    .fetch_one(svc.db.pool())
-    .await?;
+    let existing: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email LIKE 'shopper%@example.com'")
+            .fetch_one(svc.db.pool())
+            .await?;
     if existing as usize >= DEMO_SHOPPERS {
         return Ok(());
     }
@@ -58,7 +66,11 @@ async fn shoppers(svc: &Service, settings: &Settings) -> Result<(), AppError> {
     let hash = password::hash(password, settings.argon2).await?;
     for n in 1..=DEMO_SHOPPERS {
         let email = Email::parse("demo email", &format!("shopper{n}@example.com"))?;
-        let name = format!("{} {}", FIRST[n % FIRST.len()], LAST[(n / FIRST.len() + n) % LAST.len()]);
+        let name = format!(
+            "{} {}",
+            FIRST[n % FIRST.len()],
+            LAST[(n / FIRST.len() + n) % LAST.len()]
+        );
         insert_user(svc, &email, &name, &hash, "customer").await?;
     }
     Ok(())

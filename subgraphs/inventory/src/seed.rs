@@ -10,7 +10,10 @@ use kit::Service;
 
 use crate::settings::Settings;
 
-const WAREHOUSES: &[(&str, &str)] = &[("MAIN", "Main warehouse"), ("EAST", "East fulfilment centre")];
+const WAREHOUSES: &[(&str, &str)] = &[
+    ("MAIN", "Main warehouse"),
+    ("EAST", "East fulfilment centre"),
+];
 /// Rows per multi-row INSERT: 5 parameters each, well under SQLite's limit.
 const BATCH: usize = 150;
 
@@ -29,8 +32,8 @@ fn quantities(variant: &str) -> (i64, Option<i64>) {
         1 => 1 + (h >> 8) as i64 % 4,
         _ => 5 + (h >> 8) as i64 % 120,
     };
-    let east = (h >> 20) % 3 == 0;
-    (main, east.then(|| (h >> 24) as i64 % 40))
+    let east = (h >> 20).is_multiple_of(3);
+    (main, east.then_some((h >> 24) as i64 % 40))
 }
 
 async fn warehouse(svc: &Service, code: &str, name: &str) -> anyhow::Result<String> {
@@ -68,8 +71,11 @@ pub async fn run(svc: &Service, variants: &[String]) -> anyhow::Result<()> {
         for v in chunk {
             q = q.bind(v);
         }
-        let stocked: std::collections::HashSet<String> =
-            q.fetch_all(svc.db.background()).await?.into_iter().collect();
+        let stocked: std::collections::HashSet<String> = q
+            .fetch_all(svc.db.background())
+            .await?
+            .into_iter()
+            .collect();
         let mut rows: Vec<(&str, &str, i64)> = Vec::new();
         for v in chunk.iter().filter(|v| !stocked.contains(*v)) {
             let (m, e) = quantities(v);
@@ -92,7 +98,14 @@ pub async fn run(svc: &Service, variants: &[String]) -> anyhow::Result<()> {
                 if i > 0 {
                     sql.push(',');
                 }
-                sql.push_str(&format!("(${}, ${}, ${}, 0, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5));
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, 0, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5
+                ));
             }
             let mut q = sqlx::query(&sql);
             for (variant, wh, on_hand) in part {

@@ -12,8 +12,8 @@ use kit::ids::{from_millis, now_millis, parse_id};
 use kit::schema::service;
 use kit::{AppError, Db};
 
-use kit::db::placeholders as params;
 use crate::warehouses::Warehouse;
+use kit::db::placeholders as params;
 
 /// Public stock of a variant, summed over warehouses.
 #[derive(Debug, Clone, Copy, SimpleObject)]
