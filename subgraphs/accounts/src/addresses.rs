@@ -352,6 +352,6 @@ impl AddressMutation {
 }
 
 /// The loaders this module's fields rely on, for the schema builder.
-pub fn loader(db: Db) -> DataLoader<AddressesByUser> {
-    kit::schema::loader(AddressesByUser { db })
+pub fn loader(svc: &kit::Service) -> DataLoader<AddressesByUser> {
+    kit::schema::loader(svc, AddressesByUser { db: svc.db.clone() })
 }

@@ -51,8 +51,11 @@ pub type AccountsSchema = Schema<Query, Mutation, EmptySubscription>;
 pub fn schema(svc: &Service, settings: Settings, keys: Arc<Keys>) -> AccountsSchema {
     let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription);
     kit::schema::configure(builder, svc)
-        .data(kit::schema::loader(users::UsersById { db: svc.db.clone() }))
-        .data(addresses::loader(svc.db.clone()))
+        .data(kit::schema::loader(
+            svc,
+            users::UsersById { db: svc.db.clone() },
+        ))
+        .data(addresses::loader(svc))
         .data(settings)
         .data(keys)
         .finish()

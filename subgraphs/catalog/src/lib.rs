@@ -54,20 +54,38 @@ pub fn schema(svc: &Service) -> CatalogSchema {
     let db = || svc.db.clone();
     let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription);
     kit::schema::configure(builder, svc)
-        .data(kit::schema::loader(products::ProductsById { db: db() }))
-        .data(kit::schema::loader(products::ProductsBySlug { db: db() }))
-        .data(kit::schema::loader(variants::VariantsById { db: db() }))
-        .data(kit::schema::loader(variants::VariantsBySku { db: db() }))
-        .data(kit::schema::loader(variants::VariantsByProduct {
-            db: db(),
-        }))
-        .data(kit::schema::loader(categories::CategoriesById { db: db() }))
-        .data(kit::schema::loader(categories::CategoriesByParent {
-            db: db(),
-        }))
-        .data(kit::schema::loader(collections::CollectionsById {
-            db: db(),
-        }))
+        .data(kit::schema::loader(
+            svc,
+            products::ProductsById { db: db() },
+        ))
+        .data(kit::schema::loader(
+            svc,
+            products::ProductsBySlug { db: db() },
+        ))
+        .data(kit::schema::loader(
+            svc,
+            variants::VariantsById { db: db() },
+        ))
+        .data(kit::schema::loader(
+            svc,
+            variants::VariantsBySku { db: db() },
+        ))
+        .data(kit::schema::loader(
+            svc,
+            variants::VariantsByProduct { db: db() },
+        ))
+        .data(kit::schema::loader(
+            svc,
+            categories::CategoriesById { db: db() },
+        ))
+        .data(kit::schema::loader(
+            svc,
+            categories::CategoriesByParent { db: db() },
+        ))
+        .data(kit::schema::loader(
+            svc,
+            collections::CollectionsById { db: db() },
+        ))
         .finish()
 }
 

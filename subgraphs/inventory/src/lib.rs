@@ -57,12 +57,19 @@ pub fn schema(svc: &Service, settings: Settings, feed: StockFeed) -> InventorySc
     );
     let db = || svc.db.clone();
     kit::schema::configure(builder, svc)
-        .data(kit::schema::loader(warehouses::WarehousesById { db: db() }))
-        .data(kit::schema::loader(stock::StockByVariant { db: db() }))
-        .data(kit::schema::loader(stock::LevelsByVariant { db: db() }))
-        .data(kit::schema::loader(reservations::ReservationsById {
-            db: db(),
-        }))
+        .data(kit::schema::loader(
+            svc,
+            warehouses::WarehousesById { db: db() },
+        ))
+        .data(kit::schema::loader(svc, stock::StockByVariant { db: db() }))
+        .data(kit::schema::loader(
+            svc,
+            stock::LevelsByVariant { db: db() },
+        ))
+        .data(kit::schema::loader(
+            svc,
+            reservations::ReservationsById { db: db() },
+        ))
         .data(settings)
         .data(feed)
         .finish()

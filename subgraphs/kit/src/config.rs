@@ -48,6 +48,8 @@ pub struct Config {
     /// Honour the first `X-Forwarded-For` entry as the client address (set behind a proxy).
     pub trust_forwarded_for: bool,
     pub outbox_poll: Duration,
+    /// How long a DataLoader collects keys before its one query (`LOADER_WINDOW_US`).
+    pub loader_window: Duration,
     /// Values that win over the environment for [`Config::env`] lookups (tests, the launcher).
     pub overrides: BTreeMap<String, String>,
 }
@@ -101,6 +103,7 @@ impl Config {
             max_body_bytes: env.parse("MAX_BODY_BYTES", 1024 * 1024)?,
             trust_forwarded_for: env.parse("TRUST_FORWARDED_FOR", false)?,
             outbox_poll: Duration::from_millis(env.parse("OUTBOX_POLL_MS", 500)?),
+            loader_window: Duration::from_micros(env.parse("LOADER_WINDOW_US", 1000)?),
             overrides: BTreeMap::new(),
         })
     }

@@ -1,8 +1,6 @@
 //! What every subgraph schema gets: federation (`_service`, `_entities`), depth and complexity
 //! limits, and the service handle in the context.
 
-use std::time::Duration;
-
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::SchemaBuilder;
 
@@ -27,15 +25,13 @@ pub fn service<'a>(ctx: &'a async_graphql::Context<'_>) -> &'a Service {
     ctx.data_unchecked::<Service>()
 }
 
-/// Keys requested within this window share one query: a little more than async-graphql's 1 ms
-/// default, so one `_entities` call stays one batch on a busy machine.
-pub const LOADER_WINDOW: Duration = Duration::from_millis(3);
-
-/// A DataLoader with the platform's batching window.
-pub fn loader<K, L>(l: L) -> DataLoader<L>
+/// A DataLoader batching the keys requested within the service's `loader_window`
+/// (`LOADER_WINDOW_US`). Loaders live in the schema, so concurrent requests share batches too.
+/// Every nested level of a query waits one window, which is why it is short.
+pub fn loader<K, L>(svc: &Service, l: L) -> DataLoader<L>
 where
     K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
     L: Loader<K>,
 {
-    DataLoader::new(l, tokio::spawn).delay(LOADER_WINDOW)
+    DataLoader::new(l, tokio::spawn).delay(svc.config.loader_window)
 }

@@ -56,12 +56,14 @@ pub type MediaSchema = Schema<Query, Mutation, EmptySubscription>;
 pub fn schema(svc: &Service, state: MediaState) -> MediaSchema {
     let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription);
     kit::schema::configure(builder, svc)
-        .data(kit::schema::loader(assets::AssetsById {
-            db: svc.db.clone(),
-        }))
-        .data(kit::schema::loader(assets::MediaByProduct {
-            db: svc.db.clone(),
-        }))
+        .data(kit::schema::loader(
+            svc,
+            assets::AssetsById { db: svc.db.clone() },
+        ))
+        .data(kit::schema::loader(
+            svc,
+            assets::MediaByProduct { db: svc.db.clone() },
+        ))
         .data(state)
         .finish()
 }

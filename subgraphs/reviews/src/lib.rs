@@ -43,11 +43,14 @@ pub fn schema(svc: &Service) -> ReviewsSchema {
     let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription);
     let db = || svc.db.clone();
     kit::schema::configure(builder, svc)
-        .data(kit::schema::loader(review::ReviewsById { db: db() }))
-        .data(kit::schema::loader(ratings::RatingsByProduct { db: db() }))
-        .data(kit::schema::loader(pages::ProductPages { db: db() }))
-        .data(kit::schema::loader(pages::AuthorPages { db: db() }))
-        .data(kit::schema::loader(pages::AuthorTotals { db: db() }))
+        .data(kit::schema::loader(svc, review::ReviewsById { db: db() }))
+        .data(kit::schema::loader(
+            svc,
+            ratings::RatingsByProduct { db: db() },
+        ))
+        .data(kit::schema::loader(svc, pages::ProductPages { db: db() }))
+        .data(kit::schema::loader(svc, pages::AuthorPages { db: db() }))
+        .data(kit::schema::loader(svc, pages::AuthorTotals { db: db() }))
         .finish()
 }
 
