@@ -13,18 +13,10 @@ const BATCH: i64 = 100;
 
 /// Sweeps every `interval` until the service shuts down.
 pub fn spawn(svc: Service, interval: Duration) {
-    tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                _ = svc.shutdown.cancelled() => return,
-                _ = tokio::time::sleep(interval) => {}
-            }
-            match sweep(&svc).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(expired = n, "expired reservations released"),
-                Err(err) => tracing::warn!(error = %err.message(), "reservation sweep failed"),
-            }
-        }
+    let handle = svc.clone();
+    kit::periodic::every(&handle, "expire reservations", interval, move || {
+        let svc = svc.clone();
+        async move { sweep(&svc).await.map_err(AppError::into_anyhow) }
     });
 }
 

@@ -12,6 +12,7 @@ pub mod events;
 pub mod ids;
 pub mod money;
 pub mod pagination;
+pub mod periodic;
 pub mod schema;
 pub mod server;
 pub mod service;

@@ -21,6 +21,7 @@ pub mod settings;
 pub mod sniff;
 pub mod state;
 pub mod store;
+pub mod sweeper;
 pub mod text;
 pub mod token;
 pub mod upload_http;
@@ -107,6 +108,7 @@ impl Subgraph for Media {
     async fn build(svc: &mut Service) -> anyhow::Result<Router> {
         let state = state(svc).await?;
         consumers::start(svc).await?;
+        sweeper::spawn(state.clone());
         let routes = Router::new()
             .route("/uploads/{token}", put(upload_http::put))
             .route("/media/{key}", get(media_http::get))

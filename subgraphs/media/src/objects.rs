@@ -84,15 +84,21 @@ pub async fn release_refs<'a>(
 /// row stays locked while the object goes. An object that gained a reference meanwhile is kept;
 /// one whose removal fails stays counted at zero (invisible, and reused by the next upload of
 /// the same bytes).
-pub async fn remove_unreferenced(db: &Db, store: &MediaStore, keys: &[String]) {
+pub async fn remove_unreferenced(db: &Db, store: &MediaStore, keys: &[String]) -> usize {
+    let mut removed = 0;
     for key in keys {
-        if let Err(err) = remove_one(db, store, key).await {
-            tracing::warn!(%key, error = %err, "media: could not remove an unreferenced object");
+        match remove_one(db, store, key).await {
+            Ok(true) => removed += 1,
+            Ok(false) => {}
+            Err(err) => {
+                tracing::warn!(%key, error = %err, "media: could not remove an unreferenced object")
+            }
         }
     }
+    removed
 }
 
-async fn remove_one(db: &Db, store: &MediaStore, key: &str) -> anyhow::Result<()> {
+async fn remove_one(db: &Db, store: &MediaStore, key: &str) -> anyhow::Result<bool> {
     let mut tx = db.begin().await?;
     let claimed = sqlx::query("DELETE FROM media_objects WHERE object_key = $1 AND refs <= 0")
         .bind(key)
@@ -103,7 +109,53 @@ async fn remove_one(db: &Db, store: &MediaStore, key: &str) -> anyhow::Result<()
         store.delete(key).await?;
     }
     tx.commit().await?;
-    Ok(())
+    Ok(claimed == 1)
+}
+
+/// Removes a stored object that has no count row at all (its upload stored it, then failed to
+/// record it or lost a race). The zero-count row inserted first holds the same lock an upload
+/// of the same bytes takes in [`add_refs`], so that upload either finds the object gone and
+/// stores it again, or has counted it and it is kept. Returns whether it was removed.
+pub async fn remove_uncounted(db: &Db, store: &MediaStore, key: &str) -> anyhow::Result<bool> {
+    let mut tx = db.begin().await?;
+    let locked = sqlx::query(
+        "INSERT INTO media_objects (object_key, refs) VALUES ($1, 0) \
+         ON CONFLICT (object_key) DO NOTHING",
+    )
+    .bind(key)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if locked == 1 {
+        store.delete(key).await?;
+        sqlx::query("DELETE FROM media_objects WHERE object_key = $1")
+            .bind(key)
+            .execute(tx.conn())
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(locked == 1)
+}
+
+/// Keys with a count row at zero: their removal after the last release failed.
+pub async fn zero_counted(db: &Db, limit: i64) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT object_key FROM media_objects WHERE refs <= 0 LIMIT $1")
+        .bind(limit)
+        .fetch_all(db.background())
+        .await
+}
+
+/// Which of `keys` have a count row.
+pub async fn counted_keys(db: &Db, keys: &[String]) -> Result<Vec<String>, sqlx::Error> {
+    let sql = format!(
+        "SELECT object_key FROM media_objects WHERE object_key IN ({})",
+        placeholders(1, keys.len())
+    );
+    let mut query = sqlx::query_scalar(&sql);
+    for key in keys {
+        query = query.bind(key);
+    }
+    query.fetch_all(db.background()).await
 }
 
 #[cfg(test)]

@@ -25,6 +25,11 @@ pub struct Settings {
     pub max_dimension: u32,
     /// Most memory a decoder may allocate (the decompression-bomb guard).
     pub max_decode_bytes: u64,
+    /// Pause between sweeps for unreferenced objects.
+    pub sweep_interval: Duration,
+    /// How old an object nothing counts must be before the sweeper removes it; longer than any
+    /// upload takes between storing its objects and recording them.
+    pub sweep_grace: Duration,
 }
 
 impl Settings {
@@ -45,8 +50,18 @@ impl Settings {
             upload_ttl: Duration::from_secs(env.parse("MEDIA_UPLOAD_TTL_SECS", 900)?),
             max_dimension: env.parse("MEDIA_MAX_DIMENSION", 12_000)?,
             max_decode_bytes: env.parse("MEDIA_MAX_DECODE_BYTES", 256 * 1024 * 1024)?,
+            sweep_interval: Duration::from_millis(env.parse("MEDIA_SWEEP_INTERVAL_MS", 3_600_000)?),
+            sweep_grace: Duration::from_secs(env.parse("MEDIA_SWEEP_GRACE_SECS", 3600)?),
         };
         anyhow::ensure!(settings.max_bytes > 0, "MEDIA_MAX_BYTES must be positive");
+        anyhow::ensure!(
+            !settings.sweep_interval.is_zero(),
+            "MEDIA_SWEEP_INTERVAL_MS must be positive"
+        );
+        anyhow::ensure!(
+            settings.sweep_grace >= Duration::from_secs(60),
+            "MEDIA_SWEEP_GRACE_SECS must be at least 60 (uploads store objects before recording them)"
+        );
         anyhow::ensure!(
             !settings.upload_ttl.is_zero(),
             "MEDIA_UPLOAD_TTL_SECS must be positive"

@@ -141,6 +141,26 @@ impl MediaStore {
         }
     }
 
+    /// The keys of stored objects last written before `cutoff`. Reads the whole listing, which
+    /// the sweeper does rarely; anything under the prefix that is not a key is ignored.
+    pub async fn keys_written_before(
+        &self,
+        cutoff: chrono::DateTime<chrono::Utc>,
+    ) -> anyhow::Result<Vec<String>> {
+        use futures_util::TryStreamExt;
+        let prefix = (!self.prefix.as_ref().is_empty()).then_some(&self.prefix);
+        let mut listing = self.inner.list(prefix);
+        let mut keys = Vec::new();
+        while let Some(meta) = listing.try_next().await.context("cannot list objects")? {
+            if meta.last_modified < cutoff {
+                if let Some(name) = meta.location.filename().filter(|n| is_key(n)) {
+                    keys.push(name.to_string());
+                }
+            }
+        }
+        Ok(keys)
+    }
+
     /// Removes an object; one already gone is fine.
     pub async fn delete(&self, key: &str) -> anyhow::Result<()> {
         match self.inner.delete(&self.location(key)).await {
