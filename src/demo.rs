@@ -28,6 +28,7 @@ pub async fn seed(prepared: &[Prepared]) -> anyhow::Result<()> {
     let authors = accounts::seed::demo_customer_ids(accounts)
         .await
         .map_err(kit::AppError::into_anyhow)?;
+    let media = media::seed::Seeder::new(media).await?;
     let started = std::time::Instant::now();
     let mut after: Option<String> = None;
     let mut products = 0usize;
@@ -43,8 +44,11 @@ pub async fn seed(prepared: &[Prepared]) -> anyhow::Result<()> {
         inventory::seed::run(inventory, &variants).await?;
         let ids: Vec<String> = page.iter().map(|p| p.id.clone()).collect();
         reviews::seed::run(reviews, &ids, &authors).await?;
-        media::seed::run(media, &ids).await?;
+        media.run(&ids).await?;
         rank_by_rating(catalog, reviews, &ids).await?;
+        if products % 100_000 < page.len() {
+            tracing::info!(products, "demo stock, reviews and images seeded so far");
+        }
     }
     tracing::info!(
         products,

@@ -122,7 +122,7 @@ pub async fn run(svc: &Service, variants: &[String]) -> anyhow::Result<()> {
         added += rows.len();
     }
     if added > 0 {
-        tracing::info!(levels = added, "seeded demo stock");
+        tracing::debug!(levels = added, "seeded demo stock");
     }
     Ok(())
 }

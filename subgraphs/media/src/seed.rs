@@ -66,18 +66,36 @@ struct Drawn {
 
 /// Seeds images for `products` (catalog product ids).
 pub async fn run(svc: &Service, products: &[String]) -> anyhow::Result<()> {
-    let state = crate::state(svc).await?;
-    let pictures = library(&state).await?;
-    let mut created = 0usize;
-    for chunk in products.chunks(BATCH) {
-        created += seed_batch(&state, &pictures, chunk).await?;
-    }
+    let created = Seeder::new(svc).await?.run(products).await?;
     tracing::info!(
         products = products.len(),
         created,
         "media: demo images seeded"
     );
     Ok(())
+}
+
+/// The store and picture library, opened once for a seed that comes in many pages.
+pub struct Seeder {
+    state: MediaState,
+    pictures: Vec<Picture>,
+}
+
+impl Seeder {
+    pub async fn new(svc: &Service) -> anyhow::Result<Seeder> {
+        let state = crate::state(svc).await?;
+        let pictures = library(&state).await?;
+        Ok(Seeder { state, pictures })
+    }
+
+    /// Seeds images for `products`; returns how many assets it created.
+    pub async fn run(&self, products: &[String]) -> anyhow::Result<usize> {
+        let mut created = 0usize;
+        for chunk in products.chunks(BATCH) {
+            created += seed_batch(&self.state, &self.pictures, chunk).await?;
+        }
+        Ok(created)
+    }
 }
 
 /// The stored library: the remembered one when all its objects are still in the store,

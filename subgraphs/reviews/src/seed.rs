@@ -305,7 +305,7 @@ pub async fn run(svc: &Service, products: &[String], authors: &[String]) -> anyh
         added += rows.len();
     }
     if added > 0 {
-        tracing::info!(reviews = added, "seeded demo reviews");
+        tracing::debug!(reviews = added, "seeded demo reviews");
     }
     Ok(())
 }
