@@ -20,6 +20,7 @@ THREADS=$(( CLIENTS < 2 ? CLIENTS : 2 ))   # wrk wants at least one connection p
 SECONDS_EACH=${BENCH_SECONDS:-15}
 PG_PORT=${BENCH_PG_PORT:-55532}
 KEEP=${BENCH_KEEP:-}          # a directory to keep (and reuse) the seeded data in
+SEED=${BENCH_SEED:-true}      # false: trust a fully seeded BENCH_KEEP (a top-up pass over 1M takes minutes)
 ROUTER=http://127.0.0.1:4000
 HERE=bench/storefront
 TARGET=${CARGO_TARGET_DIR:-target}
@@ -42,7 +43,7 @@ for tool in wrk python3 curl; do
 done
 cargo build --release -p shop >&2
 
-export DATA_DIR="$DATA" SEED_DEMO_DATA=true SEED_PRODUCTS="$PRODUCTS" LOG_LEVEL=${LOG_LEVEL:-warn}
+export DATA_DIR="$DATA" SEED_DEMO_DATA="$SEED" SEED_PRODUCTS="$PRODUCTS" LOG_LEVEL=${LOG_LEVEL:-warn}
 if [ "$DB" = postgres ]; then
   PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
   if [ ! -f "$DATA/pg/PG_VERSION" ]; then
