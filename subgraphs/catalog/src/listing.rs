@@ -12,7 +12,7 @@ use kit::ids::parse_id;
 use kit::money::{Money, MoneyInput};
 use kit::pagination::{Cursor, Total, Window};
 use kit::schema::service;
-use kit::AppError;
+use kit::{AppError, Db};
 
 use crate::attributes::NameValueInput;
 use crate::products::{is_staff, Product, ProductRow, ProductStatus, COLUMNS};
@@ -180,9 +180,9 @@ impl Listing {
     }
 
     /// Appends `FROM ... WHERE ...` selecting this listing's products as `p` (with the
-    /// collection membership as `cp` when it applies). The text of a search is not part of it:
-    /// search runs in the engine.
-    pub fn write_selection(&self, sql: &mut Sql) {
+    /// collection membership as `cp` when it applies), `categories` being the category filter's
+    /// subtree ([`subtree`]). The text of a search is not part of it: search runs in the engine.
+    pub fn write_selection(&self, sql: &mut Sql, categories: Option<&[String]>) {
         sql.push(" FROM products p");
         if let Some(collection) = &self.collection_id {
             sql.push(
@@ -194,13 +194,22 @@ impl Listing {
         if let Some(status) = self.status {
             sql.push(" AND p.status = ").bind(status.as_str());
         }
-        if let Some(category) = &self.category_id {
-            sql.push(
-                " AND p.category_id IN (SELECT c.id FROM categories c WHERE c.path LIKE \
-                 (SELECT c2.path FROM categories c2 WHERE c2.id = ",
-            )
-            .bind(category)
-            .push(") || '%')");
+        // Ids rather than a subquery: with one category (a leaf, the usual storefront page)
+        // the database walks the (category_id, status, sort key) index and stops at the page
+        // size instead of sorting every product of the category.
+        match categories {
+            None => {}
+            Some([]) => {
+                sql.push(" AND 1 = 0");
+            }
+            Some([one]) => {
+                sql.push(" AND p.category_id = ").bind(one);
+            }
+            Some(many) => {
+                sql.push(" AND p.category_id IN (")
+                    .bind_list(many.iter())
+                    .push(")");
+            }
         }
         if let Some(brand) = &self.brand {
             sql.push(" AND p.brand = ").bind(brand);
@@ -249,7 +258,19 @@ pub fn decode(order: Order, field: &str, raw: &str) -> Result<(i64, String), App
     Ok((key.parse().map_err(|_| bad())?, id.to_string()))
 }
 
-/// One page of `listing`, plus its total count when selected: one or two statements.
+/// The ids of `category` and of every category below it (none when it does not exist).
+pub async fn subtree(db: &Db, category: &str) -> Result<Vec<String>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT c.id FROM categories c WHERE c.path LIKE \
+         (SELECT c2.path FROM categories c2 WHERE c2.id = $1) || '%'",
+    )
+    .bind(category)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// One page of `listing`, plus its total count when selected: two or three statements with a
+/// category filter (its subtree first), else one or two.
 pub async fn page(
     ctx: &Context<'_>,
     listing: &Listing,
@@ -269,8 +290,12 @@ pub async fn page(
         ("<", "DESC")
     };
 
+    let categories = match &listing.category_id {
+        Some(category) => Some(subtree(db, category).await?),
+        None => None,
+    };
     let mut sql = Sql::new(&format!("SELECT {COLUMNS}, {key} AS sort_key"));
-    listing.write_selection(&mut sql);
+    listing.write_selection(&mut sql, categories.as_deref());
     if let Some(cursor) = &window.cursor {
         let field = if window.backward { "before" } else { "after" };
         let (k, id) = decode(order, field, cursor)?;
@@ -289,7 +314,7 @@ pub async fn page(
     // Counting a large category costs more than the page itself: only when asked for.
     let total = if ctx.look_ahead().field("totalCount").exists() {
         let mut count = Sql::new("SELECT COUNT(*)");
-        listing.write_selection(&mut count);
+        listing.write_selection(&mut count, categories.as_deref());
         let (total,): (i64,) = count.query_as().fetch_one(db.pool()).await?;
         total
     } else {

@@ -93,6 +93,16 @@ async fn tree_paths_moves_and_subtree_products() {
         )
         .await;
     assert_eq!(body["data"]["products"]["totalCount"], 1);
+    // A category that does not exist has no products (and is not an error).
+    let body = env
+        .public(
+            "query($c:ID!){ products(first:5, filter:{ categoryId:$c }){ totalCount edges { node { id } } } }",
+            json!({ "c": kit::ids::new_id() }),
+        )
+        .await;
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(body["data"]["products"]["totalCount"], 0);
+    assert_eq!(ids(&body["data"]["products"]), Vec::<String>::new());
 
     // Duplicate slug.
     let body = env
