@@ -259,7 +259,7 @@ pub fn decode(order: Order, field: &str, raw: &str) -> Result<(i64, String), App
 }
 
 /// The ids of `category` and of every category below it (none when it does not exist).
-pub async fn subtree(db: &Db, category: &str) -> Result<Vec<String>, AppError> {
+async fn subtree(db: &Db, category: &str) -> Result<Vec<String>, AppError> {
     Ok(sqlx::query_scalar(
         "SELECT c.id FROM categories c WHERE c.path LIKE \
          (SELECT c2.path FROM categories c2 WHERE c2.id = $1) || '%'",

@@ -13,10 +13,8 @@ const BATCH: i64 = 100;
 
 /// Sweeps every `interval` until the service shuts down.
 pub fn spawn(svc: Service, interval: Duration) {
-    let handle = svc.clone();
-    kit::periodic::every(&handle, "expire reservations", interval, move || {
-        let svc = svc.clone();
-        async move { sweep(&svc).await.map_err(AppError::into_anyhow) }
+    kit::periodic::every(svc, "expire reservations", interval, |svc| async move {
+        sweep(&svc).await.map_err(AppError::into_anyhow)
     });
 }
 

@@ -7,21 +7,21 @@ use std::time::Duration;
 
 use crate::service::Service;
 
-/// Runs `run` every `interval` (first after one interval) until shutdown; `task` names it in
-/// the logs. Safe with several instances: the work itself must tolerate concurrent sweepers.
-pub fn every<F, Fut>(svc: &Service, task: &'static str, interval: Duration, mut run: F)
+/// Runs `run` with the service every `interval` (first after one interval) until the service
+/// shuts down; `task` names it in the logs. Safe with several instances: the work itself must
+/// tolerate concurrent sweepers.
+pub fn every<F, Fut>(svc: Service, task: &'static str, interval: Duration, mut run: F)
 where
-    F: FnMut() -> Fut + Send + 'static,
+    F: FnMut(Service) -> Fut + Send + 'static,
     Fut: Future<Output = anyhow::Result<usize>> + Send,
 {
-    let shutdown = svc.shutdown.clone();
     tokio::spawn(async move {
         loop {
             tokio::select! {
-                _ = shutdown.cancelled() => return,
+                _ = svc.shutdown.cancelled() => return,
                 _ = tokio::time::sleep(interval) => {}
             }
-            match run().await {
+            match run(svc.clone()).await {
                 Ok(0) => {}
                 Ok(handled) => tracing::info!(task, handled, "periodic task done"),
                 Err(err) => {

@@ -7,7 +7,7 @@
 //! the zero-count row and the object while holding that lock, and whoever adds a reference to a
 //! row that was absent or at zero re-checks that the object is stored.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use kit::db::placeholders;
 use kit::{Db, Tx};
@@ -146,7 +146,7 @@ pub async fn zero_counted(db: &Db, limit: i64) -> Result<Vec<String>, sqlx::Erro
 }
 
 /// Which of `keys` have a count row.
-pub async fn counted_keys(db: &Db, keys: &[String]) -> Result<Vec<String>, sqlx::Error> {
+pub async fn counted_keys(db: &Db, keys: &[String]) -> Result<HashSet<String>, sqlx::Error> {
     let sql = format!(
         "SELECT object_key FROM media_objects WHERE object_key IN ({})",
         placeholders(1, keys.len())
@@ -155,7 +155,11 @@ pub async fn counted_keys(db: &Db, keys: &[String]) -> Result<Vec<String>, sqlx:
     for key in keys {
         query = query.bind(key);
     }
-    query.fetch_all(db.background()).await
+    Ok(query
+        .fetch_all(db.background())
+        .await?
+        .into_iter()
+        .collect())
 }
 
 #[cfg(test)]

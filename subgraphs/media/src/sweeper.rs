@@ -14,7 +14,7 @@ const CHUNK: usize = 500;
 pub fn spawn(state: MediaState) {
     let interval = state.settings.sweep_interval;
     let svc = state.svc.clone();
-    kit::periodic::every(&svc, "sweep unreferenced media", interval, move || {
+    kit::periodic::every(svc, "sweep unreferenced media", interval, move |_| {
         let state = state.clone();
         async move { sweep(&state).await }
     });
@@ -41,7 +41,7 @@ pub async fn sweep(state: &MediaState) -> anyhow::Result<usize> {
         .await?;
     for chunk in old.chunks(CHUNK) {
         let counted = objects::counted_keys(db, chunk).await?;
-        for key in chunk.iter().filter(|k| !counted.contains(k)) {
+        for key in chunk.iter().filter(|k| !counted.contains(*k)) {
             match objects::remove_uncounted(db, &state.store, key).await {
                 Ok(true) => removed += 1,
                 Ok(false) => {}

@@ -1,6 +1,6 @@
 //! Reading products for the engine: pages in id order for the start-up build, and given ids for
 //! refreshes. One statement each; attributes come from the product row's JSON copy and terms
-//! from the same weighing the SQL index uses (`terms::weigh`).
+//! from [`terms::weigh`](super::terms::weigh).
 
 use kit::{AppError, Db};
 
