@@ -1,5 +1,6 @@
-//! Per-request facts put in the GraphQL context: request id and client address, plus the
-//! bearer token parsing shared by HTTP and WebSocket.
+//! Per-request facts put in the GraphQL context: request id, client address and the request's
+//! headers (a domain may read its own, e.g. cart's `X-Cart-Token`, or forward the caller's
+//! credentials to another subgraph), plus the bearer token parsing shared by HTTP and WebSocket.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -9,6 +10,7 @@ use axum::http::HeaderMap;
 pub struct RequestMeta {
     pub request_id: String,
     pub client_ip: IpAddr,
+    pub headers: HeaderMap,
 }
 
 impl RequestMeta {
@@ -33,7 +35,13 @@ impl RequestMeta {
                 .unwrap_or_default()
                 .to_string(),
             client_ip: forwarded.unwrap_or(peer.ip()),
+            headers: headers.clone(),
         }
+    }
+
+    /// A request header's value, when present and valid text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name)?.to_str().ok()
     }
 }
 
