@@ -2,6 +2,8 @@
 //! products (the whole subtree); batched loaders by id and by parent; staff mutations to create
 //! and move/rename categories. Each row stores its materialised path ("/root/child/"), so a
 //! subtree is one indexed prefix match and a move that would create a cycle is refused.
+//! Creating or changing one emits `category.created` / `category.updated` (`{id, parentId,
+//! slug, name}`), so subgraphs that scope by category (discounts) keep their own tree.
 
 use std::collections::HashMap;
 
@@ -225,6 +227,22 @@ fn slug_conflict(err: sqlx::Error, slug: &str) -> AppError {
     }
 }
 
+/// Records a category event in the outbox, inside the change's transaction.
+async fn emit(
+    svc: &kit::Service,
+    tx: &mut Tx,
+    event_type: &str,
+    id: &str,
+    parent: &Option<String>,
+    slug: &str,
+    name: &str,
+) -> Result<(), AppError> {
+    let data = serde_json::json!({ "id": id, "parentId": parent, "slug": slug, "name": name });
+    tx.emit(&svc.event(event_type, Some(id.to_string()), data))
+        .await?;
+    Ok(())
+}
+
 async fn path_of(tx: &mut Tx, id: &str) -> Result<Option<String>, AppError> {
     Ok(
         sqlx::query_scalar("SELECT path FROM categories WHERE id = $1")
@@ -282,6 +300,7 @@ impl CategoryMutation {
         .execute(tx.conn())
         .await
         .map_err(|e| slug_conflict(e, &slug))?;
+        emit(svc, &mut tx, "category.created", &id, &parent, &slug, &name).await?;
         tx.commit().await?;
         Ok(by_id(&svc.db, &id)
             .await?
@@ -366,6 +385,7 @@ impl CategoryMutation {
             .execute(tx.conn())
             .await?;
         }
+        emit(svc, &mut tx, "category.updated", &id, &parent, &slug, &name).await?;
         tx.commit().await?;
         Ok(by_id(&svc.db, &id)
             .await?

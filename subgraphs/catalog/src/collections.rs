@@ -1,6 +1,7 @@
 //! Collections: hand-picked product lists ("Summer sale") in a manual order. Staff create and
 //! edit them and add or remove products; `collection.products` pages through them in order.
-//! An entity (`@key(fields: "id")`) resolved in batches by [`CollectionsById`].
+//! An entity (`@key(fields: "id")`) resolved in batches by [`CollectionsById`]. Membership
+//! changes emit `collection.products_added` / `collection.products_removed`.
 
 use std::collections::HashMap;
 
@@ -167,6 +168,21 @@ fn slug_conflict(err: sqlx::Error, slug: &str) -> AppError {
     }
 }
 
+/// Records a membership change (`{collectionId, productIds}`) in the outbox, inside the
+/// change's transaction, for subgraphs that scope by collection (discounts).
+async fn emit_membership(
+    svc: &kit::Service,
+    tx: &mut kit::Tx,
+    event_type: &str,
+    collection: &Collection,
+    product_ids: &[String],
+) -> Result<(), AppError> {
+    let id = collection.id.to_string();
+    let data = serde_json::json!({ "collectionId": id, "productIds": product_ids });
+    tx.emit(&svc.event(event_type, Some(id), data)).await?;
+    Ok(())
+}
+
 fn parse_ids(field: &str, ids: &[ID]) -> Result<Vec<String>, AppError> {
     if ids.is_empty() || ids.len() > 100 {
         return Err(AppError::bad_input(field, "give 1 to 100 product ids"));
@@ -299,6 +315,7 @@ impl CollectionMutation {
             .execute(tx.conn())
             .await?;
         }
+        emit_membership(svc, &mut tx, "collection.products_added", &collection, &ids).await?;
         tx.commit().await?;
         Ok(collection)
     }
@@ -312,14 +329,17 @@ impl CollectionMutation {
     ) -> Result<Collection> {
         require_role(ctx, Role::Staff)?;
         let ids = parse_ids("productIds", &product_ids)?;
-        let db = &service(ctx).db;
-        let collection = require(db, &collection_id).await?;
+        let svc = service(ctx);
+        let collection = require(&svc.db, &collection_id).await?;
+        let mut tx = svc.db.begin().await?;
         let mut sql = Sql::new("DELETE FROM collection_products WHERE collection_id = ");
         sql.bind(collection.id.as_str())
             .push(" AND product_id IN (")
             .bind_list(ids.iter())
             .push(")");
-        sql.query().execute(db.pool()).await?;
+        sql.query().execute(tx.conn()).await?;
+        emit_membership(svc, &mut tx, "collection.products_removed", &collection, &ids).await?;
+        tx.commit().await?;
         Ok(collection)
     }
 }

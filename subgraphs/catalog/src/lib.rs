@@ -1,7 +1,8 @@
 //! Catalog subgraph: products with their variants and attributes, the category tree,
 //! collections, and product search with facets. Owns `Product` (keys id and slug),
 //! `ProductVariant` (keys id and SKU), `Category` and `Collection`; publishes `product.created`,
-//! `product.updated`, `product.archived` and `variant.price_changed`; consumes `review.*` (the
+//! `product.updated`, `product.archived`, `variant.created`, `variant.price_changed`,
+//! `category.created`/`updated` and `collection.products_added`/`removed`; consumes `review.*` (the
 //! rating rank behind the RATING sort). Search runs in a per-instance in-memory engine built at
 //! start-up (`search::engine`).
 

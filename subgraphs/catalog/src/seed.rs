@@ -131,45 +131,72 @@ pub async fn run(svc: &Service, target: u32) -> anyhow::Result<()> {
 /// One seeded product and its variants, as handed to other subgraphs' demo seeds.
 pub struct DemoProduct {
     pub id: String,
-    pub variants: Vec<String>,
+    pub category_id: Option<String>,
+    pub published: bool,
+    pub variants: Vec<DemoVariant>,
 }
 
-/// The next `limit` demo products after `after` (id order), with their variant ids: the
-/// launcher pages through these to seed stock, reviews and images.
+/// A demo variant with its price in minor units, for subgraphs that keep their own prices.
+pub struct DemoVariant {
+    pub id: String,
+    pub price_minor: i64,
+    pub currency: String,
+}
+
+/// The next `limit` demo products after `after` (id order), with their category and variants:
+/// the launcher pages through these to seed stock, reviews, images, cart prices and discount
+/// scopes.
 pub async fn demo_page(
     svc: &Service,
     after: Option<&str>,
     limit: i64,
 ) -> anyhow::Result<Vec<DemoProduct>> {
-    let ids: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM products WHERE slug LIKE 'demo-%' AND id > $1 ORDER BY id LIMIT $2",
+    let products: Vec<(String, Option<String>, String)> = sqlx::query_as(
+        "SELECT id, category_id, status FROM products WHERE slug LIKE 'demo-%' AND id > $1 \
+         ORDER BY id LIMIT $2",
     )
     .bind(after.unwrap_or(""))
     .bind(limit)
     .fetch_all(svc.db.background())
     .await?;
-    if ids.is_empty() {
+    if products.is_empty() {
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT product_id, id FROM variants WHERE product_id IN ({}) ORDER BY product_id, id",
-        kit::db::placeholders(1, ids.len())
+        "SELECT product_id, id, price_amount, currency FROM variants WHERE product_id IN ({}) \
+         ORDER BY product_id, id",
+        kit::db::placeholders(1, products.len())
     );
-    let mut q = sqlx::query_as::<_, (String, String)>(&sql);
-    for id in &ids {
+    let mut q = sqlx::query_as::<_, (String, String, i64, String)>(&sql);
+    for (id, _, _) in &products {
         q = q.bind(id);
     }
-    let mut variants: std::collections::HashMap<String, Vec<String>> = Default::default();
-    for (product, variant) in q.fetch_all(svc.db.background()).await? {
-        variants.entry(product).or_default().push(variant);
+    let mut variants: std::collections::HashMap<String, Vec<DemoVariant>> = Default::default();
+    for (product, id, price_minor, currency) in q.fetch_all(svc.db.background()).await? {
+        variants.entry(product).or_default().push(DemoVariant {
+            id,
+            price_minor,
+            currency,
+        });
     }
-    Ok(ids
+    Ok(products
         .into_iter()
-        .map(|id| DemoProduct {
+        .map(|(id, category_id, status)| DemoProduct {
             variants: variants.remove(&id).unwrap_or_default(),
+            published: status == "PUBLISHED",
+            category_id,
             id,
         })
         .collect())
+}
+
+/// Every category as (id, parent id): for subgraphs that keep their own copy of the tree.
+pub async fn category_tree(svc: &Service) -> anyhow::Result<Vec<(String, Option<String>)>> {
+    Ok(
+        sqlx::query_as("SELECT id, parent_id FROM categories ORDER BY path")
+            .fetch_all(svc.db.background())
+            .await?,
+    )
 }
 
 /// The singular of a category name for a product title ("Dresses" → "Dress"); pluralia tantum
