@@ -1,5 +1,6 @@
 -- wrk script: POSTs GraphQL bodies read from $BODIES (one JSON document per line), round-robin
--- per thread, and counts responses that are not 200 or carry GraphQL errors.
+-- per thread, and counts responses that are not 200 or carry GraphQL errors. A line may start
+-- with one request header and a tab ("X-Cart-Token: abc<TAB>{...}") for requests that need it.
 local threads = {}
 
 function setup(thread)
@@ -9,7 +10,12 @@ end
 function init(args)
   bodies = {}
   for line in io.lines(os.getenv("BODIES")) do
-    if #line > 0 then bodies[#bodies + 1] = line end
+    if #line > 0 then
+      local headers = { ["Content-Type"] = "application/json" }
+      local name, value, body = string.match(line, "^([%w-]+): ([^\t]*)\t(.*)$")
+      if name then headers[name] = value else body = line end
+      bodies[#bodies + 1] = { headers = headers, body = body }
+    end
   end
   counter = 0
   bad = 0
@@ -17,7 +23,8 @@ end
 
 function request()
   counter = counter % #bodies + 1
-  return wrk.format("POST", "/graphql", { ["Content-Type"] = "application/json" }, bodies[counter])
+  local r = bodies[counter]
+  return wrk.format("POST", "/graphql", r.headers, r.body)
 end
 
 function response(status, headers, body)

@@ -6,7 +6,7 @@
 //! PostgreSQL (a database of its own), RabbitMQ (its own exchange and queue prefix) and Redis
 //! (its own key prefix), so runs never see each other's data.
 
-#![allow(dead_code)]
+
 
 use std::net::TcpListener;
 use std::path::PathBuf;

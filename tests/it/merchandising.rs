@@ -3,9 +3,8 @@
 //! rating rank follow, archiving takes it out of search, and bad input is refused with the
 //! field named — every step across subgraphs, through one endpoint.
 
-mod launcher;
 
-use launcher::{eventually, Shop, ADMIN, CUSTOMER, CUSTOMER_PASSWORD};
+use crate::launcher::{eventually, Shop, ADMIN, CUSTOMER, CUSTOMER_PASSWORD};
 use serde_json::{json, Value};
 
 async fn search(shop: &Shop, q: &str, sort: &str) -> Value {

@@ -3,11 +3,10 @@
 //! stock, page on with cursors, search with facets and narrow by one, sort by rating, open a
 //! product with variants, stock, images (fetched over HTTP) and reviews with their authors.
 
-mod launcher;
 
 use std::collections::HashSet;
 
-use launcher::Shop;
+use crate::launcher::Shop;
 use serde_json::{json, Value};
 
 const LISTING: &str = "query($c: ID!, $after: String) { category(id: $c) { name

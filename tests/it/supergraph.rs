@@ -1,7 +1,7 @@
 //! `schema/supergraph.graphql` is the composition of the checked-in subgraph schemas
 //! (`schema/<name>.graphql`, each itself checked against its subgraph's `_service { sdl }`), with
 //! the URLs docker-compose gives them (`router/subgraphs.compose.txt`). A change to any subgraph's
-//! schema that is not recomposed fails here; `UPDATE_SCHEMA=1 cargo test --test supergraph`
+//! schema that is not recomposed fails here; `UPDATE_SCHEMA=1 cargo test -p shop --test it supergraph`
 //! rewrites the file.
 
 use std::path::Path;
@@ -38,6 +38,6 @@ fn supergraph_is_the_composition_of_the_subgraph_schemas() {
     let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         checked_in == composed,
-        "schema/supergraph.graphql is stale; regenerate with UPDATE_SCHEMA=1 cargo test --test supergraph"
+        "schema/supergraph.graphql is stale; regenerate with UPDATE_SCHEMA=1 cargo test -p shop --test it supergraph"
     );
 }

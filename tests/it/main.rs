@@ -1,0 +1,12 @@
+//! The launcher's end-to-end suite: the real `shop` binary (every subgraph and the router in
+//! one process) driven through the router over HTTP, on the embedded defaults or on real
+//! PostgreSQL, RabbitMQ and Redis when the test command exports their URLs. One test binary,
+//! so the workspace links once for all of these.
+
+#[allow(dead_code)]
+mod launcher;
+
+mod buying;
+mod merchandising;
+mod storefront;
+mod supergraph;
