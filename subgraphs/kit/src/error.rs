@@ -39,10 +39,13 @@ pub enum AppError {
     Unauthenticated(String),
     Forbidden(String),
     NotFound(String),
-    /// Bad input: `field` names the offending argument/field path (e.g. `input.email`).
+    /// Bad input: `field` names the offending argument/field path (e.g. `input.email`);
+    /// `reason`, when set, is a machine-readable cause a client can act on (`extensions.reason`,
+    /// e.g. a coupon's `EXPIRED`), for inputs that are well-formed but not acceptable now.
     BadInput {
         field: String,
         message: String,
+        reason: Option<&'static str>,
     },
     Conflict(String),
     RateLimited {
@@ -60,6 +63,19 @@ impl AppError {
         AppError::BadInput {
             field: field.into(),
             message: message.into(),
+            reason: None,
+        }
+    }
+    /// Bad input with a machine-readable `reason` (upper snake case) in `extensions.reason`.
+    pub fn bad_input_because(
+        field: impl Into<String>,
+        reason: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        AppError::BadInput {
+            field: field.into(),
+            message: message.into(),
+            reason: Some(reason),
         }
     }
     pub fn not_found(what: impl Into<String>) -> Self {
@@ -85,7 +101,7 @@ impl AppError {
             | AppError::Forbidden(m)
             | AppError::NotFound(m)
             | AppError::Conflict(m) => m.clone(),
-            AppError::BadInput { field, message } => format!("{field}: {message}"),
+            AppError::BadInput { field, message, .. } => format!("{field}: {message}"),
             AppError::RateLimited { message, .. } => message.clone(),
             AppError::Internal(_) => "internal error".into(),
         }
@@ -135,7 +151,12 @@ impl From<AppError> for async_graphql::Error {
         base.extend_with(|_, ext| {
             ext.set("code", code.as_str());
             match &err {
-                AppError::BadInput { field, .. } => ext.set("field", field.as_str()),
+                AppError::BadInput { field, reason, .. } => {
+                    ext.set("field", field.as_str());
+                    if let Some(reason) = reason {
+                        ext.set("reason", *reason);
+                    }
+                }
                 AppError::RateLimited {
                     retry_after_secs, ..
                 } => ext.set("retryAfterSeconds", *retry_after_secs),
@@ -154,5 +175,33 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
                 || db.message().contains("UNIQUE constraint failed")
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn extensions(err: AppError) -> serde_json::Value {
+        let err: async_graphql::Error = err.into();
+        serde_json::to_value(err.extensions).expect("extensions serialise")
+    }
+
+    #[test]
+    fn bad_input_carries_field_and_optional_reason() {
+        let plain = AppError::bad_input("input.code", "is too short");
+        assert_eq!(plain.message(), "input.code: is too short");
+        let ext = extensions(plain);
+        assert_eq!(ext["code"], "BAD_USER_INPUT");
+        assert_eq!(ext["field"], "input.code");
+        assert!(ext.get("reason").is_none(), "no reason unless given: {ext}");
+
+        let because = AppError::bad_input_because("code", "EXPIRED", "this coupon has expired");
+        assert_eq!(because.code(), Code::BadUserInput);
+        assert_eq!(because.message(), "code: this coupon has expired");
+        let ext = extensions(because);
+        assert_eq!(ext["code"], "BAD_USER_INPUT");
+        assert_eq!(ext["field"], "code");
+        assert_eq!(ext["reason"], "EXPIRED");
     }
 }
