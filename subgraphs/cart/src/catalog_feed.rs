@@ -44,9 +44,11 @@ fn price_of(value: &Value) -> Option<(i64, &'static str)> {
     let currency = Currency::from_code(value["currencyCode"].as_str()?)?;
     let minor = match value["minorUnits"].as_i64() {
         Some(minor) => minor,
-        None => Money::parse("price", value["amount"].as_str()?, currency)
-            .ok()?
-            .minor,
+        None => {
+            Money::parse("price", value["amount"].as_str()?, currency)
+                .ok()?
+                .minor
+        }
     };
     (minor >= 0).then_some((minor, currency.code()))
 }

@@ -16,6 +16,7 @@ use crate::objects::Cart;
 use crate::settings::Settings;
 use crate::{access, loader, token};
 
+/// The cart to create.
 #[derive(Debug, Clone, Default, InputObject)]
 pub struct CreateCartInput {
     /// ISO 4217 code every price in the cart will be in; the default currency when omitted.
@@ -77,7 +78,11 @@ pub async fn insert(
 }
 
 /// The customer's active cart id, creating it (in `currency`) if they have none.
-pub async fn customer_cart(svc: &Service, customer: &str, currency: &str) -> Result<String, AppError> {
+pub async fn customer_cart(
+    svc: &Service,
+    customer: &str,
+    currency: &str,
+) -> Result<String, AppError> {
     for _ in 0..3 {
         let mut tx = svc.db.begin().await?;
         if let Some(id) = active_cart_of(&mut tx, customer).await? {

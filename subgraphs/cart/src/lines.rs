@@ -31,13 +31,15 @@ async fn line_of_variant(
     cart_id: &str,
     variant_id: &str,
 ) -> Result<Option<(String, i64)>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT id, quantity FROM cart_lines WHERE cart_id = $1 AND variant_id = $2",
+    Ok(
+        sqlx::query_as(
+            "SELECT id, quantity FROM cart_lines WHERE cart_id = $1 AND variant_id = $2",
+        )
+        .bind(cart_id)
+        .bind(variant_id)
+        .fetch_optional(tx.conn())
+        .await?,
     )
-    .bind(cart_id)
-    .bind(variant_id)
-    .fetch_optional(tx.conn())
-    .await?)
 }
 
 /// A line of `cart_id` by id: (variant id, product id, quantity).

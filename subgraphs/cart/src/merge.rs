@@ -56,7 +56,8 @@ async fn fold_lines(
     };
     let now = now_millis();
     for (line_id, variant, product, quantity, price_when_added, added_at) in guest_lines {
-        let skip = |reason: &str| json!({ "variantId": variant, "quantity": quantity, "reason": reason });
+        let skip =
+            |reason: &str| json!({ "variantId": variant, "quantity": quantity, "reason": reason });
         let Some(offer) = offers.get(variant).filter(|o| o.published) else {
             outcome.skipped.push(skip("not for sale"));
             continue;

@@ -40,16 +40,18 @@ pub async fn find(tx: &mut Tx, variant_ids: &[&str]) -> Result<HashMap<String, O
         .fetch_all(tx.conn())
         .await?
         .into_iter()
-        .map(|(id, product_id, price_minor, currency, status, available)| {
-            let offer = Offer {
-                product_id,
-                price_minor,
-                currency,
-                published: status.as_deref() == Some("PUBLISHED"),
-                available: available.unwrap_or(0).max(0),
-            };
-            (id, offer)
-        })
+        .map(
+            |(id, product_id, price_minor, currency, status, available)| {
+                let offer = Offer {
+                    product_id,
+                    price_minor,
+                    currency,
+                    published: status.as_deref() == Some("PUBLISHED"),
+                    available: available.unwrap_or(0).max(0),
+                };
+                (id, offer)
+            },
+        )
         .collect())
 }
 

@@ -33,7 +33,7 @@ fn values(rows: usize, width: usize) -> String {
 }
 
 /// The last row per key, in first-seen order: one upsert may not touch a row twice.
-fn last_per_key<'a, T>(rows: &'a [T], key: impl Fn(&T) -> &str) -> Vec<&'a T> {
+fn last_per_key<T>(rows: &[T], key: impl Fn(&T) -> &str) -> Vec<&T> {
     let mut at: HashMap<&str, usize> = HashMap::new();
     let mut out: Vec<&T> = Vec::new();
     for row in rows {

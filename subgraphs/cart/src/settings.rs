@@ -26,9 +26,7 @@ pub struct Settings {
 impl Settings {
     pub fn from_config(config: &Config) -> anyhow::Result<Settings> {
         let env = config.env();
-        let currency = env
-            .get("DEFAULT_CURRENCY")
-            .unwrap_or_else(|| "USD".into());
+        let currency = env.get("DEFAULT_CURRENCY").unwrap_or_else(|| "USD".into());
         let settings = Settings {
             max_line_quantity: env.parse("MAX_LINE_QUANTITY", 99)?,
             max_lines: env.parse("MAX_LINES", 100)?,

@@ -19,11 +19,7 @@ pub fn spawn(svc: Service, settings: Settings) {
     let interval = settings.sweep_interval;
     kit::periodic::every(svc, "expire guest carts", interval, move |svc| {
         let settings = settings.clone();
-        async move {
-            sweep(&svc, &settings)
-                .await
-                .map_err(AppError::into_anyhow)
-        }
+        async move { sweep(&svc, &settings).await.map_err(AppError::into_anyhow) }
     });
 }
 
