@@ -1,0 +1,4 @@
+//! The kit's integration tests, one binary: the event transports (the in-process bus in the
+//! embedded run, RabbitMQ in the real-server run) deliver, fan out and dead-letter alike.
+
+mod transports;
