@@ -122,3 +122,40 @@ async fn a_customer_never_sees_or_touches_another_customers_cart() {
     assert_eq!(env.cart(user(&alice), &cart).await["itemCount"], 1);
     env.stop().await;
 }
+
+/// The discounts subgraph calls cart directly with this query, forwarding the caller's
+/// `Authorization` and `X-Cart-Token`; it gets the same answers the caller would.
+#[tokio::test]
+async fn the_discounts_query_works_under_the_same_rules() {
+    const DISCOUNTS: &str = "query($id: ID!) { cart(id: $id) { id status customerId currencyCode subtotal { amount currencyCode } pricingLines { lineId variantId productId quantity unitPrice { amount currencyCode } } } }";
+    let env = start().await;
+    let (variant, product) = env.variant(1250, "USD", 10).await;
+    let g = env.guest_cart(None).await;
+    let line = env.add(guest(&g), &g.cart, &variant, 2).await["lines"][0]["id"].clone();
+    let c = env.customer().await;
+    let mine = env.create_cart(user(&c), None).await["cart"]["id"].clone();
+
+    let body = env.gql(guest(&g), DISCOUNTS, json!({ "id": g.cart })).await;
+    assert_eq!(
+        body["data"]["cart"],
+        json!({
+            "id": g.cart, "status": "ACTIVE", "customerId": null, "currencyCode": "USD",
+            "subtotal": { "amount": "25.00", "currencyCode": "USD" },
+            "pricingLines": [{ "lineId": line, "variantId": variant, "productId": product,
+                "quantity": 2, "unitPrice": { "amount": "12.50", "currencyCode": "USD" } }]
+        }),
+        "{body}"
+    );
+    let body = env.gql(user(&c), DISCOUNTS, json!({ "id": mine })).await;
+    assert_eq!(body["data"]["cart"]["customerId"], c.id.as_str(), "{body}");
+    assert_eq!(body["data"]["cart"]["pricingLines"], json!([]));
+    // Without the guest token, or as another customer: NOT_FOUND.
+    let body = env.gql(user(&c), DISCOUNTS, json!({ "id": g.cart })).await;
+    assert_eq!(code(&body), "NOT_FOUND");
+    let other = env.customer().await;
+    let body = env
+        .gql(user(&other), DISCOUNTS, json!({ "id": mine }))
+        .await;
+    assert_eq!(code(&body), "NOT_FOUND");
+    env.stop().await;
+}
