@@ -91,6 +91,19 @@ fn parse(input: &HoldCouponUseInput) -> Result<Request, AppError> {
 }
 
 #[derive(Default)]
+pub struct HoldQuery;
+
+#[Object]
+impl HoldQuery {
+    /// The coupon use an order holds (in any status), if any. Staff/service only.
+    async fn coupon_hold(&self, ctx: &Context<'_>, order_id: ID) -> Result<Option<CouponHold>> {
+        require_role(ctx, Role::Staff)?;
+        let order_id = validate::text("orderId", &order_id, MAX_KEY)?;
+        Ok(hold::by_order(&service(ctx).db, &order_id).await?)
+    }
+}
+
+#[derive(Default)]
 pub struct HoldMutation;
 
 #[Object]

@@ -48,6 +48,7 @@ pub struct Query(
     entities::EntityQuery,
     coupons::CouponQuery,
     promotions::PromotionQuery,
+    holds::HoldQuery,
 );
 
 #[derive(MergedObject, Default)]
