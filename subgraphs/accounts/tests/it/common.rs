@@ -1,6 +1,5 @@
 //! Shared steps for the accounts black-box tests: start the real subgraph (embedded or real
 //! backends, per the test environment) and act as a client over HTTP.
-#![allow(dead_code)]
 
 use accounts::Accounts;
 use kit::testing::{self, TestApp};

@@ -1,9 +1,7 @@
 //! `_entities` goes through a DataLoader: resolving 100 users costs one SQL statement, counted
 //! by the kit and read from `/metrics`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 #[tokio::test]

@@ -2,12 +2,10 @@
 //! the configured transport (the in-process bus, or RabbitMQ in the real-server run), and a
 //! consumer that receives the same event twice applies it once.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use kit::events::{claim, Event, QueueSpec};
 use kit::testing::TestApp;
 use parking_lot::Mutex;

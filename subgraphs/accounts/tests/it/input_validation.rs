@@ -1,9 +1,7 @@
 //! Hostile and malformed input gets `BAD_USER_INPUT` naming the field and never reaches SQL
 //! as code: oversized values, SQL metacharacters, invalid emails, bad UTF-8, malformed bodies.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 const REGISTER: &str = "mutation($e:String!,$p:String!,$n:String!){ register(email:$e,password:$p,name:$n){ id name } }";

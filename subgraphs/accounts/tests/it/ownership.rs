@@ -1,9 +1,7 @@
 //! Private data stays private: a customer cannot read or change another customer's addresses
 //! or profile fields; staff can list and search users; only admins change roles.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 const ADD: &str = "mutation($i:AddressInput!){ addAddress(input:$i){ id fullName countryCode } }";

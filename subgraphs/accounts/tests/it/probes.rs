@@ -1,8 +1,6 @@
 //! Operational endpoints answer as orchestrators expect.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 #[tokio::test]

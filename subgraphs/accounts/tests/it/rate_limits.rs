@@ -1,9 +1,7 @@
 //! Login attempts are limited per email and per client address, through the cache (Redis in
 //! the real-server run), with `RATE_LIMITED` and a retry-after hint.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[tokio::test]
 async fn login_is_rate_limited_per_email() {

@@ -1,9 +1,7 @@
 //! Sign-up to sign-out over HTTP: register → login → me → refresh → reuse of a rotated refresh
 //! token revokes the whole family; logout; password change ends sessions.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 const REFRESH: &str = "mutation($t:String!){ refreshToken(refreshToken:$t){ accessToken refreshToken user { id email } } }";

@@ -1,11 +1,9 @@
 //! Access tokens that must be refused: signed with another key, `alg: none`, HMAC signed with
 //! the public key, expired, tampered, or from another issuer's key id.
 
-mod common;
-
+use crate::common::*;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use common::*;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use ring::signature::Ed25519KeyPair;
 use serde_json::{json, Value};
