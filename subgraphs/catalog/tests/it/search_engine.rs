@@ -4,13 +4,11 @@
 //! and a second catalog instance on the same database (PostgreSQL and RabbitMQ in the
 //! real-server run) sees changes made through the first within a bounded wait.
 
-mod common;
-
 use std::future::Future;
 use std::time::Duration;
 
+use crate::common::*;
 use catalog::Catalog;
-use common::*;
 use kit::events::{Event, QueueSpec};
 use kit::testing::{self, TestApp};
 use serde_json::{json, Value};

@@ -2,9 +2,7 @@
 //! published products only; validation names the field; duplicate slug and SKU conflict;
 //! mutations need a staff token.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 #[tokio::test]

@@ -2,9 +2,7 @@
 //! refused, `category.products` covers the subtree, filters by category and collection, and a
 //! collection keeps its manual order.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 async fn category(env: &Env, name: &str, parent: Option<&str>) -> String {

@@ -1,10 +1,8 @@
 //! The demo generator (`SEED_PRODUCTS`): it fills a realistic, searchable catalogue, and a
 //! restart on the same database adds nothing twice (and tops up when the target grows).
 
-mod common;
-
+use crate::common::*;
 use catalog::Catalog;
-use common::*;
 use kit::testing;
 use serde_json::json;
 

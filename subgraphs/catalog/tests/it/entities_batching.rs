@@ -2,9 +2,7 @@
 //! or 60 variants (by id or SKU) costs one SQL statement per type and key, counted by the kit
 //! and read from `/metrics`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 const N: usize = 60;

@@ -3,9 +3,7 @@
 //! sorts other than newest (price) carry their key in the cursor, and a cursor from another
 //! sort is refused.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 const PAGE: &str = "query($f:Int,$a:String,$l:Int,$b:String,$s:ProductSort){ products(first:$f, after:$a, last:$l, before:$b, sort:$s){ totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id priceFrom { amount } } } } }";

@@ -2,9 +2,7 @@
 //! you type, relevance (title beats description), all words required, facets with counts,
 //! filters and price sorts, keyset pages, and an index kept current by product updates.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 const SEARCH: &str = "query($q:String!,$f:ProductFilter,$s:ProductSort,$n:Int,$a:String){ searchProducts(query:$q, filter:$f, sort:$s, first:$n, after:$a){ products { totalCount pageInfo { endCursor hasNextPage } edges { node { id title } } } facets { brands { value count } categories { category { name } count } prices { min { amount currencyCode } max { amount } count } attributes { name values { value count } } } } }";

@@ -3,12 +3,10 @@
 //! `product.archived`, and `variant.price_changed` carrying the old and new price — only when the
 //! price changes.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use kit::events::{Event, QueueSpec};
 use parking_lot::Mutex;
 use serde_json::json;

@@ -1,7 +1,6 @@
 //! Shared steps for the catalog black-box tests: start the real accounts subgraph (the source
 //! of staff tokens) and the real catalog subgraph pointed at its JWKS, sign in as the
 //! configured admin over HTTP, and act as a client.
-#![allow(dead_code)]
 
 use catalog::Catalog;
 use kit::testing::{self, TestApp};

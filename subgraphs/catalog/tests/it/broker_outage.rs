@@ -5,13 +5,11 @@
 //! command taking `stop_app` / `start_app`). The test command runs it on its own, after the
 //! rest. Without them it fails, never skips.
 
-mod common;
-
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use kit::events::{Event, QueueSpec};
 use parking_lot::Mutex;
 use serde_json::json;
