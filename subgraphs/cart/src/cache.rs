@@ -3,9 +3,10 @@
 //!
 //! Each cart has a generation key, `cart:{id}:gen`, holding an opaque value that is never
 //! reused (a fresh UUIDv7). Cached carts live under `cart:{id}:{generation}`.
-//! - A reader reads the generation first (setting a fresh one if there is none) and only then
-//!   loads from the database; it stores what it loaded under that generation.
-//! - A writer, after its commit, sets a fresh generation.
+//! - A reader reads the generation first and only then loads from the database; it stores
+//!   what it loaded under that generation. A reader that finds no generation stores nothing
+//!   and, if the cart exists, sets a fresh generation for the next reader.
+//! - A writer, after its commit, sets a fresh generation; removing a cart removes its key.
 //!
 //! So a reader that loaded rows older than some commit stores them under a generation that the
 //! commit's writer has already replaced (it replaces it after committing, hence after the
@@ -33,31 +34,22 @@ fn entry_key(cart_id: &str, generation: &str) -> String {
     format!("cart:{cart_id}:{generation}")
 }
 
-/// The cart's current generation, created if it has none. `None` when the cache is
-/// unavailable: the caller then reads the database and caches nothing.
+/// The cart's current generation, if it has one. `None` when it has none (or the cache is
+/// unavailable): the caller then reads the database without caching and may [`start`] one.
 pub async fn generation(svc: &Service, cart_id: &str) -> Option<String> {
-    let key = generation_key(cart_id);
-    match svc.cache.get(&key).await {
-        Ok(Some(bytes)) => String::from_utf8(bytes).ok(),
-        Ok(None) => {
-            let fresh = kit::ids::new_id();
-            match svc
-                .cache
-                .set(&key, fresh.as_bytes(), Some(GENERATION_TTL))
-                .await
-            {
-                Ok(()) => Some(fresh),
-                Err(err) => {
-                    tracing::warn!(error = %err, "cart cache unavailable");
-                    None
-                }
-            }
-        }
+    match svc.cache.get(&generation_key(cart_id)).await {
+        Ok(bytes) => bytes.and_then(|b| String::from_utf8(b).ok()),
         Err(err) => {
             tracing::warn!(error = %err, "cart cache unavailable");
             None
         }
     }
+}
+
+/// Gives a cart a fresh generation, after a read that found none, so the next read caches.
+/// Only carts that exist get one: reads of unknown ids leave nothing in the cache.
+pub async fn start(svc: &Service, cart_ids: &[&str]) {
+    invalidate(svc, cart_ids).await;
 }
 
 /// The cart cached under `generation`, if any.
@@ -100,6 +92,15 @@ pub async fn invalidate<S: AsRef<str>>(svc: &Service, cart_ids: &[S]) {
     });
     for result in futures_util::future::join_all(bumps).await {
         if let Err(err) = result {
+            tracing::warn!(error = %err, "cart cache invalidation failed; entries expire on their own");
+        }
+    }
+}
+
+/// Drops the generation of carts that no longer exist (cached copies become unreachable).
+pub async fn forget(svc: &Service, cart_ids: &[&str]) {
+    for id in cart_ids {
+        if let Err(err) = svc.cache.delete(&generation_key(id)).await {
             tracing::warn!(error = %err, "cart cache invalidation failed; entries expire on their own");
         }
     }

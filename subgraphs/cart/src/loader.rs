@@ -49,8 +49,14 @@ impl Loader<String> for CartsById {
         let mut loaded = load_from_db(svc, &ids).await?;
         let stores = misses.iter().filter_map(|(id, generation)| {
             let cart = loaded.get(id)?;
-            let generation = generation.as_ref()?;
-            Some(cache::put(svc, cart, generation, self.settings.cache_ttl))
+            Some(async move {
+                match generation {
+                    Some(generation) => {
+                        cache::put(svc, cart, generation, self.settings.cache_ttl).await
+                    }
+                    None => cache::start(svc, &[id.as_str()]).await,
+                }
+            })
         });
         futures_util::future::join_all(stores).await;
         found.extend(loaded.drain());

@@ -68,7 +68,7 @@ async fn remove(svc: &Service, id: &str, cutoff: i64) -> Result<bool, AppError> 
         return Ok(false); // rolled back: its lines stay too
     }
     tx.commit().await?;
-    cache::invalidate(svc, &[id]).await;
+    cache::forget(svc, &[id]).await;
     Ok(true)
 }
 

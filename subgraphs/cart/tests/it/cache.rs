@@ -58,6 +58,8 @@ async fn a_late_stale_set_does_not_bring_an_old_cart_back() {
     let svc = env.app.svc();
     let (variant, _) = env.variant(100, "USD", 50).await;
     let g = env.guest_cart(None).await;
+    // The first read starts the cart's generation, the second caches the cart under it.
+    env.cart(guest(&g), &g.cart).await;
     env.cart(guest(&g), &g.cart).await;
 
     // A slow reader: it read the generation and loaded the cart (empty) ...
@@ -66,7 +68,7 @@ async fn a_late_stale_set_does_not_bring_an_old_cart_back() {
         .expect("the cache is up");
     let stale = cart::cache::get(svc, &g.cart, &generation)
         .await
-        .expect("the read above cached the cart");
+        .expect("the reads above cached the cart");
     assert!(stale.lines.is_empty());
     // ... a writer commits and invalidates ...
     env.add(guest(&g), &g.cart, &variant, 4).await;
@@ -79,5 +81,26 @@ async fn a_late_stale_set_does_not_bring_an_old_cart_back() {
         "the stale copy must not be served: {cart}"
     );
     assert_eq!(env.cart(guest(&g), &g.cart).await["itemCount"], 4);
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn reading_unknown_carts_leaves_nothing_in_the_cache() {
+    let env = start().await;
+    let unknown = kit::ids::new_id();
+    assert_eq!(
+        code(&env.cart_raw(anonymous(), &unknown).await),
+        "NOT_FOUND"
+    );
+    let reps = json!({ "r": [{ "__typename": "Cart", "id": unknown }] });
+    let body = env
+        .gql(
+            env.staff(),
+            "query($r:[_Any!]!){ _entities(representations:$r){ ... on Cart { id } } }",
+            reps,
+        )
+        .await;
+    assert_eq!(body["data"]["_entities"], json!([null]), "{body}");
+    assert_eq!(cart::cache::generation(env.app.svc(), &unknown).await, None);
     env.stop().await;
 }

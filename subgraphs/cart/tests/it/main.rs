@@ -11,5 +11,6 @@ mod guests;
 mod lines;
 mod merge;
 mod schema_drift;
+mod seed;
 mod sweeper;
 mod validation;
