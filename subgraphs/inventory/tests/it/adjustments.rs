@@ -2,11 +2,9 @@
 //! go below zero or below what is reserved; `inventory.adjusted` and `inventory.low` (once,
 //! when available crosses below the threshold) leave through the outbox.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
-use common::*;
+use crate::common::*;
 use kit::events::{Event, QueueSpec};
 use serde_json::json;
 

@@ -1,9 +1,7 @@
 //! Bad input gets `BAD_USER_INPUT` naming the field; an unknown variant is `NOT_FOUND`; a
 //! duplicate warehouse code is `CONFLICT`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 const RESERVE: &str = "mutation($i:ReserveInput!){ reserve(input:$i){ id } }";

@@ -1,7 +1,6 @@
 //! Shared steps for the inventory black-box tests: start the real accounts subgraph (for
 //! tokens and its JWKS) and the real inventory subgraph pointed at it, sign in over HTTP, and
 //! act as a client.
-#![allow(dead_code)]
 
 use std::time::Duration;
 

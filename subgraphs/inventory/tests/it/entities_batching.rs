@@ -7,9 +7,7 @@
 //! best run must hit the exact count (no run may cost more than twice that: never one per
 //! variant).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 /// Runs `query` up to three times; returns the last response and the fewest and most

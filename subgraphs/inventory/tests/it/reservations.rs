@@ -1,9 +1,7 @@
 //! Reservation lifecycle over HTTP: deterministic warehouse choice with splitting,
 //! all-or-nothing, idempotency keys, commit, release, expiry by the sweeper, and who may do what.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 #[tokio::test]

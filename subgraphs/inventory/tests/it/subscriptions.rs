@@ -2,11 +2,9 @@
 //! subscriber hears about its variant's changes, fed through the fan-out consumer of
 //! `inventory.*` events, and not about other variants.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;

@@ -3,9 +3,7 @@
 //! the variant is out of stock; afterwards exactly 10 units are reserved and no level is
 //! negative. Runs on SQLite (embedded run) and PostgreSQL (real-server run).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use futures_util::future::join_all;
 
 #[tokio::test]

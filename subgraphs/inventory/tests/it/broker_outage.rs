@@ -5,12 +5,10 @@
 //! Needs the real broker and a way to stop it: `TEST_AMQP_URL` and `TEST_RABBITMQ_CTL`. The
 //! test command runs it alone, after the rest. Without them it fails, never skips.
 
-mod common;
-
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use common::*;
+use crate::common::*;
 use kit::events::{Event, QueueSpec};
 use serde_json::json;
 

@@ -2,9 +2,7 @@
 //! or RabbitMQ in the real-server run): `payment.succeeded` commits the reservations of its
 //! reference, `order.cancelled` releases them, and a redelivered event is applied once.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use kit::events::Event;
 use serde_json::json;
 
