@@ -22,7 +22,7 @@ pub struct CartPricingLine {
     pub unit_price: MoneyObject,
 }
 
-/// [`CartPricingLine`] as input (the entity representation, `holdCouponUse`).
+/// `CartPricingLine` as input (the entity representation, `holdCouponUse`).
 #[derive(Debug, Clone, InputObject)]
 pub struct CartPricingLineInput {
     pub line_id: ID,

@@ -23,9 +23,15 @@ async fn staff_create_update_deactivate_and_look_up_coupons() {
         }))
         .await;
     assert_eq!(created["code"], code.as_str(), "stored upper case");
-    assert_eq!(created["amountOff"], json!({ "amount": "5.00", "currencyCode": "USD" }));
+    assert_eq!(
+        created["amountOff"],
+        json!({ "amount": "5.00", "currencyCode": "USD" })
+    );
     assert_eq!(created["minimumSubtotal"]["amount"], "25.00");
-    assert_eq!(created["scope"], json!({ "kind": "CATEGORIES", "ids": ["cat-1", "cat-2"] }));
+    assert_eq!(
+        created["scope"],
+        json!({ "kind": "CATEGORIES", "ids": ["cat-1", "cat-2"] })
+    );
     assert_eq!(created["timesUsed"], 0);
     assert_eq!(created["active"], true);
     assert_eq!(created["startsAt"], "2020-01-01T00:00:00+00:00");
@@ -61,7 +67,10 @@ async fn staff_create_update_deactivate_and_look_up_coupons() {
         .await;
     assert_eq!(off["data"]["deactivateCoupon"]["active"], false, "{off}");
     let by_id = env
-        .staff_gql("query($id:ID!){ coupon(id:$id){ active code } }", json!({ "id": id }))
+        .staff_gql(
+            "query($id:ID!){ coupon(id:$id){ active code } }",
+            json!({ "id": id }),
+        )
         .await;
     assert_eq!(by_id["data"]["coupon"]["active"], false);
 
@@ -87,7 +96,10 @@ async fn customers_are_forbidden_and_anonymous_callers_unauthenticated() {
     let operations = [
         ("{ coupons { totalCount } }", json!({})),
         ("{ promotions { totalCount } }", json!({})),
-        ("query($id:ID!){ coupon(id:$id){ id } }", json!({ "id": id() })),
+        (
+            "query($id:ID!){ coupon(id:$id){ id } }",
+            json!({ "id": id() }),
+        ),
         ("{ couponByCode(code:\"ABC\"){ id } }", json!({})),
         (
             "mutation{ createCoupon(input:{code:\"NOPE1\",kind:FREE_SHIPPING}){ id } }",
@@ -97,7 +109,10 @@ async fn customers_are_forbidden_and_anonymous_callers_unauthenticated() {
             "mutation{ createPromotion(input:{title:\"x\",kind:PERCENT_OFF,percentOff:5}){ id } }",
             json!({}),
         ),
-        ("mutation{ releaseCouponUse(orderId:\"o\"){ id } }", json!({})),
+        (
+            "mutation{ releaseCouponUse(orderId:\"o\"){ id } }",
+            json!({}),
+        ),
         (
             "mutation($i:HoldCouponUseInput!){ holdCouponUse(input:$i){ id } }",
             json!({ "i": hold_input("ABC", "o-1", "k-1", &[("l", "p", 1, "1.00")]) }),
@@ -131,7 +146,10 @@ async fn every_bad_coupon_input_names_its_field() {
         (json!({ "percentOff": 101 }), "input.percentOff"),
         (json!({ "percentOff": null }), "input.percentOff"),
         (json!({ "amountOff": usd("5.00") }), "input.amountOff"),
-        (json!({ "kind": "FIXED_AMOUNT", "percentOff": null }), "input.amountOff"),
+        (
+            json!({ "kind": "FIXED_AMOUNT", "percentOff": null }),
+            "input.amountOff",
+        ),
         (
             json!({ "kind": "FIXED_AMOUNT", "percentOff": null, "amountOff": usd("0") }),
             "input.amountOff.amount",
@@ -148,7 +166,10 @@ async fn every_bad_coupon_input_names_its_field() {
             json!({ "kind": "FIXED_AMOUNT", "percentOff": null, "amountOff": usd("5"), "minimumSubtotal": { "amount": "5", "currencyCode": "EUR" } }),
             "input.minimumSubtotal.currencyCode",
         ),
-        (json!({ "minimumSubtotal": usd("-1") }), "input.minimumSubtotal.amount"),
+        (
+            json!({ "minimumSubtotal": usd("-1") }),
+            "input.minimumSubtotal.amount",
+        ),
         (json!({ "kind": "FREE_SHIPPING" }), "input.percentOff"),
         (json!({ "usageLimit": 0 }), "input.usageLimit"),
         (json!({ "perCustomerLimit": 0 }), "input.perCustomerLimit"),
@@ -156,10 +177,22 @@ async fn every_bad_coupon_input_names_its_field() {
             json!({ "startsAt": "2030-01-02T00:00:00Z", "endsAt": "2030-01-01T00:00:00Z" }),
             "input.endsAt",
         ),
-        (json!({ "scope": { "kind": "PRODUCTS", "ids": [] } }), "input.scope.ids"),
-        (json!({ "scope": { "kind": "ALL", "ids": ["p"] } }), "input.scope.ids"),
-        (json!({ "scope": { "kind": "PRODUCTS", "ids": [" "] } }), "input.scope.ids[0]"),
-        (json!({ "description": "d".repeat(501) }), "input.description"),
+        (
+            json!({ "scope": { "kind": "PRODUCTS", "ids": [] } }),
+            "input.scope.ids",
+        ),
+        (
+            json!({ "scope": { "kind": "ALL", "ids": ["p"] } }),
+            "input.scope.ids",
+        ),
+        (
+            json!({ "scope": { "kind": "PRODUCTS", "ids": [" "] } }),
+            "input.scope.ids[0]",
+        ),
+        (
+            json!({ "description": "d".repeat(501) }),
+            "input.description",
+        ),
     ];
     for (extra, expected) in cases {
         let body = env.create_coupon_raw(base(extra.clone())).await;
@@ -168,10 +201,22 @@ async fn every_bad_coupon_input_names_its_field() {
         assert!(message(&body).starts_with(expected), "{body}");
     }
     let promotion_cases = [
-        (json!({ "title": " ", "kind": "PERCENT_OFF", "percentOff": 5 }), "input.title"),
-        (json!({ "title": "t", "kind": "PERCENT_OFF" }), "input.percentOff"),
-        (json!({ "title": "t", "kind": "ORDER_AMOUNT_OFF" }), "input.amountOff"),
-        (json!({ "title": "t", "kind": "BUY_X_GET_Y", "buyQuantity": 2 }), "input.getQuantity"),
+        (
+            json!({ "title": " ", "kind": "PERCENT_OFF", "percentOff": 5 }),
+            "input.title",
+        ),
+        (
+            json!({ "title": "t", "kind": "PERCENT_OFF" }),
+            "input.percentOff",
+        ),
+        (
+            json!({ "title": "t", "kind": "ORDER_AMOUNT_OFF" }),
+            "input.amountOff",
+        ),
+        (
+            json!({ "title": "t", "kind": "BUY_X_GET_Y", "buyQuantity": 2 }),
+            "input.getQuantity",
+        ),
         (
             json!({ "title": "t", "kind": "BUY_X_GET_Y", "buyQuantity": 0, "getQuantity": 1 }),
             "input.buyQuantity",
@@ -187,10 +232,15 @@ async fn every_bad_coupon_input_names_its_field() {
         assert_eq!(field(&body), expected, "{input}: {body}");
     }
     let bad_cursor = env
-        .staff_gql("{ coupons(first: 2, after: \"nope\") { totalCount } }", json!({}))
+        .staff_gql(
+            "{ coupons(first: 2, after: \"nope\") { totalCount } }",
+            json!({}),
+        )
         .await;
     assert_eq!(field(&bad_cursor), "after");
-    let too_many = env.staff_gql("{ coupons(first: 101) { totalCount } }", json!({})).await;
+    let too_many = env
+        .staff_gql("{ coupons(first: 101) { totalCount } }", json!({}))
+        .await;
     assert_eq!(field(&too_many), "first");
     env.stop().await;
 }
@@ -210,11 +260,14 @@ async fn coupons_list_with_filters_and_keyset_pages() {
     let mut made = Vec::new();
     for i in 0..5 {
         let c = env
-            .coupon(json!({ "code": format!("PAGE-{i}"), "kind": "FREE_SHIPPING", "active": i != 2 }))
+            .coupon(
+                json!({ "code": format!("PAGE-{i}"), "kind": "FREE_SHIPPING", "active": i != 2 }),
+            )
             .await;
         made.push(c["code"].as_str().unwrap().to_string());
     }
-    env.coupon(json!({ "code": "OTHER_1", "kind": "FREE_SHIPPING" })).await;
+    env.coupon(json!({ "code": "OTHER_1", "kind": "FREE_SHIPPING" }))
+        .await;
     let newest_first: Vec<String> = made.iter().rev().cloned().collect();
 
     let query = "query($f:CouponFilter,$first:Int,$after:String,$last:Int,$before:String){ coupons(filter:$f,first:$first,after:$after,last:$last,before:$before){ totalCount edges { cursor node { code } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }";
@@ -236,15 +289,28 @@ async fn coupons_list_with_filters_and_keyset_pages() {
     let info = &first["data"]["coupons"]["pageInfo"];
     assert_eq!(info["hasNextPage"], true);
     assert_eq!(info["hasPreviousPage"], false);
-    let second = page(json!({ "f": { "codePrefix": "PAGE-" }, "first": 2, "after": info["endCursor"] })).await;
+    let second =
+        page(json!({ "f": { "codePrefix": "PAGE-" }, "first": 2, "after": info["endCursor"] }))
+            .await;
     assert_eq!(codes(&second, "coupons"), newest_first[2..4].to_vec());
     let info2 = &second["data"]["coupons"]["pageInfo"];
-    let third = page(json!({ "f": { "codePrefix": "PAGE-" }, "first": 2, "after": info2["endCursor"] })).await;
+    let third =
+        page(json!({ "f": { "codePrefix": "PAGE-" }, "first": 2, "after": info2["endCursor"] }))
+            .await;
     assert_eq!(codes(&third, "coupons"), newest_first[4..].to_vec());
     assert_eq!(third["data"]["coupons"]["pageInfo"]["hasNextPage"], false);
-    let back = page(json!({ "f": { "codePrefix": "PAGE-" }, "last": 2, "before": info2["startCursor"] })).await;
-    assert_eq!(codes(&back, "coupons"), newest_first[..2].to_vec(), "{back}");
-    assert_eq!(back["data"]["coupons"]["pageInfo"]["hasPreviousPage"], false);
+    let back =
+        page(json!({ "f": { "codePrefix": "PAGE-" }, "last": 2, "before": info2["startCursor"] }))
+            .await;
+    assert_eq!(
+        codes(&back, "coupons"),
+        newest_first[..2].to_vec(),
+        "{back}"
+    );
+    assert_eq!(
+        back["data"]["coupons"]["pageInfo"]["hasPreviousPage"],
+        false
+    );
     env.stop().await;
 }
 
@@ -297,11 +363,18 @@ async fn staff_manage_promotions() {
         )
         .await;
     assert_eq!(list["data"]["all"]["totalCount"], 2, "{list}");
-    assert_eq!(list["data"]["all"]["edges"][0]["node"]["id"], other.as_str(), "newest first");
+    assert_eq!(
+        list["data"]["all"]["edges"][0]["node"]["id"],
+        other.as_str(),
+        "newest first"
+    );
     assert_eq!(list["data"]["active"]["totalCount"], 1);
     assert_eq!(list["data"]["active"]["edges"][0]["node"]["title"], "B2G1");
     let one = env
-        .staff_gql("query($id:ID!){ promotion(id:$id){ id } }", json!({ "id": id }))
+        .staff_gql(
+            "query($id:ID!){ promotion(id:$id){ id } }",
+            json!({ "id": id }),
+        )
         .await;
     assert_eq!(one["data"]["promotion"]["id"], id.as_str());
     env.stop().await;

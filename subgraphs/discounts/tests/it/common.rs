@@ -82,7 +82,9 @@ impl Env {
     /// `createCoupon` with `input`; returns the whole response.
     pub async fn create_coupon_raw(&self, input: Value) -> Value {
         self.staff_gql(
-            &format!("mutation($i:CreateCouponInput!){{ createCoupon(input:$i){{ {COUPON_FIELDS} }} }}"),
+            &format!(
+                "mutation($i:CreateCouponInput!){{ createCoupon(input:$i){{ {COUPON_FIELDS} }} }}"
+            ),
             json!({ "i": input }),
         )
         .await
@@ -115,7 +117,10 @@ impl Env {
     /// The coupon's `timesUsed`, as staff see it.
     pub async fn times_used(&self, id: &str) -> i64 {
         let body = self
-            .staff_gql("query($id:ID!){ coupon(id:$id){ timesUsed } }", json!({ "id": id }))
+            .staff_gql(
+                "query($id:ID!){ coupon(id:$id){ timesUsed } }",
+                json!({ "id": id }),
+            )
             .await;
         body["data"]["coupon"]["timesUsed"]
             .as_i64()
@@ -156,7 +161,9 @@ impl Env {
     /// `holdCouponUse` as the checkout calls it.
     pub async fn hold(&self, input: Value) -> Value {
         self.staff_gql(
-            &format!("mutation($i:HoldCouponUseInput!){{ holdCouponUse(input:$i){{ {HOLD_FIELDS} }} }}"),
+            &format!(
+                "mutation($i:HoldCouponUseInput!){{ holdCouponUse(input:$i){{ {HOLD_FIELDS} }} }}"
+            ),
             json!({ "i": input }),
         )
         .await
@@ -170,7 +177,9 @@ impl Env {
             )
             .await;
         assert!(body["errors"].is_null(), "couponHold failed: {body}");
-        body["data"]["couponHold"]["status"].as_str().map(str::to_string)
+        body["data"]["couponHold"]["status"]
+            .as_str()
+            .map(str::to_string)
     }
 
     /// Publishes events to the discounts consumer's transport, as another subgraph would.
@@ -196,7 +205,11 @@ pub fn cart_rep(id: &str, currency: &str, lines: &[(&str, &str, i64, &str)]) -> 
     let minor = |amount: &str| -> i64 {
         let (whole, frac) = amount.split_once('.').unwrap_or((amount, ""));
         whole.parse::<i64>().unwrap() * 10i64.pow(exponent)
-            + if frac.is_empty() { 0 } else { frac.parse::<i64>().unwrap() }
+            + if frac.is_empty() {
+                0
+            } else {
+                frac.parse::<i64>().unwrap()
+            }
     };
     let subtotal: i64 = lines.iter().map(|(_, _, q, p)| q * minor(p)).sum();
     let shown = if exponent == 0 {

@@ -36,7 +36,10 @@ async fn a_hundred_racers_for_ten_uses_get_exactly_ten_holds() {
         if body["errors"].is_null() {
             let hold = &body["data"]["holdCouponUse"];
             assert_eq!(hold["status"], "HELD");
-            assert_eq!(hold["discount"], json!({ "amount": "5.00", "currencyCode": "USD" }));
+            assert_eq!(
+                hold["discount"],
+                json!({ "amount": "5.00", "currencyCode": "USD" })
+            );
             held += 1;
         } else {
             assert_eq!(error_code(body), "BAD_USER_INPUT", "{body}");
@@ -68,18 +71,31 @@ async fn a_repeated_idempotency_key_holds_once_even_concurrently() {
     let results = join_all((0..20).map(|_| env.hold(input.clone()))).await;
     let first = hold_id(&results[0]);
     for body in &results {
-        assert_eq!(hold_id(body), first, "every repeat answers with the first hold: {body}");
+        assert_eq!(
+            hold_id(body),
+            first,
+            "every repeat answers with the first hold: {body}"
+        );
         assert_eq!(body["data"]["holdCouponUse"]["discount"]["amount"], "3.00");
     }
     assert_eq!(env.times_used(coupon["id"].as_str().unwrap()).await, 1);
 
     // A different key for the same order is refused; the limit is reached for other orders.
-    let again = env.hold(hold_input(&code, "order-same", "key-other", LINES)).await;
+    let again = env
+        .hold(hold_input(&code, "order-same", "key-other", LINES))
+        .await;
     assert_eq!(error_code(&again), "BAD_USER_INPUT", "{again}");
     assert_eq!(reason(&again), "EXHAUSTED");
-    let unlimited = env.coupon(json!({ "code": crate::common::code("free"), "kind": "FREE_SHIPPING" })).await;
+    let unlimited = env
+        .coupon(json!({ "code": crate::common::code("free"), "kind": "FREE_SHIPPING" }))
+        .await;
     let conflict = env
-        .hold(hold_input(unlimited["code"].as_str().unwrap(), "order-same", "key-third", LINES))
+        .hold(hold_input(
+            unlimited["code"].as_str().unwrap(),
+            "order-same",
+            "key-third",
+            LINES,
+        ))
         .await;
     assert_eq!(error_code(&conflict), "CONFLICT", "{conflict}");
     env.stop().await;
@@ -137,7 +153,10 @@ async fn every_reason_a_coupon_cannot_be_held() {
         (json!({ "startsAt": soon }), "NOT_STARTED"),
         (json!({ "endsAt": past }), "EXPIRED"),
         (json!({ "minimumSubtotal": usd("50.01") }), "BELOW_MINIMUM"),
-        (json!({ "scope": { "kind": "PRODUCTS", "ids": ["elsewhere"] } }), "OUT_OF_SCOPE"),
+        (
+            json!({ "scope": { "kind": "PRODUCTS", "ids": ["elsewhere"] } }),
+            "OUT_OF_SCOPE",
+        ),
         (
             json!({ "kind": "FIXED_AMOUNT", "percentOff": null, "amountOff": { "amount": "5", "currencyCode": "EUR" } }),
             "CURRENCY_MISMATCH",
@@ -147,34 +166,63 @@ async fn every_reason_a_coupon_cannot_be_held() {
     for (i, (extra, expected)) in cases.iter().enumerate() {
         let coupon = env.coupon(make(extra.clone())).await;
         let body = env
-            .hold(hold_input(coupon["code"].as_str().unwrap(), &format!("o{i}"), &format!("k{i}"), LINES))
+            .hold(hold_input(
+                coupon["code"].as_str().unwrap(),
+                &format!("o{i}"),
+                &format!("k{i}"),
+                LINES,
+            ))
             .await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{extra}: {body}");
         assert_eq!(reason(&body), *expected, "{extra}: {body}");
         assert_eq!(field(&body), "code");
         messages.push(message(&body));
     }
-    for (input, expected) in [("NO-SUCH-CODE", "UNKNOWN_CODE"), ("not a code!", "UNKNOWN_CODE")] {
+    for (input, expected) in [
+        ("NO-SUCH-CODE", "UNKNOWN_CODE"),
+        ("not a code!", "UNKNOWN_CODE"),
+    ] {
         let body = env.hold(hold_input(input, "ox", "kx", LINES)).await;
         assert_eq!(reason(&body), expected, "{body}");
         messages.push(message(&body));
     }
     messages.dedup();
-    assert_eq!(messages.len(), 7, "each reason reads differently: {messages:?}");
+    assert_eq!(
+        messages.len(),
+        7,
+        "each reason reads differently: {messages:?}"
+    );
     // A fitting order just under the minimum's neighbour succeeds, after promotions.
-    env.promotion(json!({ "title": "5 off", "kind": "ORDER_AMOUNT_OFF", "amountOff": usd("5.00") }))
+    env.promotion(
+        json!({ "title": "5 off", "kind": "ORDER_AMOUNT_OFF", "amountOff": usd("5.00") }),
+    )
+    .await;
+    let coupon = env
+        .coupon(make(json!({ "minimumSubtotal": usd("50.00") })))
         .await;
-    let coupon = env.coupon(make(json!({ "minimumSubtotal": usd("50.00") }))).await;
     let ok = env
-        .hold(hold_input(coupon["code"].as_str().unwrap(), "o-ok", "k-ok", LINES))
+        .hold(hold_input(
+            coupon["code"].as_str().unwrap(),
+            "o-ok",
+            "k-ok",
+            LINES,
+        ))
         .await;
     // 10% of what the promotion left (45.00).
-    assert_eq!(ok["data"]["holdCouponUse"]["discount"]["amount"], "4.50", "{ok}");
+    assert_eq!(
+        ok["data"]["holdCouponUse"]["discount"]["amount"], "4.50",
+        "{ok}"
+    );
     env.stop().await;
 }
 
 fn order_event(kind: &str, order: &str) -> Event {
-    Event::new("orders", kind, Some(order.to_string()), json!({ "orderId": order }))
+    Event::new(
+        "orders",
+        kind,
+        Some(order.to_string()),
+        json!({ "orderId": order }),
+    )
 }
 
 #[tokio::test]
@@ -183,21 +231,28 @@ async fn paid_orders_redeem_cancelled_orders_give_the_use_back_once() {
     let coupon = env
         .coupon(json!({ "code": code("life"), "kind": "PERCENTAGE", "percentOff": 10, "usageLimit": 1 }))
         .await;
-    let (coupon_id, code) = (coupon["id"].as_str().unwrap(), coupon["code"].as_str().unwrap());
+    let (coupon_id, code) = (
+        coupon["id"].as_str().unwrap(),
+        coupon["code"].as_str().unwrap(),
+    );
     hold_id(&env.hold(hold_input(code, "order-a", "key-a", LINES)).await);
     let blocked = env.hold(hold_input(code, "order-b", "key-b", LINES)).await;
     assert_eq!(reason(&blocked), "EXHAUSTED");
 
     let paid = order_event("order.paid", "order-a");
-    env.publish(&[paid.clone()]).await;
+    env.publish(std::slice::from_ref(&paid)).await;
     eventually("redeemed", || async {
         env.hold_status("order-a").await.as_deref() == Some("REDEEMED")
     })
     .await;
-    assert_eq!(env.times_used(coupon_id).await, 1, "redeemed uses still count");
+    assert_eq!(
+        env.times_used(coupon_id).await,
+        1,
+        "redeemed uses still count"
+    );
 
     let cancelled = order_event("order.cancelled", "order-a");
-    env.publish(&[cancelled.clone()]).await;
+    env.publish(std::slice::from_ref(&cancelled)).await;
     eventually("released", || async {
         env.hold_status("order-a").await.as_deref() == Some("RELEASED")
     })
@@ -208,16 +263,25 @@ async fn paid_orders_redeem_cancelled_orders_give_the_use_back_once() {
     hold_id(&env.hold(hold_input(code, "order-b", "key-b2", LINES)).await);
     env.publish(&[cancelled.clone(), paid, cancelled]).await;
     let processed = || async {
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM processed_events WHERE consumer = 'discounts'")
-            .fetch_one(env.app.svc().db.pool())
-            .await
-            .unwrap()
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM processed_events WHERE consumer = 'discounts'",
+        )
+        .fetch_one(env.app.svc().db.pool())
+        .await
+        .unwrap()
     };
     let sentinel = order_event("order.paid", "order-nobody");
     env.publish(&[sentinel]).await;
     eventually("sentinel consumed", || async { processed().await == 3 }).await;
-    assert_eq!(env.times_used(coupon_id).await, 1, "replayed cancellation gave nothing back");
-    assert_eq!(env.hold_status("order-a").await.as_deref(), Some("RELEASED"));
+    assert_eq!(
+        env.times_used(coupon_id).await,
+        1,
+        "replayed cancellation gave nothing back"
+    );
+    assert_eq!(
+        env.hold_status("order-a").await.as_deref(),
+        Some("RELEASED")
+    );
     assert_eq!(env.hold_status("order-b").await.as_deref(), Some("HELD"));
 
     // The checkout's compensation: release by order id, twice is harmless.
@@ -228,11 +292,17 @@ async fn paid_orders_redeem_cancelled_orders_give_the_use_back_once() {
                 json!({}),
             )
             .await;
-        assert_eq!(body["data"]["releaseCouponUse"]["status"], "RELEASED", "{body}");
+        assert_eq!(
+            body["data"]["releaseCouponUse"]["status"], "RELEASED",
+            "{body}"
+        );
         assert_eq!(body["data"]["releaseCouponUse"]["coupon"]["timesUsed"], 0);
     }
     let none = env
-        .staff_gql("mutation{ releaseCouponUse(orderId:\"order-none\"){ id } }", json!({}))
+        .staff_gql(
+            "mutation{ releaseCouponUse(orderId:\"order-none\"){ id } }",
+            json!({}),
+        )
         .await;
     assert!(none["data"]["releaseCouponUse"].is_null(), "{none}");
 
@@ -245,7 +315,13 @@ async fn paid_orders_redeem_cancelled_orders_give_the_use_back_once() {
     .unwrap();
     assert_eq!(
         events,
-        vec!["coupon.held", "coupon.redeemed", "coupon.released", "coupon.held", "coupon.released"]
+        vec![
+            "coupon.held",
+            "coupon.redeemed",
+            "coupon.released",
+            "coupon.held",
+            "coupon.released"
+        ]
     );
     env.stop().await;
 }

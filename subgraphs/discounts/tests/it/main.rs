@@ -3,6 +3,7 @@
 //! to them over HTTP as staff, shoppers, the router and the checkout would.
 
 mod admin;
+mod applying;
 mod common;
 mod holds;
 mod pricing;

@@ -49,7 +49,11 @@ async fn promotions_then_the_coupon_stack_with_exact_amounts() {
 
     // 2 x 12.50 shoes + 1 x 10.00 socks = 35.00.
     let cart = env
-        .cart(cart_rep(&cart_id, "USD", &[("l1", "shoe", 2, "12.50"), ("l2", "sock", 1, "10.00")]))
+        .cart(cart_rep(
+            &cart_id,
+            "USD",
+            &[("l1", "shoe", 2, "12.50"), ("l2", "sock", 1, "10.00")],
+        ))
         .await;
     // 10% of 25.00 = 2.50 on l1; 5.00 split over 22.50 : 10.00 = 3.46 + 1.54 (largest
     // remainder); 20% of what is left (19.04, 8.46) = 3.81 + 1.69 (half-up per line).
@@ -75,18 +79,29 @@ async fn promotions_then_the_coupon_stack_with_exact_amounts() {
         allocations(&discounts[2]),
         vec![("l1".into(), "3.81".into()), ("l2".into(), "1.69".into())]
     );
-    assert_eq!(cart["discountTotal"], json!({ "amount": "13.00", "currencyCode": "USD" }));
-    assert_eq!(cart["estimatedTotal"], json!({ "amount": "22.00", "currencyCode": "USD" }));
+    assert_eq!(
+        cart["discountTotal"],
+        json!({ "amount": "13.00", "currencyCode": "USD" })
+    );
+    assert_eq!(
+        cart["estimatedTotal"],
+        json!({ "amount": "22.00", "currencyCode": "USD" })
+    );
     assert_eq!(cart["couponCode"], coupon["code"]);
     assert!(cart["couponNotice"].is_null());
     assert_eq!(cart["freeShipping"], false);
 
     // Below the promotion's minimum: only the percentages apply.
-    let small = env.cart(cart_rep(&cart_id, "USD", &[("l1", "shoe", 1, "12.50")])).await;
+    let small = env
+        .cart(cart_rep(&cart_id, "USD", &[("l1", "shoe", 1, "12.50")]))
+        .await;
     // 1.25 (10%), then 20% of 11.25 = 2.25.
     assert_eq!(
         amounts(&small),
-        vec![("10% off shoes".into(), "1.25".into()), ("20% off".into(), "2.25".into())]
+        vec![
+            ("10% off shoes".into(), "1.25".into()),
+            ("20% off".into(), "2.25".into())
+        ]
     );
     env.stop().await;
 }
@@ -96,14 +111,25 @@ async fn a_non_combinable_promotion_wins_only_when_first_and_jpy_rounds_to_yen()
     let env = start().await;
     env.promotion(json!({ "title": "Exclusive 30%", "kind": "PERCENT_OFF", "percentOff": 30, "priority": 1, "combinable": false }))
         .await;
-    env.promotion(json!({ "title": "Also 10%", "kind": "PERCENT_OFF", "percentOff": 10, "priority": 2 }))
-        .await;
+    env.promotion(
+        json!({ "title": "Also 10%", "kind": "PERCENT_OFF", "percentOff": 10, "priority": 2 }),
+    )
+    .await;
     env.promotion(json!({ "title": "Buy 2 get 1", "kind": "BUY_X_GET_Y", "buyQuantity": 2, "getQuantity": 1, "priority": 3, "scope": { "kind": "VARIANTS", "ids": ["v-tea"] } }))
         .await;
     // 30% of 1,235 yen = 370.5 -> 371; the later promotions do not apply.
-    let cart = env.cart(cart_rep(&id(), "JPY", &[("l1", "tea", 1, "1235")])).await;
-    assert_eq!(amounts(&cart), vec![("Exclusive 30%".into(), "371".into())], "{cart}");
-    assert_eq!(cart["estimatedTotal"], json!({ "amount": "864", "currencyCode": "JPY" }));
+    let cart = env
+        .cart(cart_rep(&id(), "JPY", &[("l1", "tea", 1, "1235")]))
+        .await;
+    assert_eq!(
+        amounts(&cart),
+        vec![("Exclusive 30%".into(), "371".into())],
+        "{cart}"
+    );
+    assert_eq!(
+        cart["estimatedTotal"],
+        json!({ "amount": "864", "currencyCode": "JPY" })
+    );
     env.stop().await;
 }
 
@@ -119,11 +145,18 @@ async fn buy_x_get_y_and_amounts_never_below_zero() {
     env.attach(&cart_id, big["id"].as_str().unwrap()).await;
     // 7 teas at 3.00: 2 free (6.00); the coupon takes all of the 15.00 + 4.00 left.
     let cart = env
-        .cart(cart_rep(&cart_id, "USD", &[("l1", "tea", 7, "3.00"), ("l2", "mug", 1, "4.00")]))
+        .cart(cart_rep(
+            &cart_id,
+            "USD",
+            &[("l1", "tea", 7, "3.00"), ("l2", "mug", 1, "4.00")],
+        ))
         .await;
     assert_eq!(
         amounts(&cart),
-        vec![("Buy 2 get 1".into(), "6.00".into()), (big["code"].as_str().unwrap().into(), "19.00".into())],
+        vec![
+            ("Buy 2 get 1".into(), "6.00".into()),
+            (big["code"].as_str().unwrap().into(), "19.00".into())
+        ],
         "{cart}"
     );
     assert_eq!(cart["estimatedTotal"]["amount"], "0.00");
@@ -137,7 +170,9 @@ async fn coupon_notice_says_why_an_applied_coupon_gives_nothing() {
     let save = env
         .coupon(json!({ "code": code("save"), "kind": "FIXED_AMOUNT", "amountOff": { "amount": "5", "currencyCode": "USD" }, "minimumSubtotal": { "amount": "25", "currencyCode": "USD" } }))
         .await;
-    let ship = env.coupon(json!({ "code": code("ship"), "kind": "FREE_SHIPPING" })).await;
+    let ship = env
+        .coupon(json!({ "code": code("ship"), "kind": "FREE_SHIPPING" }))
+        .await;
     let (a, b) = (id(), id());
     env.attach(&a, save["id"].as_str().unwrap()).await;
     env.attach(&b, ship["id"].as_str().unwrap()).await;
@@ -156,7 +191,10 @@ async fn coupon_notice_says_why_an_applied_coupon_gives_nothing() {
     assert!(notice.contains("at least 25.00 USD"), "{notice}");
     assert!(carts[1]["couponNotice"].is_null(), "{}", carts[1]);
     assert_eq!(carts[1]["discountTotal"]["amount"], "5.00");
-    assert!(carts[2]["couponNotice"].as_str().unwrap().contains("currency"));
+    assert!(carts[2]["couponNotice"]
+        .as_str()
+        .unwrap()
+        .contains("currency"));
     assert_eq!(carts[3]["freeShipping"], true);
     assert_eq!(carts[3]["discounts"][0]["freeShipping"], true);
     assert_eq!(carts[3]["discountTotal"]["amount"], "0.00");
@@ -169,8 +207,16 @@ async fn coupon_notice_says_why_an_applied_coupon_gives_nothing() {
         json!({ "id": save["id"] }),
     )
     .await;
-    let cart = env.cart(cart_rep(&a, "USD", &[("l1", "p", 1, "30.00")])).await;
-    assert!(cart["couponNotice"].as_str().unwrap().contains("no longer available"), "{cart}");
+    let cart = env
+        .cart(cart_rep(&a, "USD", &[("l1", "p", 1, "30.00")]))
+        .await;
+    assert!(
+        cart["couponNotice"]
+            .as_str()
+            .unwrap()
+            .contains("no longer available"),
+        "{cart}"
+    );
     assert_eq!(cart["discountTotal"]["amount"], "0.00");
     env.stop().await;
 }
@@ -178,19 +224,27 @@ async fn coupon_notice_says_why_an_applied_coupon_gives_nothing() {
 #[tokio::test]
 async fn a_page_of_carts_costs_the_same_statements_as_one_cart() {
     let env = start().await;
-    env.promotion(json!({ "title": "5%", "kind": "PERCENT_OFF", "percentOff": 5 })).await;
+    env.promotion(json!({ "title": "5%", "kind": "PERCENT_OFF", "percentOff": 5 }))
+        .await;
     env.promotion(json!({ "title": "Cat", "kind": "PERCENT_OFF", "percentOff": 5, "scope": { "kind": "CATEGORIES", "ids": ["c"] } }))
         .await;
-    let coupon = env.coupon(json!({ "code": code("batch"), "kind": "PERCENTAGE", "percentOff": 10 })).await;
+    let coupon = env
+        .coupon(json!({ "code": code("batch"), "kind": "PERCENTAGE", "percentOff": 10 }))
+        .await;
     let reps: Vec<Value> = (0..20)
         .map(|i| {
             let cart = id();
             let product = format!("p{i}");
-            cart_rep(&cart, "USD", &[("l1", &product, 1, "10.00"), ("l2", "shared", 2, "1.00")])
+            cart_rep(
+                &cart,
+                "USD",
+                &[("l1", &product, 1, "10.00"), ("l2", "shared", 2, "1.00")],
+            )
         })
         .collect();
     for rep in &reps {
-        env.attach(rep["id"].as_str().unwrap(), coupon["id"].as_str().unwrap()).await;
+        env.attach(rep["id"].as_str().unwrap(), coupon["id"].as_str().unwrap())
+            .await;
     }
     let before = env.app.metric("db_statements_total").await;
     let one = env.carts(reps[..1].to_vec()).await;

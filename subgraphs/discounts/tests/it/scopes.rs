@@ -42,10 +42,18 @@ async fn category_descendants_and_collections_come_from_catalog_events() {
     env.promotion(json!({ "title": "Summer", "kind": "PERCENT_OFF", "percentOff": 10, "priority": 2, "scope": { "kind": "COLLECTIONS", "ids": [summer] } }))
         .await;
     let category = |id: &str, parent: Option<&str>| {
-        catalog("category.created", id, json!({ "id": id, "parentId": parent, "slug": id, "name": "Cat" }))
+        catalog(
+            "category.created",
+            id,
+            json!({ "id": id, "parentId": parent, "slug": id, "name": "Cat" }),
+        )
     };
     let product = |kind: &str, id: &str, category: Option<&str>| {
-        catalog(kind, id, json!({ "id": id, "slug": id, "title": "P", "brand": "B", "categoryId": category, "status": "PUBLISHED" }))
+        catalog(
+            kind,
+            id,
+            json!({ "id": id, "slug": id, "title": "P", "brand": "B", "categoryId": category, "status": "PUBLISHED" }),
+        )
     };
     env.publish(&[
         category(&root, None),
@@ -55,10 +63,22 @@ async fn category_descendants_and_collections_come_from_catalog_events() {
         product("product.created", &shoe, Some(&grandchild)),
         product("product.created", &sock, Some(&other)),
         product("product.created", &hat, None),
-        catalog("collection.products_added", &summer, json!({ "collectionId": summer, "productIds": [sock, hat] })),
+        catalog(
+            "collection.products_added",
+            &summer,
+            json!({ "collectionId": summer, "productIds": [sock, hat] }),
+        ),
     ])
     .await;
-    let rep = cart_rep(&id(), "USD", &[("shoe", &shoe, 1, "10.00"), ("sock", &sock, 1, "10.00"), ("hat", &hat, 1, "10.00")]);
+    let rep = cart_rep(
+        &id(),
+        "USD",
+        &[
+            ("shoe", &shoe, 1, "10.00"),
+            ("sock", &sock, 1, "10.00"),
+            ("hat", &hat, 1, "10.00"),
+        ],
+    );
     let want = expect(&[("Apparel", &["shoe"]), ("Summer", &["sock", "hat"])]);
     eventually("scopes from events", || async {
         touched(&env.cart(rep.clone()).await) == want
@@ -67,7 +87,11 @@ async fn category_descendants_and_collections_come_from_catalog_events() {
 
     // The hat leaves the collection; the sock moves under the root.
     env.publish(&[
-        catalog("collection.products_removed", &summer, json!({ "collectionId": summer, "productIds": [hat] })),
+        catalog(
+            "collection.products_removed",
+            &summer,
+            json!({ "collectionId": summer, "productIds": [hat] }),
+        ),
         product("product.updated", &sock, Some(&child)),
     ])
     .await;
@@ -86,32 +110,62 @@ async fn rows_move_only_forward_in_event_time_and_replays_change_nothing() {
     env.promotion(json!({ "title": "A", "kind": "PERCENT_OFF", "percentOff": 10, "scope": { "kind": "CATEGORIES", "ids": [cat_a] } }))
         .await;
     let moved = |category: &str, minutes_ago: i64| {
-        let mut e = catalog("product.updated", &product, json!({ "id": product, "categoryId": category, "status": "PUBLISHED" }));
+        let mut e = catalog(
+            "product.updated",
+            &product,
+            json!({ "id": product, "categoryId": category, "status": "PUBLISHED" }),
+        );
         e.time = Utc::now() - Duration::minutes(minutes_ago);
         e
     };
     let rep = cart_rep(&id(), "USD", &[("l", &product, 1, "10.00")]);
     let newer = moved(&cat_a, 1);
     // A replayed removal older than the addition cannot undo it.
-    let mut removal = catalog("collection.products_removed", &collection, json!({ "collectionId": collection, "productIds": [product] }));
+    let mut removal = catalog(
+        "collection.products_removed",
+        &collection,
+        json!({ "collectionId": collection, "productIds": [product] }),
+    );
     removal.time = Utc::now() - Duration::minutes(10);
-    let addition = catalog("collection.products_added", &collection, json!({ "collectionId": collection, "productIds": [product] }));
+    let addition = catalog(
+        "collection.products_added",
+        &collection,
+        json!({ "collectionId": collection, "productIds": [product] }),
+    );
     env.promotion(json!({ "title": "C", "kind": "PERCENT_OFF", "percentOff": 50, "priority": 1, "scope": { "kind": "COLLECTIONS", "ids": [collection] } }))
         .await;
     // The older move to B arrives after the newer move to A; the last two are redeliveries.
-    let sentinel = catalog("category.created", &cat_b, json!({ "id": cat_b, "parentId": null }));
-    env.publish(&[newer.clone(), moved(&cat_b, 5), addition.clone(), removal, addition, newer, sentinel])
-        .await;
+    let sentinel = catalog(
+        "category.created",
+        &cat_b,
+        json!({ "id": cat_b, "parentId": null }),
+    );
+    env.publish(&[
+        newer.clone(),
+        moved(&cat_b, 5),
+        addition.clone(),
+        removal,
+        addition,
+        newer,
+        sentinel,
+    ])
+    .await;
     let processed = || async {
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM processed_events WHERE consumer = 'discounts'")
-            .fetch_one(env.app.svc().db.pool())
-            .await
-            .unwrap()
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM processed_events WHERE consumer = 'discounts'",
+        )
+        .fetch_one(env.app.svc().db.pool())
+        .await
+        .unwrap()
     };
     eventually("every event consumed", || async { processed().await == 5 }).await;
     // Still in A and in the collection: 50% of 10.00, then 10% of the 5.00 left.
     let cart = env.cart(rep.clone()).await;
     assert_eq!(cart["discountTotal"]["amount"], "5.50", "{cart}");
-    assert_eq!(processed().await, 5, "two moves, an addition, a removal, a category; replays skipped");
+    assert_eq!(
+        processed().await,
+        5,
+        "two moves, an addition, a removal, a category; replays skipped"
+    );
     env.stop().await;
 }
