@@ -3,9 +3,7 @@
 //! sequence of creates, updates, deletes, hides and unhides, each compared with a
 //! recomputation from the review rows.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use futures_util::future::join_all;
 use serde_json::json;
 

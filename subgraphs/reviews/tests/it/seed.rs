@@ -2,11 +2,9 @@
 //! distinct authors with ratings kept consistent (compared with a recomputation), writes no
 //! events, and is idempotent (a second run adds nothing; a longer product list tops up).
 
-mod common;
-
 use std::collections::HashSet;
 
-use common::*;
+use crate::common::*;
 
 async fn count(env: &Env, sql: &str) -> i64 {
     sqlx::query_scalar(sql)

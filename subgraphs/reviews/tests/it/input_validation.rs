@@ -2,9 +2,7 @@
 //! ratings outside 1–5, empty or over-long titles, over-long bodies, malformed ids, bad
 //! page sizes and moderation reasons. Limits are inclusive.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 #[tokio::test]

@@ -2,11 +2,9 @@
 //! broken by id, hidden reviews left out), pages that stay stable while reviews are added, and
 //! `User.reviews` with hidden reviews shown only to the user themself and staff.
 
-mod common;
-
 use std::cmp::Reverse;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 const SORTS: [&str; 4] = ["NEWEST", "MOST_HELPFUL", "HIGHEST_RATING", "LOWEST_RATING"];

@@ -3,9 +3,7 @@
 //! mutations, `UNAUTHENTICATED` when anonymous, and hidden reviews visible only to their author
 //! and staff.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 async fn read(env: &Env, id: &str, token: Option<&str>, fields: &str) -> Value {

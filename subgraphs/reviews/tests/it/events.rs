@@ -3,11 +3,9 @@
 //! data `{reviewId, productId, authorId, rating, productRating {average, count}}`, subject =
 //! product id. Observed on the transport, as catalog would consume them.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
-use common::*;
+use crate::common::*;
 use kit::events::{Event, QueueSpec};
 use serde_json::{json, Value};
 

@@ -7,9 +7,7 @@
 //! request can occasionally straddle it, so each query is measured up to three times and its
 //! best run must hit the exact count.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 /// Runs `query` up to three times; returns the last response and the fewest statements a run

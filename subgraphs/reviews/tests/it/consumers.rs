@@ -4,9 +4,7 @@
 //! deliveries applied once), and `order.paid` marks the buyer's reviews as verified purchases,
 //! also when the payment event arrives after the review.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use kit::events::Event;
 use serde_json::json;
 
