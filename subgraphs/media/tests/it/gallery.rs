@@ -3,9 +3,7 @@
 //! references and emits `media.deleted` — even while the same bytes are being uploaded for
 //! another product (without the upload re-storing a just-removed object, this fails).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 async fn reorder(env: &Env, p: &str, ids: Value) -> Value {

@@ -6,9 +6,7 @@
 //! request can occasionally straddle it, so each query is measured up to three times and its
 //! best run must hit the exact count (no run may cost more than two: never one per entity).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 async fn measure(env: &Env, query: &str, reps: &[Value]) -> (Value, i64, i64) {

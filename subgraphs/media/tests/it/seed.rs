@@ -4,11 +4,9 @@
 //! keeps the objects other products share, and an object lost from the store is restored by
 //! the next run.
 
-mod common;
-
 use std::collections::{BTreeMap, HashSet};
 
-use common::*;
+use crate::common::*;
 
 /// (product id → asset ids in position order) for every asset.
 async fn assignments(env: &Env) -> BTreeMap<String, Vec<(String, String, String)>> {

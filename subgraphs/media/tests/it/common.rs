@@ -1,7 +1,6 @@
 //! Shared steps for the media black-box tests: start the real accounts subgraph (for tokens and
 //! its JWKS) and the real media subgraph pointed at it with a private data directory, sign in
 //! over HTTP, make images, upload them through pre-signed URLs and fetch what is served.
-#![allow(dead_code)]
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};

@@ -3,9 +3,7 @@
 //! `token`. The generated signing secret lives in the database, so a second instance sharing it
 //! accepts the first one's URLs. Long-expired upload rows are cleared away.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[tokio::test]
 async fn forged_tokens_are_refused() {

@@ -4,9 +4,7 @@
 //! client's Content-Type or file name; anything that is not a decodable JPEG, PNG, WebP or GIF
 //! is refused and leaves nothing behind.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 #[tokio::test]

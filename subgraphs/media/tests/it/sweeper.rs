@@ -2,12 +2,10 @@
 //! but whose removal failed, and those an upload stored before losing the race for its token —
 //! once they are older than the grace period, and never touches a referenced or recent object.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use common::*;
+use crate::common::*;
 
 /// Every object file under `dir`.
 fn files(dir: &Path) -> Vec<PathBuf> {

@@ -1,7 +1,7 @@
 //! `schema/media.graphql` is the subgraph's SDL as the router sees it (`_service { sdl }`).
 //! This fails when the code and the checked-in file differ; `UPDATE_SCHEMA=1` rewrites it.
 
-mod common;
+use crate::common;
 
 #[tokio::test]
 async fn checked_in_schema_matches_the_code() {

@@ -4,9 +4,7 @@
 //! product again (`product.updated` with status `published`) brings them back, and an older
 //! event delivered late does not undo a newer one.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use kit::events::Event;
 use serde_json::json;
 

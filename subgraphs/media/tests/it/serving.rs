@@ -2,9 +2,7 @@
 //! that already has it, `HEAD` without the body, and `404` for unknown or malformed keys.
 //! Browsers on any origin may upload to a pre-signed URL and read objects (CORS).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[tokio::test]
 async fn objects_are_served_with_immutable_caching_and_etags() {

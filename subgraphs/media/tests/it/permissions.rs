@@ -1,9 +1,7 @@
 //! Every media mutation is for staff: a customer gets `FORBIDDEN`, an anonymous caller
 //! `UNAUTHENTICATED`, and neither changes anything. Reading images needs no sign-in.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 #[tokio::test]
