@@ -9,3 +9,4 @@ mod holds;
 mod pricing;
 mod schema;
 mod scopes;
+mod seed;
