@@ -1,0 +1,20 @@
+//! The router's integration tests, one binary. The conformance suite: fixture subgraphs in
+//! async-graphql, served on loopback, composed and served through the real router — entities
+//! across subgraphs and their batching, federation directives, `@interfaceObject`, the HTTP
+//! surface, mutations in order, subscriptions over WebSocket and SSE with their auth and
+//! teardown, and the CLI. `browser`: GraphiQL in headless Chromium, driven by
+//! `tests/browser/graphiql.mjs` (the npm project stays in `tests/browser/`).
+
+mod auth;
+mod batching;
+mod browser;
+mod common;
+mod directives;
+mod fixtures;
+mod http;
+mod interface_object;
+mod library;
+mod operations;
+mod realtime;
+mod shop;
+mod teardown;
