@@ -278,7 +278,7 @@ impl TestApp {
         let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
             checked_in == sdl,
-            "schema/{service}.graphql is out of date; run `UPDATE_SCHEMA=1 cargo test -p {service} --test schema_drift`"
+            "schema/{service}.graphql is out of date; run `UPDATE_SCHEMA=1 cargo test -p {service} --test it schema_drift`"
         );
     }
 
