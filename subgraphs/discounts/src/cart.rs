@@ -21,20 +21,30 @@ use crate::snapshot::{CartPricingLine, CartPricingLineInput, RawCart};
 #[graphql(complex)]
 pub struct Cart {
     pub id: ID,
-    #[graphql(external)]
-    pub currency_code: Option<String>,
-    #[graphql(external)]
-    pub customer_id: Option<ID>,
-    #[graphql(external)]
-    pub subtotal: Option<MoneyObject>,
-    #[graphql(external)]
-    pub pricing_lines: Option<Vec<CartPricingLine>>,
+    // Cart's own fields, as the router's representation carries them (typed as cart types
+    // them, so composition keeps them non-null; resolved here only from a representation).
+    #[graphql(skip)]
+    currency_code: Option<String>,
+    #[graphql(skip)]
+    customer_id: Option<ID>,
+    #[graphql(skip)]
+    subtotal: Option<MoneyObject>,
+    #[graphql(skip)]
+    pricing_lines: Option<Vec<CartPricingLine>>,
     /// The parsed representation (or why it could not be parsed).
     #[graphql(skip)]
     basket: Option<Result<Basket, AppError>>,
     /// Priced once per cart however many discount fields are selected.
     #[graphql(skip)]
     outcome: Arc<OnceCell<Result<Arc<Outcome>, AppError>>>,
+}
+
+/// An external field the representation did not carry.
+fn missing(field: &str) -> AppError {
+    AppError::bad_input(
+        "representations",
+        format!("Cart.{field} is cart's; send it in the representation"),
+    )
 }
 
 impl Cart {
@@ -173,6 +183,32 @@ fn shown(applied: &Applied, basket: &Basket) -> AppliedDiscount {
 
 #[ComplexObject]
 impl Cart {
+    #[graphql(external)]
+    async fn currency_code(&self) -> Result<&str> {
+        Ok(self
+            .currency_code
+            .as_deref()
+            .ok_or_else(|| missing("currencyCode"))?)
+    }
+
+    #[graphql(external)]
+    async fn customer_id(&self) -> Option<&ID> {
+        self.customer_id.as_ref()
+    }
+
+    #[graphql(external)]
+    async fn subtotal(&self) -> Result<&MoneyObject> {
+        Ok(self.subtotal.as_ref().ok_or_else(|| missing("subtotal"))?)
+    }
+
+    #[graphql(external)]
+    async fn pricing_lines(&self) -> Result<&[CartPricingLine]> {
+        Ok(self
+            .pricing_lines
+            .as_deref()
+            .ok_or_else(|| missing("pricingLines"))?)
+    }
+
     /// The discounts taken off this cart, in the order they applied: promotions by priority
     /// (lower first), each on what earlier ones left of each line (never below zero; a
     /// non-combinable promotion applies only if none applied before it, and stops later
