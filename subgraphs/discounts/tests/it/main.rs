@@ -7,6 +7,6 @@ mod applying;
 mod common;
 mod holds;
 mod pricing;
-mod schema;
+mod schema_drift;
 mod scopes;
 mod seed;
