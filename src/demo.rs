@@ -1,7 +1,9 @@
 //! Cross-subgraph demo data. Each subgraph seeds what it owns on its own (accounts its users,
 //! catalog its products); the data that hangs off another subgraph's ids — stock per variant,
-//! reviews per product by demo customers, product images — is seeded here, where every
-//! subgraph's service is at hand, by paging through catalog's demo products. Every seed is
+//! reviews per product by demo customers, product images, the cart's prices and stock, the
+//! discounts' category tree and demo coupons — is seeded here, where every subgraph's service
+//! is at hand, by paging through catalog's demo products. Seeded rows publish no events, which
+//! is why the read models that events feed elsewhere are filled here directly. Every seed is
 //! idempotent, so a restart only fills gaps.
 
 use anyhow::Context;
@@ -25,6 +27,10 @@ pub async fn seed(prepared: &[Prepared]) -> anyhow::Result<()> {
     let inventory = find(prepared, "inventory")?;
     let reviews = find(prepared, "reviews")?;
     let media = find(prepared, "media")?;
+    let cart = find(prepared, "cart")?;
+    let discounts = find(prepared, "discounts")?;
+    let tree = catalog::seed::category_tree(catalog).await?;
+    discounts::seed::scopes(discounts, &tree, &[]).await?;
     let authors = accounts::seed::demo_customer_ids(accounts)
         .await
         .map_err(kit::AppError::into_anyhow)?;
@@ -39,9 +45,15 @@ pub async fn seed(prepared: &[Prepared]) -> anyhow::Result<()> {
         products += page.len();
         let variants: Vec<String> = page
             .iter()
-            .flat_map(|p| p.variants.iter().cloned())
+            .flat_map(|p| p.variants.iter().map(|v| v.id.clone()))
             .collect();
         inventory::seed::run(inventory, &variants).await?;
+        seed_cart(cart, inventory, &page, &variants).await?;
+        let scopes: Vec<(String, Option<String>)> = page
+            .iter()
+            .map(|p| (p.id.clone(), p.category_id.clone()))
+            .collect();
+        discounts::seed::scopes(discounts, &[], &scopes).await?;
         let ids: Vec<String> = page.iter().map(|p| p.id.clone()).collect();
         reviews::seed::run(reviews, &ids, &authors).await?;
         media.run(&ids).await?;
@@ -50,6 +62,12 @@ pub async fn seed(prepared: &[Prepared]) -> anyhow::Result<()> {
             tracing::info!(products, "demo stock, reviews and images seeded so far");
         }
     }
+    // The automatic demo promotion takes 10% off the first leaf category.
+    let promoted = tree
+        .iter()
+        .find(|(id, parent)| parent.is_some() && !tree.iter().any(|(_, p)| p.as_ref() == Some(id)))
+        .map(|(id, _)| id.as_str());
+    discounts::seed::demo(discounts, promoted).await?;
     tracing::info!(
         products,
         elapsed_ms = started.elapsed().as_millis() as u64,
@@ -80,4 +98,39 @@ async fn rank_by_rating(
         catalog::ratings::set_ranks(catalog, &ranks).await?;
     }
     Ok(())
+}
+
+/// The cart prices what it holds from its own copy of catalog's prices and inventory's stock,
+/// which events keep current; seeded rows publish none, so the copy is filled here.
+async fn seed_cart(
+    cart: &Service,
+    inventory: &Service,
+    page: &[catalog::seed::DemoProduct],
+    variants: &[String],
+) -> anyhow::Result<()> {
+    let rows: Vec<cart::seed::VariantRow> = page
+        .iter()
+        .flat_map(|p| {
+            p.variants.iter().map(|v| cart::seed::VariantRow {
+                variant_id: v.id.clone(),
+                product_id: p.id.clone(),
+                price_minor: v.price_minor,
+                currency: v.currency.clone(),
+                published: p.published,
+            })
+        })
+        .collect();
+    cart::seed::variants(cart, &rows).await?;
+    let loader = inventory::stock::StockByVariant {
+        db: inventory.db.clone(),
+    };
+    let mut stock = Vec::with_capacity(variants.len());
+    for chunk in variants.chunks(500) {
+        let found = loader
+            .load(chunk)
+            .await
+            .map_err(kit::AppError::into_anyhow)?;
+        stock.extend(found.into_iter().map(|(id, s)| (id, s.available)));
+    }
+    cart::seed::stock(cart, &stock).await
 }

@@ -17,11 +17,25 @@ pub async fn prepare_all(
     backends: &Backends,
     adjust: impl Fn(&mut Config),
 ) -> anyhow::Result<Vec<Prepared>> {
-    Ok(vec![
+    let mut all = vec![
         one::<accounts::Accounts>(backends, &adjust).await?,
         one::<catalog::Catalog>(backends, &adjust).await?,
         one::<inventory::Inventory>(backends, &adjust).await?,
         one::<reviews::Reviews>(backends, &adjust).await?,
         one::<media::Media>(backends, &adjust).await?,
-    ])
+        one::<cart::Cart>(backends, &adjust).await?,
+    ];
+    // Discounts reads carts from the cart subgraph; here that is wherever it just bound.
+    let cart_url = format!("http://{}/graphql", all[5].addr());
+    let discounts = one::<discounts::Discounts>(backends, &|config: &mut Config| {
+        adjust(config);
+        if config.env().get("CART_URL").is_none() {
+            config
+                .overrides
+                .insert("CART_URL".into(), cart_url.clone());
+        }
+    })
+    .await?;
+    all.push(discounts);
+    Ok(all)
 }

@@ -138,12 +138,26 @@ impl Shop {
 
     /// A GraphQL request through the router; the whole response body.
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        self.gql_cart(token, None, query, variables).await
+    }
+
+    /// Like [`Shop::gql`], also sending a guest cart's secret in `X-Cart-Token`.
+    pub async fn gql_cart(
+        &self,
+        token: Option<&str>,
+        cart_token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> Value {
         let mut req = self
             .http
             .post(&self.router)
             .json(&json!({ "query": query, "variables": variables }));
         if let Some(token) = token {
             req = req.bearer_auth(token);
+        }
+        if let Some(cart_token) = cart_token {
+            req = req.header("x-cart-token", cart_token);
         }
         let resp = req.send().await.unwrap();
         resp.json().await.unwrap()
