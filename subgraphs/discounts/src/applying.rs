@@ -1,13 +1,16 @@
 //! `applyCoupon` and `removeCoupon`: a shopper puts a code on their cart or takes it off. The
 //! cart is read from the cart subgraph as the caller (so cart decides who may touch it), must
 //! be ACTIVE, and the coupon must be valid for it now; the reasons it may not be are listed in
-//! `eligibility`. A cart holds at most one coupon: applying another replaces it.
+//! `eligibility`. A cart holds at most one coupon: applying another replaces it. A guest's
+//! coupon follows its lines into the customer's cart at sign-in (`cart.merged`), unless that
+//! cart has a coupon of its own, which wins.
 
 use async_graphql::{Context, Object, Result, ID};
+use kit::events::Event;
 use kit::ids::{now_millis, parse_id};
 use kit::schema::service;
 use kit::server::RequestMeta;
-use kit::AppError;
+use kit::{AppError, Tx};
 
 use crate::cart::Cart;
 use crate::cart_client::{CartClient, CartSnapshot};
@@ -65,6 +68,42 @@ impl ApplyMutation {
             .map_err(AppError::from)?;
         Ok(Cart::reference(cart_id))
     }
+}
+
+/// Keeps applied coupons in step with cart's lifecycle events: `cart.merged` (subject and
+/// `cartId` the customer's cart, `guestCartId` the closed guest cart) moves the guest cart's
+/// coupon over unless the customer's cart has one; `cart.abandoned` forgets a removed cart's.
+pub async fn follow_cart(tx: &mut Tx, event: &Event) -> Result<(), AppError> {
+    let text = |key: &str| event.data[key].as_str().filter(|s| !s.is_empty());
+    let Some(cart) = text("cartId").or(event.subject.as_deref()) else {
+        tracing::warn!(event = %event.id, "cart event without cartId; ignored");
+        return Ok(());
+    };
+    if event.event_type == "cart.merged" {
+        if let Some(guest) = text("guestCartId") {
+            sqlx::query(
+                "INSERT INTO cart_coupons (cart_id, coupon_id, applied_at) \
+                 SELECT $1, coupon_id, applied_at FROM cart_coupons WHERE cart_id = $2 \
+                 ON CONFLICT (cart_id) DO NOTHING",
+            )
+            .bind(cart)
+            .bind(guest)
+            .execute(tx.conn())
+            .await?;
+            forget(tx, guest).await?;
+        }
+    } else {
+        forget(tx, cart).await?;
+    }
+    Ok(())
+}
+
+async fn forget(tx: &mut Tx, cart: &str) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM cart_coupons WHERE cart_id = $1")
+        .bind(cart)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
 }
 
 /// The cart as the caller may see it; `CONFLICT` unless it is still being shopped.

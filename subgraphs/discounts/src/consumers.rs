@@ -1,17 +1,19 @@
 //! Discounts' reactions to other subgraphs' events, on one durable queue `discounts`: catalog's
 //! product, category and collection events keep the scope read models; `order.paid` redeems
-//! and `order.cancelled` releases an order's coupon use. Each event is claimed in the same
-//! transaction as its effect, so a redelivered event changes nothing the second time.
+//! and `order.cancelled` releases an order's coupon use; cart's `cart.merged` carries a guest
+//! cart's coupon into the customer's cart and `cart.abandoned` forgets a removed cart's. Each
+//! event is claimed in the same transaction as its effect, so a redelivered event changes
+//! nothing the second time.
 
 use kit::events::{claim, Event, QueueSpec};
 use kit::{AppError, Service};
 
-use crate::{catalog_feed, usage};
+use crate::{applying, catalog_feed, usage};
 
 /// The consumer's name in `processed_events` and its queue name.
 pub const CONSUMER: &str = "discounts";
 
-const BINDINGS: [&str; 9] = [
+const BINDINGS: [&str; 11] = [
     "product.created",
     "product.updated",
     "product.archived",
@@ -21,6 +23,8 @@ const BINDINGS: [&str; 9] = [
     "collection.products_removed",
     "order.paid",
     "order.cancelled",
+    "cart.merged",
+    "cart.abandoned",
 ];
 
 pub async fn start(svc: &Service) -> anyhow::Result<()> {
@@ -62,6 +66,7 @@ pub async fn apply(svc: &Service, event: &Event) -> Result<(), AppError> {
                 }
             }
         }
+        "cart.merged" | "cart.abandoned" => applying::follow_cart(&mut tx, event).await?,
         _ => catalog_feed::apply(&mut tx, event).await?,
     }
     tx.commit().await?;

@@ -367,3 +367,67 @@ async fn a_cart_that_is_no_longer_active_is_a_conflict() {
     assert!(message(&body).contains("MERGED"), "{body}");
     shop.stop().await;
 }
+
+/// The coupon on a cart's entity, as the router would ask for it.
+async fn coupon_on(env: &Env, cart: &str) -> Value {
+    env.cart(cart_rep(cart, "USD", &[]))
+        .await
+        .get("couponCode")
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn a_guest_coupon_follows_the_merge_unless_the_customer_cart_has_one() {
+    let env = start().await;
+    let first = env
+        .coupon(json!({ "code": code("guest"), "kind": "FREE_SHIPPING" }))
+        .await;
+    let second = env
+        .coupon(json!({ "code": code("own"), "kind": "FREE_SHIPPING" }))
+        .await;
+    let (guest, customer) = (id(), id());
+    env.attach(&guest, first["id"].as_str().unwrap()).await;
+    // cart.merged as cart emits it: subject and cartId the customer's cart.
+    let merged = |guest: &str, into: &str| {
+        Event::new(
+            "cart",
+            "cart.merged",
+            Some(into.to_string()),
+            json!({ "cartId": into, "guestCartId": guest, "customerId": id(), "lines": [], "skipped": [] }),
+        )
+    };
+    let event = merged(&guest, &customer);
+    env.publish(&[event.clone(), event]).await;
+    let wanted = first["code"].clone();
+    eventually("the coupon to follow the merge", || async {
+        coupon_on(&env, &customer).await == wanted
+    })
+    .await;
+    assert_eq!(coupon_on(&env, &guest).await, Value::Null);
+
+    // A customer cart's own coupon wins over the guest's.
+    let (guest2, customer2) = (id(), id());
+    env.attach(&guest2, first["id"].as_str().unwrap()).await;
+    env.attach(&customer2, second["id"].as_str().unwrap()).await;
+    env.publish(&[merged(&guest2, &customer2)]).await;
+    eventually("the guest cart's coupon to be forgotten", || async {
+        coupon_on(&env, &guest2).await == Value::Null
+    })
+    .await;
+    assert_eq!(coupon_on(&env, &customer2).await, second["code"]);
+
+    // A swept cart's coupon is forgotten.
+    env.publish(&[Event::new(
+        "cart",
+        "cart.abandoned",
+        Some(customer.clone()),
+        json!({ "cartId": customer, "customerId": null }),
+    )])
+    .await;
+    eventually("the abandoned cart's coupon to be forgotten", || async {
+        coupon_on(&env, &customer).await == Value::Null
+    })
+    .await;
+    env.stop().await;
+}
