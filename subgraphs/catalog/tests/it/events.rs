@@ -1,7 +1,8 @@
 //! Catalog events leave through the outbox onto the configured transport (in-process bus, or
 //! RabbitMQ in the real-server run): `product.created`, `variant.created`, `product.updated`,
 //! `product.archived`, and `variant.price_changed` carrying the old and new price — only when the
-//! price changes.
+//! price changes; `category.created`/`updated` with the parent, and collection membership
+//! changes, which subgraphs that scope by category or collection (discounts) rely on.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -92,4 +93,90 @@ async fn product_and_price_events_reach_consumers() {
     assert_eq!(got[4].data["status"], "ARCHIVED");
     assert!(got.iter().all(|e| e.source == "/subgraphs/catalog"));
     env.stop().await;
+}
+
+#[tokio::test]
+async fn category_and_collection_events_reach_consumers() {
+    let env = start().await;
+    let events = Arc::new(Mutex::new(Vec::<Event>::new()));
+    let seen = events.clone();
+    env.catalog
+        .svc()
+        .consume(
+            QueueSpec::durable("catalog-scope-events-test", &["category.*", "collection.*"]),
+            move |e: Event| {
+                let seen = seen.clone();
+                async move {
+                    seen.lock().push(e);
+                    Ok(())
+                }
+            },
+        )
+        .await
+        .unwrap();
+    let create = "mutation($i:CreateCategoryInput!){ createCategory(input:$i){ id } }";
+    let root = env
+        .staff(create, json!({ "i": { "name": "Outdoor" } }))
+        .await["createCategory"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let tents = env
+        .staff(
+            create,
+            json!({ "i": { "name": "Tents", "parentId": root } }),
+        )
+        .await["createCategory"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    env.staff(
+        "mutation($id:ID!){ updateCategory(id:$id, input:{ makeRoot: true }){ id } }",
+        json!({ "id": tents }),
+    )
+    .await;
+    let product = product(&env, json!({ "title": "Tent" })).await;
+    let col = env
+        .staff(
+            "mutation{ createCollection(input:{ title:\"Camp\" }){ id } }",
+            json!({}),
+        )
+        .await["createCollection"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for op in ["addProductsToCollection", "removeProductsFromCollection"] {
+        env.staff(
+            &format!(
+                "mutation($c:ID!,$p:[ID!]!){{ {op}(collectionId:$c, productIds:$p){{ id }} }}"
+            ),
+            json!({ "c": col, "p": [product] }),
+        )
+        .await;
+    }
+    wait_for(&events, 5).await;
+    let events = events.lock();
+    let kinds: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "category.created",
+            "category.created",
+            "category.updated",
+            "collection.products_added",
+            "collection.products_removed"
+        ]
+    );
+    assert_eq!(events[1].data["parentId"], root.as_str());
+    assert_eq!(events[1].subject.as_deref(), Some(tents.as_str()));
+    assert_eq!(
+        events[2].data["parentId"],
+        serde_json::Value::Null,
+        "moved to the top"
+    );
+    assert_eq!(events[2].data["name"], "Tents");
+    for e in &events[3..] {
+        assert_eq!(e.data["collectionId"], col.as_str());
+        assert_eq!(e.data["productIds"], json!([product]));
+    }
 }
