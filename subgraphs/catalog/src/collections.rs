@@ -338,7 +338,14 @@ impl CollectionMutation {
             .bind_list(ids.iter())
             .push(")");
         sql.query().execute(tx.conn()).await?;
-        emit_membership(svc, &mut tx, "collection.products_removed", &collection, &ids).await?;
+        emit_membership(
+            svc,
+            &mut tx,
+            "collection.products_removed",
+            &collection,
+            &ids,
+        )
+        .await?;
         tx.commit().await?;
         Ok(collection)
     }
