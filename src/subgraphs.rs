@@ -30,9 +30,7 @@ pub async fn prepare_all(
     let discounts = one::<discounts::Discounts>(backends, &|config: &mut Config| {
         adjust(config);
         if config.env().get("CART_URL").is_none() {
-            config
-                .overrides
-                .insert("CART_URL".into(), cart_url.clone());
+            config.overrides.insert("CART_URL".into(), cart_url.clone());
         }
     })
     .await?;
