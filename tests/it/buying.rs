@@ -111,9 +111,16 @@ async fn guest_cart_coupon_sign_in_merge_with_exact_totals() {
 
     // A guest cart, usable only with its secret.
     let created = shop
-        .data(None, "mutation { createCart { token cart { id status } } }", json!({}))
+        .data(
+            None,
+            "mutation { createCart { token cart { id status } } }",
+            json!({}),
+        )
         .await;
-    let guest = created["createCart"]["cart"]["id"].as_str().unwrap().to_string();
+    let guest = created["createCart"]["cart"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let secret = created["createCart"]["token"].as_str().unwrap().to_string();
     let secret = Some(secret.as_str());
     for (v, q) in [(v1, 2), (v2, 1)] {
@@ -139,7 +146,9 @@ async fn guest_cart_coupon_sign_in_merge_with_exact_totals() {
         )
         .await;
     assert!(applied["errors"].is_null(), "{applied}");
-    let page = shop.gql_cart(None, secret, CART, json!({ "id": guest })).await;
+    let page = shop
+        .gql_cart(None, secret, CART, json!({ "id": guest }))
+        .await;
     assert!(page["errors"].is_null(), "{page}");
     let cart = &page["data"]["cart"];
     assert_eq!(cart["itemCount"], 3);
@@ -162,10 +171,17 @@ async fn guest_cart_coupon_sign_in_merge_with_exact_totals() {
     // The customer already has one unit of the first variant; merging adds the guest's lines.
     let ada = shop.login(CUSTOMER, CUSTOMER_PASSWORD).await;
     let mine = shop
-        .data(Some(&ada), "mutation { createCart { token cart { id customerId } } }", json!({}))
+        .data(
+            Some(&ada),
+            "mutation { createCart { token cart { id customerId } } }",
+            json!({}),
+        )
         .await;
     assert!(mine["createCart"]["token"].is_null(), "{mine}");
-    let own = mine["createCart"]["cart"]["id"].as_str().unwrap().to_string();
+    let own = mine["createCart"]["cart"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     shop.data(Some(&ada), ADD, json!({ "c": own, "v": v1, "q": 1 }))
         .await;
     let merged = shop
@@ -240,7 +256,11 @@ async fn price_and_stock_changes_reach_carts_and_bad_input_is_named() {
     let (variant, price) = (variants[0].0.clone(), variants[0].1);
     let ada = shop.login(CUSTOMER, CUSTOMER_PASSWORD).await;
     let cart = shop
-        .data(Some(&ada), "mutation { createCart { cart { id } } }", json!({}))
+        .data(
+            Some(&ada),
+            "mutation { createCart { cart { id } } }",
+            json!({}),
+        )
         .await["createCart"]["cart"]["id"]
         .as_str()
         .unwrap()
@@ -263,7 +283,11 @@ async fn price_and_stock_changes_reach_carts_and_bad_input_is_named() {
         .await;
     assert_eq!(code(&unknown), "NOT_FOUND", "{unknown}");
     let malformed = shop
-        .gql(Some(&ada), ADD, json!({ "c": cart, "v": "not an id", "q": 1 }))
+        .gql(
+            Some(&ada),
+            ADD,
+            json!({ "c": cart, "v": "not an id", "q": 1 }),
+        )
         .await;
     assert_eq!(code(&malformed), "BAD_USER_INPUT", "{malformed}");
 
@@ -292,7 +316,10 @@ async fn price_and_stock_changes_reach_carts_and_bad_input_is_named() {
             json!({ "v": variant }),
         )
         .await;
-    let levels = levels["variant"]["stockByWarehouse"].as_array().unwrap().clone();
+    let levels = levels["variant"]["stockByWarehouse"]
+        .as_array()
+        .unwrap()
+        .clone();
     for (i, level) in levels.iter().enumerate() {
         // Three units stay, all in the first warehouse.
         let keep = if i == 0 { 3 } else { 0 };
@@ -315,5 +342,8 @@ async fn price_and_stock_changes_reach_carts_and_bad_input_is_named() {
     .await;
     assert_eq!(code(&conflict), "CONFLICT", "{conflict}");
     let message = conflict["errors"][0]["message"].as_str().unwrap();
-    assert!(message.contains('3'), "says how many are available: {message}");
+    assert!(
+        message.contains('3'),
+        "says how many are available: {message}"
+    );
 }

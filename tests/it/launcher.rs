@@ -6,8 +6,6 @@
 //! PostgreSQL (a database of its own), RabbitMQ (its own exchange and queue prefix) and Redis
 //! (its own key prefix), so runs never see each other's data.
 
-
-
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

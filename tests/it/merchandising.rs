@@ -3,7 +3,6 @@
 //! rating rank follow, archiving takes it out of search, and bad input is refused with the
 //! field named — every step across subgraphs, through one endpoint.
 
-
 use crate::launcher::{eventually, Shop, ADMIN, CUSTOMER, CUSTOMER_PASSWORD};
 use serde_json::{json, Value};
 

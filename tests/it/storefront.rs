@@ -3,7 +3,6 @@
 //! stock, page on with cursors, search with facets and narrow by one, sort by rating, open a
 //! product with variants, stock, images (fetched over HTTP) and reviews with their authors.
 
-
 use std::collections::HashSet;
 
 use crate::launcher::Shop;
