@@ -1,43 +1,13 @@
-//! The local copy of catalog: variants with their current price (`variant.created`,
-//! `variant.price_changed`) and products with their status (`product.created`, `.updated`,
-//! `.archived`). Events may arrive out of order, so a row only moves forward in event time.
+//! The local copy of catalog's prices: variants with their current price (`variant.created`,
+//! `variant.price_changed`); product status is the kit's shared read model
+//! (`kit::events::product_status`). Events may arrive out of order, so a row only moves forward
+//! in event time.
 //! A price change returns the carts showing that variant, whose cached copies must go.
 
 use kit::events::Event;
 use kit::money::{Currency, Money};
 use kit::{AppError, Tx};
 use serde_json::Value;
-
-/// Product status an event gives, upper case; `None` when it says nothing usable.
-fn status_of(event: &Event) -> Option<String> {
-    match event.data["status"].as_str() {
-        Some(s) if !s.trim().is_empty() => Some(s.trim().to_ascii_uppercase()),
-        _ if event.event_type == "product.archived" => Some("ARCHIVED".into()),
-        _ => None,
-    }
-}
-
-pub async fn apply_product(tx: &mut Tx, event: &Event) -> Result<(), AppError> {
-    let id = event.data["id"]
-        .as_str()
-        .or(event.subject.as_deref())
-        .filter(|id| !id.is_empty());
-    let (Some(id), Some(status)) = (id, status_of(event)) else {
-        tracing::warn!(event = %event.id, kind = %event.event_type, "product event without id or status; ignored");
-        return Ok(());
-    };
-    sqlx::query(
-        "INSERT INTO products (id, status, changed_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (id) DO UPDATE SET status = excluded.status, changed_at = excluded.changed_at \
-         WHERE products.changed_at <= excluded.changed_at",
-    )
-    .bind(id)
-    .bind(status)
-    .bind(event.time.timestamp_millis())
-    .execute(tx.conn())
-    .await?;
-    Ok(())
-}
 
 /// A price as catalog sends it: `{amount, currencyCode, minorUnits}` (minor units preferred).
 fn price_of(value: &Value) -> Option<(i64, &'static str)> {

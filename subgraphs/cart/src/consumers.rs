@@ -3,7 +3,7 @@
 //! claimed in the same transaction as its effect, so a redelivered event changes nothing the
 //! second time; carts showing a changed price are invalidated after the commit.
 
-use kit::events::{claim, Event, QueueSpec};
+use kit::events::{claim, product_status, Event, QueueSpec};
 use kit::{AppError, Service};
 
 use crate::{cache, catalog_feed, stock_feed};
@@ -58,7 +58,7 @@ pub async fn apply(svc: &Service, event: &Event) -> Result<(), AppError> {
     }
     let mut stale_carts = Vec::new();
     match kind {
-        Kind::Product => catalog_feed::apply_product(&mut tx, event).await?,
+        Kind::Product => product_status::record(&mut tx, event).await?,
         Kind::Variant => stale_carts = catalog_feed::apply_variant(&mut tx, event).await?,
         Kind::Stock => stock_feed::apply(&mut tx, event).await?,
     }

@@ -259,6 +259,24 @@ impl TestApp {
             .to_string()
     }
 
+    /// Registers a fresh customer through accounts' `register` mutation (this app must be
+    /// accounts) and signs them in; returns (user id, access token).
+    pub async fn register_customer(&self) -> (String, String) {
+        let email = format!("c.{}@example.com", &crate::ids::new_id()[24..]);
+        let body = self
+            .gql(
+                "mutation($e:String!,$p:String!){ register(email:$e,password:$p,name:\"C\"){ id } }",
+                json!({ "e": email, "p": PASSWORD }),
+                None,
+            )
+            .await;
+        let id = body["data"]["register"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("register failed: {body}"))
+            .to_string();
+        (id, self.login(&email, PASSWORD).await)
+    }
+
     /// Fails when `schema/{service}.graphql` differs from this subgraph's `_service { sdl }`
     /// (what the router composes); with `UPDATE_SCHEMA` set it rewrites the file instead.
     pub async fn assert_schema_file_current(&self) {
@@ -286,6 +304,21 @@ impl TestApp {
         self.shutdown.cancel();
         let _ = self.running.wait().await;
     }
+}
+
+/// Polls `check` until it returns true (about 30 s at most), for effects that travel by event.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..300 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
 }
 
 /// The `extensions.code` of the first error, if any.

@@ -2,10 +2,10 @@
 //! events keep the local product list, `order.paid` records purchases. Each event is claimed in
 //! the same transaction as its effect, so a redelivered event changes nothing the second time.
 
-use kit::events::{claim, Event, QueueSpec};
+use kit::events::{claim, product_status, Event, QueueSpec};
 use kit::{AppError, Service};
 
-use crate::{catalog_feed, purchases};
+use crate::purchases;
 
 /// The consumer's name in `processed_events` and its queue name.
 pub const CONSUMER: &str = "reviews";
@@ -40,7 +40,8 @@ pub async fn apply(svc: &Service, event: &Event) -> Result<(), AppError> {
     }
     match event.event_type.as_str() {
         "order.paid" => purchases::apply(&mut tx, event).await?,
-        _ => catalog_feed::apply(&mut tx, event).await?,
+        // Which products exist and may be reviewed (published only).
+        _ => product_status::record(&mut tx, event).await?,
     }
     tx.commit().await?;
     Ok(())

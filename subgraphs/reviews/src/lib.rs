@@ -3,7 +3,6 @@
 //! `reviews`; publishes `review.*` with the product's new rating; consumes catalog's
 //! `product.*` (which products may be reviewed) and `order.paid` (verified purchases).
 
-pub mod catalog_feed;
 pub mod consumers;
 pub mod entities;
 pub mod events;

@@ -3,8 +3,6 @@
 //! and inventory read models the way those subgraphs do (events on the transport, awaited until
 //! applied), and call the cart as a storefront would, `X-Cart-Token` header included.
 
-use std::time::Duration;
-
 use kit::events::Event;
 use kit::testing::{self, TestApp};
 use serde_json::{json, Value};
@@ -102,20 +100,7 @@ impl Env {
 
     /// Registers and signs in a fresh customer.
     pub async fn customer(&self) -> User {
-        let email = format!("c.{}@example.com", &kit::ids::new_id()[24..]);
-        let body = self
-            .accounts
-            .gql(
-                "mutation($e:String!,$p:String!){ register(email:$e,password:$p,name:\"C\"){ id } }",
-                json!({ "e": email, "p": PASSWORD }),
-                None,
-            )
-            .await;
-        let id = body["data"]["register"]["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("register failed: {body}"))
-            .to_string();
-        let token = self.accounts.login(&email, PASSWORD).await;
+        let (id, token) = self.accounts.register_customer().await;
         User { id, token }
     }
 
@@ -335,17 +320,4 @@ pub fn quantity_of(cart: &Value, variant: &str) -> i64 {
         .map_or(0, |l| l["quantity"].as_i64().unwrap())
 }
 
-/// Polls `check` until it returns true (at most ~30 s).
-pub async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..300 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
+pub use kit::testing::eventually;

@@ -4,8 +4,6 @@
 //! service's transport).
 #![allow(dead_code)]
 
-use std::time::Duration;
-
 use kit::events::Event;
 use kit::testing::{self, TestApp};
 use serde_json::{json, Value};
@@ -55,19 +53,7 @@ pub async fn start_with(overrides: &[(&str, &str)]) -> Env {
 
 /// Registers and signs in a fresh customer; returns (user id, token).
 pub async fn register(accounts: &TestApp) -> (String, String) {
-    let email = format!("c.{}@example.com", &kit::ids::new_id()[24..]);
-    let body = accounts
-        .gql(
-            "mutation($e:String!,$p:String!){ register(email:$e,password:$p,name:\"C\"){ id } }",
-            json!({ "e": email, "p": PASSWORD }),
-            None,
-        )
-        .await;
-    let id = body["data"]["register"]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("register failed: {body}"))
-        .to_string();
-    (id, accounts.login(&email, PASSWORD).await)
+    accounts.register_customer().await
 }
 
 impl Env {
@@ -289,20 +275,7 @@ pub fn message(body: &Value) -> String {
         .to_string()
 }
 
-/// Polls `check` until it returns true (at most ~30 s).
-pub async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..300 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
+pub use kit::testing::eventually;
 
 /// A catalog event.
 pub fn catalog(event_type: &str, subject: &str, data: Value) -> Event {

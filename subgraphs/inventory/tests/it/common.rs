@@ -2,8 +2,6 @@
 //! tokens and its JWKS) and the real inventory subgraph pointed at it, sign in over HTTP, and
 //! act as a client.
 
-use std::time::Duration;
-
 use kit::testing::{self, TestApp};
 use serde_json::{json, Value};
 
@@ -42,17 +40,7 @@ pub async fn login(accounts: &TestApp, email: &str) -> String {
 impl Env {
     /// Registers and signs in a fresh customer; returns their token.
     pub async fn customer(&self) -> String {
-        let email = format!("c.{}@example.com", &kit::ids::new_id()[24..]);
-        let body = self
-            .accounts
-            .gql(
-                "mutation($e:String!,$p:String!){ register(email:$e,password:$p,name:\"C\"){ id } }",
-                json!({ "e": email, "p": PASSWORD }),
-                None,
-            )
-            .await;
-        assert!(body["errors"].is_null(), "register failed: {body}");
-        login(&self.accounts, &email).await
+        self.accounts.register_customer().await.1
     }
 
     pub async fn staff_gql(&self, query: &str, variables: Value) -> Value {
@@ -181,17 +169,4 @@ pub fn message(body: &Value) -> String {
         .to_string()
 }
 
-/// Polls `check` until it returns true (at most ~30 s).
-pub async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..300 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
+pub use kit::testing::eventually;

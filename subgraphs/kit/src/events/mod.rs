@@ -1,10 +1,12 @@
 //! Domain events: the CloudEvents envelope, the transport trait with its two implementations
-//! (RabbitMQ and the in-process bus), the transactional outbox and idempotent consumers.
+//! (RabbitMQ and the in-process bus), the transactional outbox and idempotent consumers, and
+//! the product-status read model several consumers share.
 
 pub mod amqp;
 pub mod consumer;
 pub mod memory;
 pub mod outbox;
+pub mod product_status;
 pub mod topic;
 
 use std::sync::Arc;

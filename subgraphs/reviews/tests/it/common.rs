@@ -3,8 +3,6 @@
 //! as a client. Products become reviewable the way catalog makes them so (a `product.*` event)
 //! or, where a test is about something else, straight in the local products table.
 
-use std::time::Duration;
-
 use kit::events::Event;
 use kit::testing::{self, TestApp};
 use serde_json::{json, Value};
@@ -67,23 +65,8 @@ pub async fn login(accounts: &TestApp, email: &str) -> String {
 impl Env {
     /// Registers and signs in a fresh customer.
     pub async fn customer(&self) -> User {
-        let email = format!("c.{}@example.com", &kit::ids::new_id()[24..]);
-        let body = self
-            .accounts
-            .gql(
-                "mutation($e:String!,$p:String!){ register(email:$e,password:$p,name:\"C\"){ id } }",
-                json!({ "e": email, "p": PASSWORD }),
-                None,
-            )
-            .await;
-        let id = body["data"]["register"]["id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("register failed: {body}"))
-            .to_string();
-        User {
-            id,
-            token: login(&self.accounts, &email).await,
-        }
+        let (id, token) = self.accounts.register_customer().await;
+        User { id, token }
     }
 
     /// `n` customers, registered concurrently.
@@ -243,17 +226,4 @@ pub fn assert_bad_input(body: &Value, field: &str) {
     assert!(message(body).contains(field), "{body}");
 }
 
-/// Polls `check` until it returns true (at most ~30 s).
-pub async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..300 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
+pub use kit::testing::eventually;

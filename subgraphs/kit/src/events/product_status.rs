@@ -1,10 +1,13 @@
-//! The local copy of which products exist and their status, fed by catalog's
-//! `product.created`, `product.updated` and `product.archived` (data `{id, status, …}`, subject
-//! = product id). Only published products may be reviewed. Events may arrive out of order, so
-//! a row only moves forward in event time.
+//! The product-status read model several subgraphs keep from catalog's `product.created`,
+//! `product.updated` and `product.archived` (data `{id, status, …}`, subject = product id):
+//! reviews (which products may be reviewed), cart (which may be bought). Each keeps a table
+//! `products (id TEXT PRIMARY KEY, status TEXT, changed_at BIGINT)`. Events may arrive out of
+//! order, so a row only moves forward in event time.
 
-use kit::events::Event;
-use kit::{AppError, Tx};
+use crate::db::Tx;
+use crate::error::AppError;
+
+use super::Event;
 
 /// The status an event gives its product, upper case; `None` when it says nothing usable.
 fn status_of(event: &Event) -> Option<String> {
@@ -15,7 +18,8 @@ fn status_of(event: &Event) -> Option<String> {
     }
 }
 
-pub async fn apply(tx: &mut Tx, event: &Event) -> Result<(), AppError> {
+/// Records the product status `event` carries in the `products` table, inside `tx`.
+pub async fn record(tx: &mut Tx, event: &Event) -> Result<(), AppError> {
     let id = event.data["id"]
         .as_str()
         .or(event.subject.as_deref())
