@@ -107,9 +107,6 @@ done
 # A narrowed run may hold no broker-outage test; the full run must.
 SCOPE=("$@" --no-tests=pass); [ $# -gt 0 ] || SCOPE=(--workspace)
 export RUST_BACKTRACE=0
-# A CI run builds once from scratch: incremental state only costs time there (and a stale
-# incremental cache has tripped a compiler panic locally).
-[ "${CI:-}" = true ] && export CARGO_INCREMENTAL=0
 log "tests on the embedded defaults (SQLite, in-process bus, in-memory cache)"
 cargo nextest run "${SCOPE[@]}" --profile ci -E 'not test(broker_outage)'
 
