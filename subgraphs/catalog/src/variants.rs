@@ -2,8 +2,9 @@
 //! and dimensions), its batched loaders (by id, by SKU, by product), and the staff mutations.
 //! A price change emits `variant.price_changed` with the old and new price, and keeps the
 //! product's "from" price (used by price sorts, filters and facets) current, in one transaction;
-//! a new variant emits `variant.created` (it can lower that price). After either commit the
-//! product is refreshed in this instance's search engine.
+//! a new variant emits `variant.created` (it can lower that price), and every change emits
+//! `variant.updated` with the variant's current SKU, price and weight (shipping rates by
+//! weight). After each commit the product is refreshed in this instance's search engine.
 
 use std::collections::HashMap;
 
@@ -445,6 +446,7 @@ impl VariantMutation {
                 "productId": product_id,
                 "sku": sku,
                 "price": money_json(price),
+                "weightGrams": weight,
             }),
         );
         tx.emit(&event).await?;
@@ -456,7 +458,8 @@ impl VariantMutation {
             .ok_or_else(|| AppError::not_found("variant"))?)
     }
 
-    /// Changes a variant; a new price emits `variant.price_changed`. Staff only.
+    /// Changes a variant and emits `variant.updated`; a new price also emits
+    /// `variant.price_changed`. Staff only.
     async fn update_variant(
         &self,
         ctx: &Context<'_>,
@@ -532,9 +535,10 @@ impl VariantMutation {
         .execute(tx.conn())
         .await
         .map_err(|e| conflict_or(e, &sku))?;
-        let price_event = if old != price {
+        let mut events = Vec::new();
+        if old != price {
             refresh_price_from(&mut tx, &current.product_id).await?;
-            let event = svc.event(
+            events.push(svc.event(
                 "variant.price_changed",
                 Some(id.clone()),
                 json!({
@@ -544,18 +548,27 @@ impl VariantMutation {
                     "oldPrice": money_json(old),
                     "newPrice": money_json(price),
                 }),
-            );
-            tx.emit(&event).await?;
-            search::engine::expect_own(svc, &event);
-            Some(event)
-        } else {
-            None
-        };
-        tx.commit().await?;
-        if let Some(event) = &price_event {
-            let product = std::slice::from_ref(&current.product_id);
-            search::engine::notify(svc, product, &[event]).await;
+            ));
         }
+        events.push(svc.event(
+            "variant.updated",
+            Some(id.clone()),
+            json!({
+                "variantId": id,
+                "productId": current.product_id,
+                "sku": sku,
+                "price": money_json(price),
+                "weightGrams": weight,
+            }),
+        ));
+        for event in &events {
+            tx.emit(event).await?;
+            search::engine::expect_own(svc, event);
+        }
+        tx.commit().await?;
+        let product = std::slice::from_ref(&current.product_id);
+        let events: Vec<&kit::events::Event> = events.iter().collect();
+        search::engine::notify(svc, product, &events).await;
         Ok(by_id(&svc.db, &id)
             .await?
             .ok_or_else(|| AppError::not_found("variant"))?)

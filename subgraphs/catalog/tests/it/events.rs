@@ -1,7 +1,7 @@
 //! Catalog events leave through the outbox onto the configured transport (in-process bus, or
 //! RabbitMQ in the real-server run): `product.created`, `variant.created`, `product.updated`,
-//! `product.archived`, and `variant.price_changed` carrying the old and new price — only when the
-//! price changes; `category.created`/`updated` with the parent, and collection membership
+//! `product.archived`, `variant.updated` on every variant change (with price and weight), and
+//! `variant.price_changed` carrying the old and new price — only when the price changes; `category.created`/`updated` with the parent, and collection membership
 //! changes, which subgraphs that scope by category or collection (discounts) rely on.
 
 use std::sync::Arc;
@@ -59,7 +59,7 @@ async fn product_and_price_events_reach_consumers() {
         json!({ "id": id }),
     )
     .await;
-    wait_for(&events, 5).await;
+    wait_for(&events, 7).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     let got = events.lock().clone();
@@ -70,10 +70,21 @@ async fn product_and_price_events_reach_consumers() {
             "product.created",
             "variant.created",
             "product.updated",
+            "variant.updated",
             "variant.price_changed",
+            "variant.updated",
             "product.archived"
         ]
     );
+    // The title change: no price change, but the variant's current state.
+    assert_eq!(got[3].data["variantId"], vid.as_str());
+    assert_eq!(
+        got[3].data["price"],
+        json!({ "amount": "24.99", "currencyCode": "USD", "minorUnits": 2499 })
+    );
+    assert!(got[3].data.get("weightGrams").is_some());
+    assert_eq!(got[5].data["price"]["amount"], "19.99");
+    let got: Vec<Event> = [0, 1, 2, 4, 6].iter().map(|&i| got[i].clone()).collect();
     assert_eq!(got[0].subject.as_deref(), Some(id.as_str()));
     assert_eq!(got[0].data["brand"], "Acme");
     assert_eq!(got[1].data["productId"], id.as_str());
