@@ -28,8 +28,8 @@ pub struct RouterConfig {
     pub subgraph_timeout: Duration,
     /// `ROUTER_SUBGRAPH_TIMEOUTS` (`name=ms,...`): per-subgraph overrides of `subgraph_timeout`.
     pub subgraph_timeouts: HashMap<String, Duration>,
-    /// `ROUTER_PROPAGATE_HEADERS` (comma separated); default `authorization` and `x-cart-token`
-    /// (the guest cart secret the cart and discounts subgraphs check).
+    /// `ROUTER_PROPAGATE_HEADERS` (comma separated); default `authorization`, `x-cart-token`
+    /// and `x-order-token` (a guest's cart and order secrets, which the subgraphs check).
     pub propagate_headers: Vec<String>,
     /// `ROUTER_CORS_ORIGINS` (comma separated, `*` = any); default any.
     pub cors_origins: Vec<String>,
@@ -50,7 +50,11 @@ impl RouterConfig {
             listen: SocketAddr::from(([0, 0, 0, 0], 4000)),
             subgraph_timeout: Duration::from_secs(30),
             subgraph_timeouts: HashMap::new(),
-            propagate_headers: vec!["authorization".into(), "x-cart-token".into()],
+            propagate_headers: vec![
+                "authorization".into(),
+                "x-cart-token".into(),
+                "x-order-token".into(),
+            ],
             cors_origins: vec!["*".into()],
             poll_interval: Duration::from_secs(5),
             plan_cache_size: 1024,

@@ -1,23 +1,25 @@
 //! Cart's reactions to other subgraphs' events, on one durable queue `cart`: catalog's product
-//! and variant events and inventory's stock changes keep the local read models. Each event is
+//! and variant events and inventory's stock changes keep the local read models; orders'
+//! `order.created` closes the cart it was placed from (CONVERTED). Each event is
 //! claimed in the same transaction as its effect, so a redelivered event changes nothing the
 //! second time; carts showing a changed price are invalidated after the commit.
 
 use kit::events::{claim, product_status, Event, QueueSpec};
 use kit::{AppError, Service};
 
-use crate::{cache, catalog_feed, stock_feed};
+use crate::{cache, catalog_feed, orders_feed, stock_feed};
 
 /// The consumer's name in `processed_events` and its queue name.
 pub const CONSUMER: &str = "cart";
 
-const BINDINGS: [&str; 6] = [
+const BINDINGS: [&str; 7] = [
     "product.created",
     "product.updated",
     "product.archived",
     "variant.created",
     "variant.price_changed",
     "inventory.*",
+    "order.created",
 ];
 
 pub async fn start(svc: &Service) -> anyhow::Result<()> {
@@ -36,6 +38,7 @@ enum Kind {
     Product,
     Variant,
     Stock,
+    Order,
 }
 
 fn kind_of(event_type: &str) -> Option<Kind> {
@@ -43,6 +46,7 @@ fn kind_of(event_type: &str) -> Option<Kind> {
         "product.created" | "product.updated" | "product.archived" => Some(Kind::Product),
         "variant.created" | "variant.price_changed" => Some(Kind::Variant),
         t if t.starts_with("inventory.") => Some(Kind::Stock),
+        "order.created" => Some(Kind::Order),
         _ => None,
     }
 }
@@ -61,6 +65,7 @@ pub async fn apply(svc: &Service, event: &Event) -> Result<(), AppError> {
         Kind::Product => product_status::record(&mut tx, event).await?,
         Kind::Variant => stale_carts = catalog_feed::apply_variant(&mut tx, event).await?,
         Kind::Stock => stock_feed::apply(&mut tx, event).await?,
+        Kind::Order => stale_carts.extend(orders_feed::apply(&mut tx, event).await?),
     }
     tx.commit().await?;
     cache::invalidate(svc, &stale_carts).await;

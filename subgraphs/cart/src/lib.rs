@@ -3,7 +3,8 @@
 //! product status) and inventory (availability) fed by their events, reads cached with
 //! race-free invalidation, and a sweeper for idle guest carts. Owns `Cart` and `CartLine`;
 //! extends accounts' `User` with `cart`; publishes `cart.*`; consumes `product.*`,
-//! `variant.created`, `variant.price_changed` and `inventory.*`.
+//! `variant.created`, `variant.price_changed`, `inventory.*` and `order.created` (the cart it
+//! was placed from closes as CONVERTED).
 
 pub mod access;
 pub mod cache;
@@ -16,6 +17,7 @@ pub mod lines;
 pub mod loader;
 pub mod merge;
 pub mod objects;
+pub mod orders_feed;
 pub mod offer;
 pub mod queries;
 pub mod seed;

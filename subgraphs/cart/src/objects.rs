@@ -29,7 +29,7 @@ impl Cart {
         ID(self.0.id.clone())
     }
 
-    /// ACTIVE while it can change; MERGED or ABANDONED once closed.
+    /// ACTIVE while it can change; MERGED, ABANDONED or CONVERTED (checked out) once closed.
     async fn status(&self) -> CartStatus {
         self.0.status
     }

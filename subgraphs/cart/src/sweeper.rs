@@ -54,10 +54,11 @@ async fn remove(svc: &Service, id: &str, cutoff: i64) -> Result<bool, AppError> 
         .bind(id)
         .execute(tx.conn())
         .await?;
-    // Abandoned just now, or merged long ago; anything else changed meanwhile and stays.
+    // Abandoned just now, or merged or checked out long ago (the order keeps its own copy of
+    // the lines); anything else changed meanwhile and stays.
     let deleted = sqlx::query(
         "DELETE FROM carts WHERE id = $1 AND customer_id IS NULL AND updated_at <= $2 \
-         AND status IN ('ABANDONED', 'MERGED')",
+         AND status IN ('ABANDONED', 'MERGED', 'CONVERTED')",
     )
     .bind(id)
     .bind(cutoff)
@@ -79,7 +80,8 @@ pub async fn sweep(svc: &Service, settings: &Settings) -> Result<usize, AppError
         let cutoff = settings.guest_cutoff(now_millis());
         // The scan is bookkeeping, kept out of the request statement count.
         let due: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM carts WHERE customer_id IS NULL AND status IN ('ACTIVE', 'MERGED') \
+            "SELECT id FROM carts WHERE customer_id IS NULL \
+             AND status IN ('ACTIVE', 'MERGED', 'CONVERTED') \
              AND updated_at <= $1 ORDER BY updated_at LIMIT $2",
         )
         .bind(cutoff)

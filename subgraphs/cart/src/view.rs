@@ -12,6 +12,8 @@ pub enum CartStatus {
     Merged,
     /// A guest cart left idle past its lifetime; closed and about to be removed.
     Abandoned,
+    /// Checked out: an order was placed from it; closed.
+    Converted,
 }
 
 impl CartStatus {
@@ -20,6 +22,7 @@ impl CartStatus {
             CartStatus::Active => "ACTIVE",
             CartStatus::Merged => "MERGED",
             CartStatus::Abandoned => "ABANDONED",
+            CartStatus::Converted => "CONVERTED",
         }
     }
 
@@ -27,6 +30,7 @@ impl CartStatus {
         match raw {
             "MERGED" => CartStatus::Merged,
             "ABANDONED" => CartStatus::Abandoned,
+            "CONVERTED" => CartStatus::Converted,
             _ => CartStatus::Active,
         }
     }

@@ -159,3 +159,32 @@ async fn the_discounts_query_works_under_the_same_rules() {
     assert_eq!(code(&body), "NOT_FOUND");
     env.stop().await;
 }
+
+#[tokio::test]
+async fn a_checked_out_cart_closes_and_the_customer_starts_a_new_one() {
+    let env = start().await;
+    let c = env.customer().await;
+    let (variant, _) = env.variant(1_250, "USD", 10).await;
+    let first = env.create_cart(user(&c), None).await;
+    let id = first["cart"]["id"].as_str().unwrap().to_string();
+    env.add(user(&c), &id, &variant, 2).await;
+    // Read once so the cached copy exists: the conversion must invalidate it.
+    assert_eq!(env.cart(user(&c), &id).await["status"], "ACTIVE");
+
+    let placed = kit::events::Event::new(
+        "orders",
+        "order.created",
+        Some(kit::ids::new_id()),
+        json!({ "orderId": kit::ids::new_id(), "cartId": id, "customerId": c.id }),
+    );
+    env.publish(&[placed.clone(), placed]).await;
+    let cart = env.cart(user(&c), &id).await;
+    assert_eq!(cart["status"], "CONVERTED", "{cart}");
+    let closed = env.add_raw(user(&c), &id, &variant, 1).await;
+    assert_eq!(code(&closed), "CONFLICT", "{closed}");
+    let body = env.gql(user(&c), "{ myCart { id } }", json!({})).await;
+    assert_eq!(body["data"]["myCart"], json!(null), "{body}");
+    let next = env.create_cart(user(&c), None).await;
+    assert_ne!(next["cart"]["id"], id.as_str(), "a fresh cart after checkout");
+    env.stop().await;
+}
