@@ -9,6 +9,7 @@ pub mod me;
 pub mod password;
 pub mod profile;
 pub mod seed;
+pub mod service_account;
 pub mod session;
 pub mod settings;
 pub mod staff;
@@ -85,6 +86,9 @@ impl Subgraph for Accounts {
         seed::run(svc, &settings)
             .await
             .map_err(|e| anyhow::anyhow!("seeding failed: {}", e.message()))?;
+        service_account::ensure(svc, &settings)
+            .await
+            .map_err(|e| anyhow::anyhow!("service account: {}", e.message()))?;
         let schema = schema(svc, settings, keys.clone());
         let jwks = Router::new().route(
             "/.well-known/jwks.json",

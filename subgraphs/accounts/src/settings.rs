@@ -18,6 +18,11 @@ pub struct Settings {
     /// First admin, created or promoted at start-up when both are set.
     pub admin_email: Option<String>,
     pub admin_password: Option<String>,
+    /// The service account other subgraphs sign in with to call each other (`SERVICE_EMAIL`,
+    /// `SERVICE_PASSWORD`): created as staff, or its password reset, at start-up when both
+    /// are set.
+    pub service_email: Option<String>,
+    pub service_password: Option<String>,
     /// Demo customers for the embedded launcher.
     pub seed_demo: bool,
 }
@@ -44,6 +49,8 @@ impl Settings {
             },
             admin_email: env.get("ADMIN_EMAIL"),
             admin_password: env.get("ADMIN_PASSWORD"),
+            service_email: env.get("SERVICE_EMAIL"),
+            service_password: env.get("SERVICE_PASSWORD"),
             seed_demo: env.parse("SEED_DEMO_DATA", false)?,
         })
     }

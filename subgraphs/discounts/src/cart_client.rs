@@ -4,17 +4,19 @@
 //! errors (`NOT_FOUND`, `FORBIDDEN`, ...) reach the caller unchanged.
 
 use kit::money::MoneyInput;
+use kit::remote::{Credentials, Remote};
 use kit::server::RequestMeta;
 use kit::AppError;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::engine::Basket;
 use crate::settings::Settings;
 use crate::snapshot::{CartPricingLineInput, RawCart};
 
 const QUERY: &str = "query($id: ID!) { cart(id: $id) { id status customerId currencyCode subtotal { amount currencyCode } pricingLines { lineId variantId productId quantity unitPrice { amount currencyCode } } } }";
-const FORWARDED: [&str; 2] = ["authorization", "x-cart-token"];
+/// Besides the caller's `Authorization`, which `kit::remote` always forwards.
+const FORWARDED: [&str; 1] = ["x-cart-token"];
 
 /// A cart as cart reports it.
 #[derive(Debug, Clone)]
@@ -64,17 +66,13 @@ struct Wire {
 
 #[derive(Clone)]
 pub struct CartClient {
-    http: reqwest::Client,
-    url: String,
+    remote: Remote,
 }
 
 impl CartClient {
     pub fn new(settings: &Settings) -> anyhow::Result<CartClient> {
         Ok(CartClient {
-            http: reqwest::Client::builder()
-                .timeout(settings.cart_timeout)
-                .build()?,
-            url: settings.cart_url.clone(),
+            remote: Remote::new("cart", &settings.cart_url, settings.cart_timeout)?,
         })
     }
 
@@ -84,28 +82,19 @@ impl CartClient {
         id: &str,
         meta: Option<&RequestMeta>,
     ) -> Result<CartSnapshot, AppError> {
-        let mut request = self
-            .http
-            .post(&self.url)
-            .json(&json!({ "query": QUERY, "variables": { "id": id } }));
-        for name in FORWARDED {
-            if let Some(value) = meta.and_then(|m| m.header(name)) {
-                request = request.header(name, value);
-            }
-        }
-        let body: Value = request
-            .send()
+        let data = self
+            .remote
+            .call(
+                QUERY,
+                json!({ "id": id }),
+                Credentials::Caller {
+                    meta,
+                    headers: &FORWARDED,
+                },
+            )
             .await
-            .map_err(|e| AppError::internal(anyhow::anyhow!("cart subgraph unreachable: {e}")))?
-            .json()
-            .await
-            .map_err(|e| {
-                AppError::internal(anyhow::anyhow!("cart subgraph answered no JSON: {e}"))
-            })?;
-        if let Some(error) = body["errors"].as_array().and_then(|e| e.first()) {
-            return Err(passed_through(error));
-        }
-        let cart = body["data"]["cart"].clone();
+            .map_err(renamed)?;
+        let cart = data["cart"].clone();
         if cart.is_null() {
             return Err(AppError::not_found("cartId: no such cart"));
         }
@@ -141,56 +130,44 @@ impl CartClient {
     }
 }
 
-/// Cart's error as ours: same code and message.
-fn passed_through(error: &Value) -> AppError {
-    let message = error["message"]
-        .as_str()
-        .unwrap_or("cart error")
-        .to_string();
-    let ext = &error["extensions"];
-    match ext["code"].as_str().unwrap_or_default() {
-        "NOT_FOUND" => AppError::not_found(message),
-        "FORBIDDEN" => AppError::forbidden(message),
-        "UNAUTHENTICATED" => AppError::unauthenticated(message),
-        "CONFLICT" => AppError::conflict(message),
-        "BAD_USER_INPUT" => {
-            let field = ext["field"].as_str().unwrap_or("cartId").to_string();
-            let message = message
-                .strip_prefix(&format!("{field}: "))
-                .unwrap_or(&message)
-                .to_string();
-            // Cart calls its argument `id`; ours is `cartId`.
-            let field = if field == "id" {
+/// Cart's error as ours (same code and message, see `kit::remote`), except that cart calls its
+/// argument `id` where ours is `cartId`.
+fn renamed(err: AppError) -> AppError {
+    match err {
+        AppError::BadInput {
+            field,
+            message,
+            reason,
+        } => AppError::BadInput {
+            field: if field == "id" || field.is_empty() {
                 "cartId".into()
             } else {
                 field
-            };
-            AppError::bad_input(field, message)
-        }
-        "RATE_LIMITED" => AppError::RateLimited {
+            },
             message,
-            retry_after_secs: ext["retryAfterSeconds"].as_u64().unwrap_or(1),
+            reason,
         },
-        _ => AppError::internal(anyhow::anyhow!("cart subgraph error: {message}")),
+        other => other,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kit::remote::error::from_graphql;
 
     #[test]
     fn cart_errors_keep_their_code_and_message() {
-        let e = passed_through(
-            &json!({"message": "no such cart", "extensions": {"code": "NOT_FOUND"}}),
-        );
+        let passed_through = |error| renamed(from_graphql("cart", &error));
+        let e =
+            passed_through(json!({"message": "no such cart", "extensions": {"code": "NOT_FOUND"}}));
         assert_eq!(e.code(), kit::error::Code::NotFound);
         assert_eq!(e.message(), "no such cart");
         let e = passed_through(
-            &json!({"message": "id: is not a valid id", "extensions": {"code": "BAD_USER_INPUT", "field": "id"}}),
+            json!({"message": "id: is not a valid id", "extensions": {"code": "BAD_USER_INPUT", "field": "id"}}),
         );
         assert_eq!(e.message(), "cartId: is not a valid id");
-        let e = passed_through(&json!({"message": "boom"}));
+        let e = passed_through(json!({"message": "boom"}));
         assert_eq!(e.code(), kit::error::Code::Internal);
     }
 }

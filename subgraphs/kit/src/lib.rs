@@ -13,6 +13,7 @@ pub mod ids;
 pub mod money;
 pub mod pagination;
 pub mod periodic;
+pub mod remote;
 pub mod schema;
 pub mod server;
 pub mod service;

@@ -14,5 +14,6 @@ mod ownership;
 mod probes;
 mod rate_limits;
 mod schema_drift;
+mod service_account;
 mod session_flow;
 mod token_verification;

@@ -4,6 +4,7 @@
 
 pub mod guards;
 pub mod jwks;
+pub mod service;
 pub mod verifier;
 
 use serde::{Deserialize, Serialize};
