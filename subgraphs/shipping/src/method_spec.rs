@@ -79,7 +79,7 @@ pub struct Current<'a> {
 
 impl MethodSpec {
     pub fn create(input: &CreateShippingMethodInput) -> Result<MethodSpec, AppError> {
-        Ok(MethodSpec {
+        MethodSpec {
             name: validate::text("input.name", &input.name, MAX_NAME)?,
             carrier: validate::text("input.carrier", &input.carrier, MAX_NAME)?,
             zone_ids: zone_ids(&input.zone_ids)?,
@@ -88,7 +88,7 @@ impl MethodSpec {
             days_max: days("input.estimatedDaysMax", input.estimated_days_max)?,
             rates: rates(&input.rates)?,
         }
-        .checked()?)
+        .checked()
     }
 
     pub fn update(
@@ -101,7 +101,7 @@ impl MethodSpec {
             MaybeUndefined::Null => Ok(None),
             MaybeUndefined::Value(v) => days(field, Some(*v)),
         };
-        Ok(MethodSpec {
+        MethodSpec {
             name: validate::text(
                 "input.name",
                 input.name.as_deref().unwrap_or(&m.name),
@@ -132,7 +132,7 @@ impl MethodSpec {
                 None => current.rates.to_vec(),
             },
         }
-        .checked()?)
+        .checked()
     }
 
     fn checked(self) -> Result<MethodSpec, AppError> {

@@ -7,6 +7,7 @@ use async_graphql::{Enum, SimpleObject};
 use kit::money::{Currency, Money, MoneyObject, MAX_MINOR};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(name = "ShippingRateKind")]
 pub enum RateKind {
     /// `amount`, whatever the parcel.
     Flat,

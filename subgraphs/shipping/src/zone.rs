@@ -122,7 +122,7 @@ impl Zones {
     }
 }
 
-#[Object]
+#[Object(name = "ShippingZone")]
 impl Zone {
     async fn id(&self) -> ID {
         ID(self.id.clone())
