@@ -71,7 +71,7 @@ const PROVIDERS: [&str; 5] = ["test", "stripe", "paystack", "flutterwave", "sepa
 impl Settings {
     pub fn from_config(config: &Config) -> anyhow::Result<Settings> {
         let env = config.env();
-        let secret = |name: &str| env.get(name).map(Secret::new);
+        let secret = |name: &str| env.get(name).filter(|v| !v.is_empty()).map(Secret::new);
         let url = |name: &str, default: &str| -> anyhow::Result<String> {
             let value = env.get(name).unwrap_or_else(|| default.to_string());
             anyhow::ensure!(
