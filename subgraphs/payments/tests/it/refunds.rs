@@ -103,7 +103,8 @@ async fn concurrent_partial_refunds_never_exceed_the_capture() {
     assert_eq!(payment["refundedAmount"]["amount"], "98.00");
     assert_eq!(payment["refundableAmount"]["amount"], "2.00");
     let sum: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(SUM(amount), 0) FROM refunds WHERE payment_id = $1 AND status = 'SUCCEEDED'",
+        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM refunds \
+         WHERE payment_id = $1 AND status = 'SUCCEEDED'",
     )
     .bind(id)
     .fetch_one(env.app.svc().db.pool())
