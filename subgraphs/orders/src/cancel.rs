@@ -11,7 +11,7 @@ use kit::AppError;
 
 use crate::access;
 use crate::order::{Order, OrdersById};
-use crate::status::OrderStatus;
+use crate::status::{OrderStatus, Trigger};
 use crate::token;
 use crate::transition::{self, Move};
 
@@ -51,12 +51,12 @@ impl CancelMutation {
         let (actor, why) = if access::owns(caller, presented.as_deref(), &order) {
             (
                 caller.map_or("guest".to_string(), |c| c.user_id.clone()),
-                "CUSTOMER",
+                Trigger::Customer,
             )
         } else if caller.is_some_and(Caller::is_staff) {
             (
                 caller.map(|c| c.user_id.clone()).unwrap_or_default(),
-                "STAFF",
+                Trigger::Staff,
             )
         } else {
             return Err(AppError::not_found("id: no such order").into());

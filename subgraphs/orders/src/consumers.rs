@@ -14,7 +14,7 @@ use kit::ids::now_millis;
 use kit::money::{Currency, Money};
 use kit::{AppError, Service, Tx};
 
-use crate::status::OrderStatus;
+use crate::status::{OrderStatus, Trigger};
 use crate::transition::{self, Facts, Move, Outcome};
 
 /// The consumer's name in `processed_events` and its queue.
@@ -70,9 +70,9 @@ fn plan(event: &Event) -> Option<Move> {
         ..Facts::default()
     };
     match event.event_type.as_str() {
-        "payment.succeeded" => Some(payments(OrderStatus::Paid, "PAYMENT_SUCCEEDED")),
+        "payment.succeeded" => Some(payments(OrderStatus::Paid, Trigger::PaymentSucceeded)),
         "payment.failed" => {
-            let mut mv = payments(OrderStatus::Cancelled, "PAYMENT_FAILED");
+            let mut mv = payments(OrderStatus::Cancelled, Trigger::PaymentFailed);
             mv.note = match (text(event, "reason"), text(event, "declineCode")) {
                 (Some(r), Some(code)) => Some(format!("{r} ({code})")),
                 (r, code) => r.or(code),
@@ -86,22 +86,22 @@ fn plan(event: &Event) -> Option<Move> {
             } else {
                 OrderStatus::PartiallyRefunded
             };
-            let mut mv = payments(to, "PAYMENT_REFUNDED");
+            let mut mv = payments(to, Trigger::PaymentRefunded);
             mv.facts.refunded_total = minor_units(&event.data["refundedTotal"]);
             Some(mv)
         }
         "shipment.created" => {
-            let mut mv = shipping(OrderStatus::Fulfilling, "SHIPMENT_CREATED");
+            let mut mv = shipping(OrderStatus::Fulfilling, Trigger::ShipmentCreated);
             mv.facts = shipment();
             Some(mv)
         }
         "shipment.updated" if event.data["status"].as_str() == Some("SHIPPED") => {
-            let mut mv = shipping(OrderStatus::Shipped, "SHIPMENT_SHIPPED");
+            let mut mv = shipping(OrderStatus::Shipped, Trigger::ShipmentShipped);
             mv.facts = shipment();
             Some(mv)
         }
         "shipment.delivered" => {
-            let mut mv = shipping(OrderStatus::Delivered, "SHIPMENT_DELIVERED");
+            let mut mv = shipping(OrderStatus::Delivered, Trigger::ShipmentDelivered);
             mv.facts = shipment();
             Some(mv)
         }
@@ -123,11 +123,16 @@ pub async fn apply(svc: &Service, event: &Event) -> Result<(), AppError> {
         tx.commit().await?;
         return Ok(());
     };
-    let to = mv.to;
+    let (to, cause) = (mv.to, mv.cause);
     match transition::apply(svc, &mut tx, &order_id, mv).await? {
         Outcome::Moved(_) => {}
         Outcome::Illegal(order) => {
-            let why = format!("{} cannot become {}", order.status.as_str(), to.as_str());
+            let why = format!(
+                "{} cannot become {} by {}",
+                order.status.as_str(),
+                to.as_str(),
+                cause.reason()
+            );
             ignore(&mut tx, event, Some(&order_id), Some(order.status), &why).await?;
         }
         Outcome::Unknown => {

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::order::{Order, OrdersById};
 use crate::remotes::{money_input, Remotes};
-use crate::status::{allowed, OrderStatus};
+use crate::status::{possible, OrderStatus, Trigger};
 
 const REFUND: &str = "mutation($p: ID!, $a: MoneyInput!, $r: String!, $k: String!) { refundPayment(paymentId: $p, amount: $a, reason: $r, idempotencyKey: $k) { __typename } }";
 const MAX_TEXT: usize = 500;
@@ -39,9 +39,9 @@ impl RefundMutation {
             .load_one(id.to_string())
             .await?
             .ok_or_else(|| AppError::not_found("id: no such order"))?;
+        // A cancelled paid order is refunded in full by payments on its own.
         let refundable = order.status != OrderStatus::Cancelled
-            && (allowed(order.status, OrderStatus::Refunded)
-                || allowed(order.status, OrderStatus::PartiallyRefunded));
+            && possible(order.status, Trigger::PaymentRefunded);
         let payment_id = match (&order.payment_id, refundable) {
             (Some(p), true) => p.clone(),
             _ => {

@@ -1,6 +1,6 @@
 //! The order state machine: its statuses and the ONE table of allowed transitions. Everything
 //! that moves an order (checkout, consumers, the payment-timeout sweeper, cancel and refund)
-//! asks [`allowed`]; an illegal move is a `CONFLICT` for a client and an ignored event for a
+//! asks [`allowed`] with its cause; an illegal move is a `CONFLICT` for a client and an ignored event for a
 //! consumer.
 
 use async_graphql::Enum;
@@ -29,30 +29,84 @@ pub enum OrderStatus {
 
 use OrderStatus::*;
 
-/// Every allowed `(from, to)`. Fulfilment may skip a step its events skip (a carrier scan
-/// straight to SHIPPED, a delivery without a SHIPPED scan); refunds are possible once paid,
-/// including after a paid order was cancelled (payments refunds it on `order.cancelled`).
-pub const TRANSITIONS: &[(OrderStatus, OrderStatus)] = &[
-    (PendingPayment, Paid),
-    (PendingPayment, Cancelled),
-    (Paid, Fulfilling),
-    (Paid, Shipped),
-    (Paid, Cancelled),
-    (Paid, Refunded),
-    (Paid, PartiallyRefunded),
-    (Fulfilling, Shipped),
-    (Fulfilling, Delivered),
-    (Fulfilling, Cancelled),
-    (Fulfilling, Refunded),
-    (Fulfilling, PartiallyRefunded),
-    (Shipped, Delivered),
-    (Shipped, Refunded),
-    (Shipped, PartiallyRefunded),
-    (Delivered, Refunded),
-    (Delivered, PartiallyRefunded),
-    (PartiallyRefunded, PartiallyRefunded),
-    (PartiallyRefunded, Refunded),
-    (Cancelled, Refunded),
+/// What moves an order. The same target can be allowed for one cause and not another: a
+/// shopper may cancel a PAID order, a (late) failed payment may not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Trigger {
+    PaymentSucceeded,
+    PaymentFailed,
+    PaymentTimeout,
+    PaymentRefunded,
+    /// The order's own shopper cancels.
+    Customer,
+    /// Staff cancel.
+    Staff,
+    ShipmentCreated,
+    ShipmentShipped,
+    ShipmentDelivered,
+}
+
+pub const TRIGGERS: [Trigger; 9] = [
+    Trigger::PaymentSucceeded,
+    Trigger::PaymentFailed,
+    Trigger::PaymentTimeout,
+    Trigger::PaymentRefunded,
+    Trigger::Customer,
+    Trigger::Staff,
+    Trigger::ShipmentCreated,
+    Trigger::ShipmentShipped,
+    Trigger::ShipmentDelivered,
+];
+
+impl Trigger {
+    /// The reason recorded in the history and carried by the event.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Trigger::PaymentSucceeded => "PAYMENT_SUCCEEDED",
+            Trigger::PaymentFailed => "PAYMENT_FAILED",
+            Trigger::PaymentTimeout => "PAYMENT_TIMEOUT",
+            Trigger::PaymentRefunded => "PAYMENT_REFUNDED",
+            Trigger::Customer => "CUSTOMER",
+            Trigger::Staff => "STAFF",
+            Trigger::ShipmentCreated => "SHIPMENT_CREATED",
+            Trigger::ShipmentShipped => "SHIPMENT_SHIPPED",
+            Trigger::ShipmentDelivered => "SHIPMENT_DELIVERED",
+        }
+    }
+}
+
+use Trigger as T;
+
+/// THE table: every allowed `(from, cause, to)`. Fulfilment may skip a step its events skip
+/// (a carrier scan straight to SHIPPED, a delivery without a SHIPPED scan); refunds are
+/// possible once paid, including the full refund payments makes after a paid order is
+/// cancelled; only an unpaid order is cancelled by its payment failing or timing out.
+pub const TRANSITIONS: &[(OrderStatus, Trigger, OrderStatus)] = &[
+    (PendingPayment, T::PaymentSucceeded, Paid),
+    (PendingPayment, T::PaymentFailed, Cancelled),
+    (PendingPayment, T::PaymentTimeout, Cancelled),
+    (PendingPayment, T::Customer, Cancelled),
+    (PendingPayment, T::Staff, Cancelled),
+    (Paid, T::Customer, Cancelled),
+    (Paid, T::Staff, Cancelled),
+    (Fulfilling, T::Customer, Cancelled),
+    (Fulfilling, T::Staff, Cancelled),
+    (Paid, T::ShipmentCreated, Fulfilling),
+    (Paid, T::ShipmentShipped, Shipped),
+    (Fulfilling, T::ShipmentShipped, Shipped),
+    (Fulfilling, T::ShipmentDelivered, Delivered),
+    (Shipped, T::ShipmentDelivered, Delivered),
+    (Paid, T::PaymentRefunded, Refunded),
+    (Paid, T::PaymentRefunded, PartiallyRefunded),
+    (Fulfilling, T::PaymentRefunded, Refunded),
+    (Fulfilling, T::PaymentRefunded, PartiallyRefunded),
+    (Shipped, T::PaymentRefunded, Refunded),
+    (Shipped, T::PaymentRefunded, PartiallyRefunded),
+    (Delivered, T::PaymentRefunded, Refunded),
+    (Delivered, T::PaymentRefunded, PartiallyRefunded),
+    (PartiallyRefunded, T::PaymentRefunded, PartiallyRefunded),
+    (PartiallyRefunded, T::PaymentRefunded, Refunded),
+    (Cancelled, T::PaymentRefunded, Refunded),
 ];
 
 pub const ALL: [OrderStatus; 8] = [
@@ -66,8 +120,15 @@ pub const ALL: [OrderStatus; 8] = [
     PartiallyRefunded,
 ];
 
-pub fn allowed(from: OrderStatus, to: OrderStatus) -> bool {
-    TRANSITIONS.contains(&(from, to))
+pub fn allowed(from: OrderStatus, trigger: Trigger, to: OrderStatus) -> bool {
+    TRANSITIONS.contains(&(from, trigger, to))
+}
+
+/// Whether `cause` can move an order in `from` anywhere at all.
+pub fn possible(from: OrderStatus, cause: Trigger) -> bool {
+    TRANSITIONS
+        .iter()
+        .any(|(f, t, _)| *f == from && *t == cause)
 }
 
 impl OrderStatus {
@@ -96,11 +157,6 @@ impl OrderStatus {
             other => format!("order.{}", other.as_str().to_ascii_lowercase()),
         }
     }
-
-    /// Whether the shopper may still cancel (before it ships).
-    pub fn cancellable(self) -> bool {
-        allowed(self, Cancelled)
-    }
 }
 
 #[cfg(test)]
@@ -120,18 +176,23 @@ mod tests {
 
     #[test]
     fn nothing_leaves_refunded_or_delivered_except_by_refund() {
-        for to in ALL {
-            assert!(!allowed(Refunded, to), "REFUNDED is final, not → {to:?}");
-            assert_eq!(
-                allowed(Delivered, to),
-                matches!(to, Refunded | PartiallyRefunded)
-            );
-            assert!(
-                !allowed(to, PendingPayment),
-                "nothing returns to PENDING_PAYMENT"
-            );
+        for cause in TRIGGERS {
+            for to in ALL {
+                assert!(!allowed(Refunded, cause, to), "REFUNDED is final");
+                if allowed(Delivered, cause, to) {
+                    assert_eq!(cause, Trigger::PaymentRefunded);
+                }
+                assert!(
+                    !allowed(to, cause, PendingPayment),
+                    "nothing returns to PENDING_PAYMENT"
+                );
+            }
         }
-        assert!(!Shipped.cancellable());
-        assert!(Fulfilling.cancellable());
+        assert!(!possible(Shipped, Trigger::Customer), "shipped orders stay");
+        assert!(possible(Fulfilling, Trigger::Customer));
+        assert!(
+            !possible(Paid, Trigger::PaymentFailed),
+            "late failures change nothing"
+        );
     }
 }

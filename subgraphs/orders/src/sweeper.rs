@@ -9,7 +9,7 @@ use std::time::Duration;
 use kit::ids::now_millis;
 use kit::{AppError, Service};
 
-use crate::status::OrderStatus;
+use crate::status::{OrderStatus, Trigger};
 use crate::transition::{self, Move, Outcome};
 
 const BATCH: i64 = 100;
@@ -35,7 +35,7 @@ pub async fn sweep(svc: &Service) -> Result<usize, AppError> {
         let mut moved = 0;
         for id in &due {
             let mut tx = svc.db.begin().await?;
-            let mv = Move::new(OrderStatus::Cancelled, "system", "PAYMENT_TIMEOUT");
+            let mv = Move::new(OrderStatus::Cancelled, "system", Trigger::PaymentTimeout);
             if let Outcome::Moved(_) = transition::apply(svc, &mut tx, id, mv).await? {
                 moved += 1;
             }

@@ -6,7 +6,7 @@
 use kit::ids::now_millis;
 use kit::{AppError, Service, Tx};
 
-use crate::status::{allowed, OrderStatus};
+use crate::status::{allowed, OrderStatus, Trigger};
 use crate::view::{HistoryEntry, OrderView};
 use crate::{events, store};
 
@@ -24,18 +24,18 @@ pub struct Move {
     pub to: OrderStatus,
     /// A user id, "system", or the service whose event caused the move.
     pub actor: String,
-    /// Machine-readable cause (PAYMENT_SUCCEEDED, CUSTOMER, PAYMENT_TIMEOUT, ...).
-    pub reason: String,
+    /// Why; also the reason recorded (PAYMENT_SUCCEEDED, CUSTOMER, PAYMENT_TIMEOUT, ...).
+    pub cause: Trigger,
     pub note: Option<String>,
     pub facts: Facts,
 }
 
 impl Move {
-    pub fn new(to: OrderStatus, actor: &str, reason: &str) -> Move {
+    pub fn new(to: OrderStatus, actor: &str, cause: Trigger) -> Move {
         Move {
             to,
             actor: actor.to_string(),
-            reason: reason.to_string(),
+            cause,
             note: None,
             facts: Facts::default(),
         }
@@ -87,7 +87,7 @@ pub async fn apply(
     let Some(mut order) = store::one(tx.conn(), order_id).await? else {
         return Ok(Outcome::Unknown);
     };
-    if !allowed(order.status, mv.to) {
+    if !allowed(order.status, mv.cause, mv.to) {
         return Ok(Outcome::Illegal(order));
     }
     let now = now_millis();
@@ -96,7 +96,7 @@ pub async fn apply(
         status: mv.to,
         previous_status: Some(order.status),
         actor: mv.actor,
-        reason: mv.reason,
+        reason: mv.cause.reason().to_string(),
         note: mv.note,
         at: now,
     };
