@@ -1,7 +1,8 @@
 //! Cross-subgraph demo data. Each subgraph seeds what it owns on its own (accounts its users,
 //! catalog its products); the data that hangs off another subgraph's ids — stock per variant,
 //! reviews per product by demo customers, product images, the cart's prices and stock, the
-//! discounts' category tree and demo coupons — is seeded here, where every subgraph's service
+//! discounts' category tree and demo coupons, shipping's zones, methods and variant weights —
+//! is seeded here, where every subgraph's service
 //! is at hand, by paging through catalog's demo products. Seeded rows publish no events, which
 //! is why the read models that events feed elsewhere are filled here directly. Every seed is
 //! idempotent, so a restart only fills gaps.
@@ -29,6 +30,8 @@ pub async fn seed(prepared: &[Prepared]) -> anyhow::Result<()> {
     let media = find(prepared, "media")?;
     let cart = find(prepared, "cart")?;
     let discounts = find(prepared, "discounts")?;
+    let shipping = find(prepared, "shipping")?;
+    shipping::seed::demo(shipping).await?;
     let tree = catalog::seed::category_tree(catalog).await?;
     discounts::seed::scopes(discounts, &tree, &[]).await?;
     let authors = accounts::seed::demo_customer_ids(accounts)
@@ -49,6 +52,11 @@ pub async fn seed(prepared: &[Prepared]) -> anyhow::Result<()> {
             .collect();
         inventory::seed::run(inventory, &variants).await?;
         seed_cart(cart, inventory, &page, &variants).await?;
+        let weights: Vec<(String, Option<i64>)> = page
+            .iter()
+            .flat_map(|p| p.variants.iter().map(|v| (v.id.clone(), v.weight_grams)))
+            .collect();
+        shipping::seed::weights(shipping, &weights).await?;
         let scopes: Vec<(String, Option<String>)> = page
             .iter()
             .map(|p| (p.id.clone(), p.category_id.clone()))

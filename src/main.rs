@@ -16,6 +16,9 @@ use tokio_util::sync::CancellationToken;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// The launcher's own service account (see `kit`'s service identity).
+const SERVICE_EMAIL: &str = "service@shop.local";
+
 /// Demo sign-in for the embedded default; production sets `ADMIN_EMAIL`/`ADMIN_PASSWORD`.
 const DEMO_ADMIN: (&str, &str) = ("admin@example.com", "admin-password-2026");
 
@@ -27,8 +30,17 @@ async fn main() -> anyhow::Result<()> {
     let backends = Backends::new(shutdown.clone());
     let embedded = launcher.is_embedded_db();
 
+    // Subgraphs that call others as a service (orders during a checkout) sign in with this
+    // account, which accounts creates at start-up; in one process a fresh password per start
+    // will do, unless the environment names one.
+    let service_password = kit::ids::new_id() + &kit::ids::new_id();
     // Prepare all (connect, migrate, declare queues) before any starts publishing.
     let prepared = subgraphs::prepare_all(&backends, |config: &mut Config| {
+        if config.env().get("SERVICE_EMAIL").is_none() {
+            let overrides = &mut config.overrides;
+            overrides.insert("SERVICE_EMAIL".into(), SERVICE_EMAIL.into());
+            overrides.insert("SERVICE_PASSWORD".into(), service_password.clone());
+        }
         if embedded {
             demo_settings(config);
         }

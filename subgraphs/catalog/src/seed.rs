@@ -141,6 +141,7 @@ pub struct DemoVariant {
     pub id: String,
     pub price_minor: i64,
     pub currency: String,
+    pub weight_grams: Option<i64>,
 }
 
 /// The next `limit` demo products after `after` (id order), with their category and variants:
@@ -163,20 +164,24 @@ pub async fn demo_page(
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT product_id, id, price_amount, currency FROM variants WHERE product_id IN ({}) \
+        "SELECT product_id, id, price_amount, currency, weight_grams FROM variants \
+         WHERE product_id IN ({}) \
          ORDER BY product_id, id",
         kit::db::placeholders(1, products.len())
     );
-    let mut q = sqlx::query_as::<_, (String, String, i64, String)>(&sql);
+    let mut q = sqlx::query_as::<_, (String, String, i64, String, Option<i64>)>(&sql);
     for (id, _, _) in &products {
         q = q.bind(id);
     }
     let mut variants: std::collections::HashMap<String, Vec<DemoVariant>> = Default::default();
-    for (product, id, price_minor, currency) in q.fetch_all(svc.db.background()).await? {
+    for (product, id, price_minor, currency, weight_grams) in
+        q.fetch_all(svc.db.background()).await?
+    {
         variants.entry(product).or_default().push(DemoVariant {
             id,
             price_minor,
             currency,
+            weight_grams,
         });
     }
     Ok(products
