@@ -38,7 +38,7 @@ pub async fn accounts() -> (TestApp, String, String) {
 }
 
 /// Settings every subgraph under test needs to call others as the service.
-pub fn service_settings<'a>(accounts: &TestApp, service: &'a str) -> Vec<(String, String)> {
+pub fn service_settings(accounts: &TestApp, service: &str) -> Vec<(String, String)> {
     vec![
         ("SERVICE_EMAIL".into(), service.into()),
         ("SERVICE_PASSWORD".into(), SERVICE_PASSWORD.into()),

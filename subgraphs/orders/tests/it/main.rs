@@ -9,6 +9,7 @@
 
 mod access;
 mod cancel;
+mod checkout;
 mod common;
 mod consumers;
 mod projection;

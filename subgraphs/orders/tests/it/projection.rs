@@ -101,14 +101,14 @@ async fn lists_come_from_the_read_model_and_survive_a_rebuild() {
             &staff(json!({ "customerId": other.customer_id })).await,
             "orders"
         ),
-        [other.id.clone()]
+        vec![other.id.clone()]
     );
     assert_eq!(
         ids(
             &staff(json!({ "search": guest.number.to_lowercase() })).await,
             "orders"
         ),
-        [guest.id.clone()]
+        vec![guest.id.clone()]
     );
     assert_eq!(
         staff(json!({ "search": "SHOPPER.one" })).await["data"]["orders"]["totalCount"],
