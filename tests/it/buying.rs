@@ -7,6 +7,7 @@
 use serde_json::{json, Value};
 
 use crate::launcher::{eventually, Shop, ADMIN, CUSTOMER, CUSTOMER_PASSWORD};
+use crate::steps::{code, minor, two_variants};
 
 const CART: &str = "query($id: ID!) { cart(id: $id) { id status customerId currencyCode itemCount
   lines { id quantity priceChanged unitPrice { amount currencyCode } lineTotal { amount }
@@ -17,47 +18,6 @@ const CART: &str = "query($id: ID!) { cart(id: $id) { id status customerId curre
 
 const ADD: &str = "mutation($c: ID!, $v: ID!, $q: Int!) {
   addCartLine(cartId: $c, input: { variantId: $v, quantity: $q }) { id itemCount } }";
-
-/// "12.34" → 1234 (the demo catalogue is in USD, two decimals).
-fn minor(amount: &Value) -> i64 {
-    let text = amount.as_str().unwrap_or_else(|| panic!("amount {amount}"));
-    let (whole, cents) = text.split_once('.').unwrap_or((text, "00"));
-    whole.parse::<i64>().unwrap() * 100 + cents.parse::<i64>().unwrap()
-}
-
-fn code(body: &Value) -> String {
-    body["errors"][0]["extensions"]["code"]
-        .as_str()
-        .unwrap_or_else(|| panic!("expected an error: {body}"))
-        .to_string()
-}
-
-/// Two in-stock variants of different products of the biggest leaf category.
-async fn two_variants(shop: &Shop) -> Vec<(String, i64)> {
-    let (leaf, _) = shop.biggest_leaf().await;
-    let page = shop
-        .data(
-            None,
-            "query($c: ID!) { category(id: $c) { products(first: 24) { edges { node {
-               variants { id price { amount } stock { available } } } } } } }",
-            json!({ "c": leaf }),
-        )
-        .await;
-    let mut found = Vec::new();
-    for edge in page["category"]["products"]["edges"].as_array().unwrap() {
-        let variant = &edge["node"]["variants"][0];
-        if variant["stock"]["available"].as_i64().unwrap_or(0) >= 10 {
-            found.push((
-                variant["id"].as_str().unwrap().to_string(),
-                minor(&variant["price"]["amount"]),
-            ));
-        }
-        if found.len() == 2 {
-            return found;
-        }
-    }
-    panic!("fewer than two variants with 10 in stock: {page}");
-}
 
 /// Checks every total of a cart page against its lines and discounts, to the minor unit, and
 /// that a 15% coupon took 15% (half up) of what the promotions left. Returns the estimated total.

@@ -16,12 +16,16 @@ use serde_json::{json, Value};
 pub const ADMIN: (&str, &str) = ("admin@example.com", "admin-password-for-tests");
 pub const CUSTOMER: &str = "ada@example.com";
 pub const CUSTOMER_PASSWORD: &str = "demo-password-2026";
+/// What the launcher's shipping subgraph verifies carrier webhooks with.
+pub const CARRIER_SECRET: &str = "carrier-secret-for-tests";
 
 pub struct Shop {
     child: Child,
     dir: PathBuf,
     pub router: String,
     pub media: String,
+    /// The shipping subgraph's origin, where carriers post tracking webhooks.
+    pub shipping: String,
     http: reqwest::Client,
 }
 
@@ -61,6 +65,7 @@ impl Shop {
         std::fs::create_dir_all(&dir).unwrap();
         let router_port = free_port();
         let media_port = free_port();
+        let shipping_port = free_port();
         // Subgraphs verify tokens with the keys accounts publishes, so its address is fixed.
         let accounts_port = free_port();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_shop"));
@@ -73,6 +78,8 @@ impl Shop {
             )
             .env("MEDIA_LISTEN_ADDR", format!("127.0.0.1:{media_port}"))
             .env("MEDIA_PUBLIC_URL", format!("http://127.0.0.1:{media_port}"))
+            .env("SHIPPING_LISTEN_ADDR", format!("127.0.0.1:{shipping_port}"))
+            .env("SHIPPING_CARRIER_WEBHOOK_SECRET", CARRIER_SECRET)
             .env("ROUTER_LISTEN", format!("127.0.0.1:{router_port}"))
             .env("SEED_DEMO_DATA", "true")
             .env("SEED_PRODUCTS", products.to_string())
@@ -100,6 +107,7 @@ impl Shop {
             dir,
             router: format!("http://127.0.0.1:{router_port}/graphql"),
             media: format!("http://127.0.0.1:{media_port}"),
+            shipping: format!("http://127.0.0.1:{shipping_port}"),
             http: reqwest::Client::new(),
         };
         shop.wait_ready().await;

@@ -7,6 +7,8 @@
 mod launcher;
 
 mod buying;
+mod checkout;
 mod merchandising;
+mod steps;
 mod storefront;
 mod supergraph;

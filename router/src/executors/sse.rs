@@ -26,12 +26,13 @@ fn complete_event() -> Event {
 
 pub async fn respond(state: SharedState, headers: HeaderMap, req: GraphQLRequest) -> HttpResponse {
     let forwarded = state.client.forwarded(&headers);
-    match subscription::start(
-        state.clone(),
-        &req,
-        forwarded.clone(),
-        Value::Object(Map::new()),
-    ) {
+    // Subgraphs read a subscriber's credentials from `connection_init` (as a WebSocket client
+    // sends them), so the SSE request's Authorization travels there too.
+    let mut init = Map::new();
+    if let Some((_, auth)) = forwarded.iter().find(|(k, _)| k == "authorization") {
+        init.insert("Authorization".into(), Value::String(auth.clone()));
+    }
+    match subscription::start(state.clone(), &req, forwarded.clone(), Value::Object(init)) {
         Err(errors) => super::http::reply(
             &headers,
             Response::request_error(errors),

@@ -1,5 +1,6 @@
-//! Auth travels with subscriptions: the `connection_init` payload's Authorization reaches both
-//! the subgraph that owns the subscription and the subgraphs that fill each event.
+//! Auth travels with subscriptions: the `connection_init` payload's Authorization (or an SSE
+//! request's Authorization header) reaches both the subgraph that owns the subscription and
+//! the subgraphs that fill each event.
 
 use std::time::Duration;
 
@@ -96,7 +97,10 @@ async fn connection_init_auth_reaches_every_subgraph() {
         .expect("finished in time");
 }
 
-async fn case() {
+/// A router over a subgraph whose subscription reports the `connection_init` Authorization it
+/// was opened with, and one whose entity field reports the Authorization header it was called
+/// with.
+async fn notes_world() -> String {
     let schema = Schema::build(Query, EmptyMutation, Notes)
         .enable_federation()
         .enable_subscription_in_federation()
@@ -131,8 +135,18 @@ async fn case() {
     tokio::spawn(async move { axum::serve(listener, notes_app).await.unwrap() });
     let notes = format!("http://{addr}/graphql");
     let seen = seen_subgraph().await;
-    let url = start_router(&[("notes", &notes), ("seen", &seen)]).await;
+    start_router(&[("notes", &notes), ("seen", &seen)]).await
+}
 
+fn expected_notes() -> Vec<Value> {
+    vec![
+        json!({"data": {"notes": {"id": "1", "openedWith": "Bearer t0k", "seenBy": "Bearer t0k"}}}),
+        json!({"data": {"notes": {"id": "2", "openedWith": "Bearer t0k", "seenBy": "Bearer t0k"}}}),
+    ]
+}
+
+async fn case() {
+    let url = notes_world().await;
     let mut request = url
         .replace("http://", "ws://")
         .into_client_request()
@@ -162,11 +176,41 @@ async fn case() {
             _ => {}
         }
     }
-    assert_eq!(
-        events,
-        vec![
-            json!({"data": {"notes": {"id": "1", "openedWith": "Bearer t0k", "seenBy": "Bearer t0k"}}}),
-            json!({"data": {"notes": {"id": "2", "openedWith": "Bearer t0k", "seenBy": "Bearer t0k"}}}),
-        ]
-    );
+    assert_eq!(events, expected_notes());
+}
+
+/// An SSE subscriber has no `connection_init`: its Authorization header is what the router
+/// opens the subgraph subscription with.
+#[tokio::test]
+async fn sse_authorization_reaches_every_subgraph() {
+    let url = notes_world().await;
+    let resp = reqwest::Client::new()
+        .post(&url)
+        .header("accept", "text/event-stream")
+        .header("authorization", "Bearer t0k")
+        .json(&json!({"query": "subscription { notes { id openedWith seenBy } }"}))
+        .send()
+        .await
+        .unwrap();
+    let body = tokio::time::timeout(Duration::from_secs(20), resp.text())
+        .await
+        .expect("stream completes")
+        .unwrap();
+    let events: Vec<Value> = body
+        .split("\n\n")
+        .filter(|block| {
+            block
+                .lines()
+                .any(|l| l.trim() == "event: next" || l.trim() == "event:next")
+        })
+        .map(|block| {
+            let data: String = block
+                .lines()
+                .filter_map(|l| l.strip_prefix("data:"))
+                .map(str::trim)
+                .collect();
+            serde_json::from_str(&data).unwrap()
+        })
+        .collect();
+    assert_eq!(events, expected_notes(), "{body}");
 }

@@ -1,0 +1,592 @@
+//! Checkout end to end through the router of the real launcher: a customer with a coupon
+//! checks out, pays with the test provider, and a WebSocket subscriber and an SSE subscriber
+//! each see every status from PENDING_PAYMENT to DELIVERED, in order, with the tracking number
+//! (resolved from shipping per event); a declined card cancels the order and gives the stock
+//! and the coupon use back; a guest checks out and pays with the order's token.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::launcher::{eventually, Shop, ADMIN, CARRIER_SECRET, CUSTOMER, CUSTOMER_PASSWORD};
+use crate::steps::{code, minor, two_variants};
+
+const UPDATES: &str = "subscription { myOrderUpdates { number status previousStatus reason
+  order { id status trackingNumber total { amount } shipments { status trackingNumber } } } }";
+
+const EVERY_STATUS: [&str; 5] = [
+    "PENDING_PAYMENT",
+    "PAID",
+    "FULFILLING",
+    "SHIPPED",
+    "DELIVERED",
+];
+
+const ADDRESS: &str = r#"{ fullName: "Ada Lovelace", line1: "12 Analytical Row", city: "Springfield",
+  region: "IL", postalCode: "62701", countryCode: "US" }"#;
+
+/// A graphql-transport-ws subscriber through the router; its `next` payloads arrive on the
+/// returned channel.
+async fn websocket(shop: &Shop, token: &str, query: &str) -> tokio::sync::mpsc::Receiver<Value> {
+    let mut request = shop
+        .router
+        .replace("http://", "ws://")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } });
+    ws.send(Message::Text(init.to_string().into()))
+        .await
+        .unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel(32);
+    let query = query.to_string();
+    tokio::spawn(async move {
+        while let Some(Ok(msg)) = ws.next().await {
+            let Message::Text(text) = msg else { continue };
+            let v: Value = serde_json::from_str(text.as_str()).unwrap();
+            match v["type"].as_str().unwrap_or_default() {
+                "connection_ack" => {
+                    let sub =
+                        json!({ "id": "1", "type": "subscribe", "payload": { "query": query } });
+                    ws.send(Message::Text(sub.to_string().into()))
+                        .await
+                        .unwrap();
+                }
+                "ping" => {
+                    let pong = json!({ "type": "pong" }).to_string();
+                    ws.send(Message::Text(pong.into())).await.unwrap();
+                }
+                "next" | "error" => {
+                    if tx.send(v["payload"].clone()).await.is_err() {
+                        return;
+                    }
+                }
+                _ => {}
+            }
+        }
+    });
+    rx
+}
+
+/// An SSE subscriber through the router; its `next` events arrive on the returned channel.
+async fn sse(shop: &Shop, token: &str, query: &str) -> tokio::sync::mpsc::Receiver<Value> {
+    let mut resp = shop
+        .http()
+        .post(&shop.router)
+        .header("accept", "text/event-stream")
+        .bearer_auth(token)
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let (tx, rx) = tokio::sync::mpsc::channel(32);
+    tokio::spawn(async move {
+        let mut buffer = String::new();
+        while let Ok(Some(chunk)) = resp.chunk().await {
+            buffer.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buffer.find("\n\n") {
+                let block: String = buffer.drain(..end + 2).collect();
+                let mut kind = "";
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(k) = line.strip_prefix("event:") {
+                        kind = k.trim();
+                    } else if let Some(d) = line.strip_prefix("data:") {
+                        data.push_str(d.trim());
+                    }
+                }
+                if kind == "next" && tx.send(serde_json::from_str(&data).unwrap()).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// The next `n` updates a subscriber sees (failing after 30 s).
+async fn updates(rx: &mut tokio::sync::mpsc::Receiver<Value>, n: usize) -> Vec<Value> {
+    let mut seen = Vec::new();
+    while seen.len() < n {
+        let next = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .unwrap_or_else(|_| panic!("only {} updates arrived: {seen:#?}", seen.len()))
+            .expect("subscriber open");
+        assert!(next["errors"].is_null(), "{next}");
+        seen.push(next["data"]["myOrderUpdates"].clone());
+    }
+    seen
+}
+
+/// A customer's (or, with `cart_token`, a guest's) cart holding `quantity` of `variant`.
+async fn cart_with(
+    shop: &Shop,
+    bearer: Option<&str>,
+    variant: &str,
+    quantity: i64,
+) -> (String, Option<String>) {
+    let created = shop
+        .data(
+            bearer,
+            "mutation { createCart { token cart { id } } }",
+            json!({}),
+        )
+        .await;
+    let cart = created["createCart"]["cart"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let token = created["createCart"]["token"].as_str().map(str::to_string);
+    let body = shop
+        .gql_cart(
+            bearer,
+            token.as_deref(),
+            "mutation($c: ID!, $v: ID!, $q: Int!) { addCartLine(cartId: $c, input: { variantId: $v, quantity: $q }) { id } }",
+            json!({ "c": cart, "v": variant, "q": quantity }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    (cart, token)
+}
+
+/// The Standard method's id and what the cart costs with it, as the storefront shows them.
+async fn quote(
+    shop: &Shop,
+    bearer: Option<&str>,
+    cart: &str,
+    token: Option<&str>,
+) -> (String, String) {
+    let body = shop
+        .gql_cart(
+            bearer,
+            token,
+            "query($c: ID!) { cart(id: $c) { estimatedTotal { amount }
+               shippingOptions(address: { countryCode: \"US\", region: \"IL\", postalCode: \"62701\" }) {
+                 methodId name price { amount } } } }",
+            json!({ "c": cart }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let cart = &body["data"]["cart"];
+    let standard = cart["shippingOptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "Standard")
+        .unwrap_or_else(|| panic!("no Standard shipping: {cart}"));
+    let total = minor(&cart["estimatedTotal"]["amount"]) + minor(&standard["price"]["amount"]);
+    (
+        standard["methodId"].as_str().unwrap().to_string(),
+        format!("{}.{:02}", total / 100, total % 100),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn checkout(
+    shop: &Shop,
+    bearer: Option<&str>,
+    cart_token: Option<&str>,
+    cart: &str,
+    method: &str,
+    total: &str,
+    email: Option<&str>,
+    key: &str,
+) -> Value {
+    shop.gql_cart(
+        bearer,
+        cart_token,
+        &format!(
+            "mutation($c: ID!, $m: ID!, $t: String!, $e: String, $k: String!) {{ checkout(input: {{
+               cartId: $c, email: $e, shippingAddress: {ADDRESS}, shippingMethodId: $m,
+               expectedTotal: {{ amount: $t, currencyCode: \"USD\" }}, idempotencyKey: $k }}) {{
+               orderToken order {{ id number status total {{ amount }} couponCode }} }} }}"
+        ),
+        json!({ "c": cart, "m": method, "t": total, "e": email, "k": key }),
+    )
+    .await
+}
+
+async fn pay(
+    shop: &Shop,
+    bearer: Option<&str>,
+    order_token: Option<&str>,
+    order: &str,
+    card: &str,
+) -> Value {
+    let mut req = shop.http().post(&shop.router).json(&json!({
+        "query": "mutation($o: ID!, $n: String!, $k: String!) { payOrder(input: { orderId: $o,
+           card: { number: $n, expMonth: 12, expYear: 2031, cvc: \"123\" }, idempotencyKey: $k }) { id status } }",
+        "variables": { "o": order, "n": card, "k": format!("pay-{order}") },
+    }));
+    if let Some(b) = bearer {
+        req = req.bearer_auth(b);
+    }
+    if let Some(t) = order_token {
+        req = req.header("x-order-token", t);
+    }
+    req.send().await.unwrap().json().await.unwrap()
+}
+
+async fn order_status(shop: &Shop, token: &str, order: &str) -> String {
+    let body = shop
+        .data(
+            Some(token),
+            "query($o: ID!) { order(id: $o) { status } }",
+            json!({ "o": order }),
+        )
+        .await;
+    body["order"]["status"].as_str().unwrap().to_string()
+}
+
+async fn available(shop: &Shop, variant: &str) -> i64 {
+    shop.data(
+        None,
+        "query($v: ID!) { variant(id: $v) { stock { available } } }",
+        json!({ "v": variant }),
+    )
+    .await["variant"]["stock"]["available"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn times_used(shop: &Shop, staff: &str, code: &str) -> i64 {
+    shop.data(
+        Some(staff),
+        "query($c: String!) { couponByCode(code: $c) { timesUsed } }",
+        json!({ "c": code }),
+    )
+    .await["couponByCode"]["timesUsed"]
+        .as_i64()
+        .unwrap()
+}
+
+/// A carrier's signed tracking update, posted to shipping as the carrier would.
+async fn carrier_update(shop: &Shop, tracking: &str, status: &str) {
+    let body = json!({
+        "trackingNumber": tracking,
+        "status": status,
+        "occurredAt": chrono::Utc::now().to_rfc3339(),
+        "location": "Springfield IL",
+        "description": "Delivered to the front door",
+        "eventId": kit::ids::new_id(),
+    })
+    .to_string();
+    let timestamp = chrono::Utc::now().timestamp().to_string();
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, CARRIER_SECRET.as_bytes());
+    let signature = ring::hmac::sign(&key, format!("{timestamp}.{body}").as_bytes());
+    let hex: String = signature
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let resp = shop
+        .http()
+        .post(format!("{}/webhooks/carrier", shop.shipping))
+        .header("content-type", "application/json")
+        .header("x-carrier-timestamp", timestamp)
+        .header("x-carrier-signature", format!("sha256={hex}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        resp.status().is_success(),
+        "carrier webhook: {}",
+        resp.status()
+    );
+}
+
+#[tokio::test]
+async fn a_paid_order_reaches_every_subscriber_from_pending_payment_to_delivered() {
+    let shop = Shop::start(40).await;
+    let staff = shop.login(ADMIN.0, ADMIN.1).await;
+    let ada = shop.login(CUSTOMER, CUSTOMER_PASSWORD).await;
+    let mut ws = websocket(&shop, &ada, UPDATES).await;
+    let mut stream = sse(&shop, &ada, UPDATES).await;
+
+    let variants = two_variants(&shop).await;
+    let variant = &variants[0].0;
+    let stock_before = available(&shop, variant).await;
+    let (cart, _) = cart_with(&shop, Some(&ada), variant, 2).await;
+    let applied = shop
+        .gql(
+            Some(&ada),
+            "mutation($c: ID!) { applyCoupon(cartId: $c, code: \"WELCOME10\") { id } }",
+            json!({ "c": cart }),
+        )
+        .await;
+    assert!(applied["errors"].is_null(), "{applied}");
+    let (method, total) = quote(&shop, Some(&ada), &cart, None).await;
+
+    // A total the shopper has not seen is refused, and holds nothing.
+    let stale = checkout(
+        &shop,
+        Some(&ada),
+        None,
+        &cart,
+        &method,
+        "0.01",
+        None,
+        "stale-1",
+    )
+    .await;
+    assert_eq!(code(&stale), "CONFLICT", "{stale}");
+    assert_eq!(available(&shop, variant).await, stock_before);
+
+    let placed = checkout(
+        &shop,
+        Some(&ada),
+        None,
+        &cart,
+        &method,
+        &total,
+        None,
+        "ada-1",
+    )
+    .await;
+    assert!(placed["errors"].is_null(), "{placed}");
+    let order = placed["data"]["checkout"]["order"].clone();
+    let id = order["id"].as_str().unwrap().to_string();
+    assert_eq!(order["status"], "PENDING_PAYMENT");
+    assert_eq!(order["total"]["amount"], total.as_str());
+    assert_eq!(order["couponCode"], "WELCOME10");
+    // The same key again: the same order, nothing new.
+    let again = checkout(
+        &shop,
+        Some(&ada),
+        None,
+        &cart,
+        &method,
+        &total,
+        None,
+        "ada-1",
+    )
+    .await;
+    assert_eq!(
+        again["data"]["checkout"]["order"]["id"],
+        id.as_str(),
+        "{again}"
+    );
+
+    let paid = pay(&shop, Some(&ada), None, &id, "4242424242424242").await;
+    assert!(paid["errors"].is_null(), "{paid}");
+    eventually("the order to be paid", || async {
+        (order_status(&shop, &ada, &id).await == "FULFILLING").then_some(())
+    })
+    .await;
+    assert_eq!(
+        available(&shop, variant).await,
+        stock_before - 2,
+        "stock committed"
+    );
+
+    let shipment = shop
+        .data(
+            Some(&staff),
+            "query($o: ID!) { order(id: $o) { shipments { id } } }",
+            json!({ "o": id }),
+        )
+        .await["order"]["shipments"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let tracking = format!("1Z{}", &kit::ids::new_id()[24..]).to_uppercase();
+    shop.data(
+        Some(&staff),
+        "mutation($s: ID!) { markShipmentPacked(id: $s) { status } }",
+        json!({ "s": shipment }),
+    )
+    .await;
+    shop.data(
+        Some(&staff),
+        "mutation($s: ID!, $t: String!) { markShipmentShipped(id: $s, carrier: \"UPS\", trackingNumber: $t) { status } }",
+        json!({ "s": shipment, "t": tracking }),
+    )
+    .await;
+    eventually("the order to ship", || async {
+        (order_status(&shop, &ada, &id).await == "SHIPPED").then_some(())
+    })
+    .await;
+    carrier_update(&shop, &tracking, "IN_TRANSIT").await;
+    carrier_update(&shop, &tracking, "DELIVERED").await;
+
+    for (transport, rx) in [("websocket", &mut ws), ("sse", &mut stream)] {
+        let seen = updates(rx, EVERY_STATUS.len()).await;
+        let statuses: Vec<&str> = seen.iter().map(|u| u["status"].as_str().unwrap()).collect();
+        assert_eq!(statuses, EVERY_STATUS, "{transport}: {seen:#?}");
+        for update in &seen {
+            assert_eq!(update["order"]["id"], id.as_str(), "{transport}");
+        }
+        for update in &seen[3..] {
+            assert_eq!(
+                update["order"]["trackingNumber"],
+                tracking.as_str(),
+                "{transport}"
+            );
+            assert_eq!(
+                update["order"]["shipments"][0]["trackingNumber"],
+                tracking.as_str(),
+                "{transport}: resolved from shipping per event"
+            );
+        }
+    }
+    let history = shop
+        .data(
+            Some(&ada),
+            "query($o: ID!) { order(id: $o) { statusHistory { status } } }",
+            json!({ "o": id }),
+        )
+        .await;
+    let history: Vec<&str> = history["order"]["statusHistory"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(history, EVERY_STATUS);
+    let mine = shop
+        .data(
+            Some(&ada),
+            "{ myOrders(first: 5) { totalCount edges { node { id status } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        mine["myOrders"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["node"]["id"] == id.as_str() && e["node"]["status"] == "DELIVERED"),
+        "{mine}"
+    );
+}
+
+#[tokio::test]
+async fn a_declined_card_cancels_and_returns_stock_and_coupon_and_a_guest_pays_with_its_token() {
+    let shop = Shop::start(40).await;
+    let staff = shop.login(ADMIN.0, ADMIN.1).await;
+    let ada = shop.login(CUSTOMER, CUSTOMER_PASSWORD).await;
+    let variants = two_variants(&shop).await;
+    let variant = &variants[0].0;
+    let stock_before = available(&shop, variant).await;
+    let used_before = times_used(&shop, &staff, "WELCOME10").await;
+
+    let (cart, _) = cart_with(&shop, Some(&ada), variant, 3).await;
+    shop.data(
+        Some(&ada),
+        "mutation($c: ID!) { applyCoupon(cartId: $c, code: \"WELCOME10\") { id } }",
+        json!({ "c": cart }),
+    )
+    .await;
+    let (method, total) = quote(&shop, Some(&ada), &cart, None).await;
+    let placed = checkout(
+        &shop,
+        Some(&ada),
+        None,
+        &cart,
+        &method,
+        &total,
+        None,
+        "declined-1",
+    )
+    .await;
+    assert!(placed["errors"].is_null(), "{placed}");
+    let id = placed["data"]["checkout"]["order"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        available(&shop, variant).await,
+        stock_before - 3,
+        "reserved"
+    );
+    assert_eq!(
+        times_used(&shop, &staff, "WELCOME10").await,
+        used_before + 1,
+        "held"
+    );
+
+    let declined = pay(&shop, Some(&ada), None, &id, "4000000000000002").await;
+    assert!(
+        !declined["errors"].is_null() || declined["data"]["payOrder"]["status"] == "FAILED",
+        "{declined}"
+    );
+    eventually("the order to be cancelled", || async {
+        (order_status(&shop, &ada, &id).await == "CANCELLED").then_some(())
+    })
+    .await;
+    eventually("the stock to come back", || async {
+        (available(&shop, variant).await == stock_before).then_some(())
+    })
+    .await;
+    eventually("the coupon use to come back", || async {
+        (times_used(&shop, &staff, "WELCOME10").await == used_before).then_some(())
+    })
+    .await;
+
+    // A guest: the cart's token to check out, the order's token to read and pay.
+    let (cart, cart_token) = cart_with(&shop, None, variant, 1).await;
+    let cart_token = cart_token.expect("guest carts have a token");
+    let (method, total) = quote(&shop, None, &cart, Some(&cart_token)).await;
+    let placed = checkout(
+        &shop,
+        None,
+        Some(&cart_token),
+        &cart,
+        &method,
+        &total,
+        Some("guest@example.com"),
+        "guest-1",
+    )
+    .await;
+    assert!(placed["errors"].is_null(), "{placed}");
+    let id = placed["data"]["checkout"]["order"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let order_token = placed["data"]["checkout"]["orderToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let read = |token: Option<String>| {
+        let shop = &shop;
+        let id = id.clone();
+        async move {
+            let mut req = shop.http().post(&shop.router).json(&json!({
+                "query": "query($o: ID!) { order(id: $o) { status email } }", "variables": { "o": id } }));
+            if let Some(t) = token {
+                req = req.header("x-order-token", t);
+            }
+            req.send().await.unwrap().json::<Value>().await.unwrap()
+        }
+    };
+    assert_eq!(
+        read(None).await["data"]["order"],
+        Value::Null,
+        "no token, no order"
+    );
+    assert_eq!(
+        read(Some(order_token.clone())).await["data"]["order"]["email"],
+        "guest@example.com"
+    );
+    let stranger = pay(&shop, None, None, &id, "4242424242424242").await;
+    assert!(
+        !stranger["errors"].is_null(),
+        "paying needs the token: {stranger}"
+    );
+    let paid = pay(&shop, None, Some(&order_token), &id, "4242424242424242").await;
+    assert!(paid["errors"].is_null(), "{paid}");
+    eventually("the guest order to be paid", || async {
+        let status = read(Some(order_token.clone())).await["data"]["order"]["status"].clone();
+        (status == "PAID" || status == "FULFILLING").then_some(())
+    })
+    .await;
+}
