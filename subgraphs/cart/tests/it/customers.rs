@@ -185,6 +185,10 @@ async fn a_checked_out_cart_closes_and_the_customer_starts_a_new_one() {
     let body = env.gql(user(&c), "{ myCart { id } }", json!({})).await;
     assert_eq!(body["data"]["myCart"], json!(null), "{body}");
     let next = env.create_cart(user(&c), None).await;
-    assert_ne!(next["cart"]["id"], id.as_str(), "a fresh cart after checkout");
+    assert_ne!(
+        next["cart"]["id"],
+        id.as_str(),
+        "a fresh cart after checkout"
+    );
     env.stop().await;
 }
