@@ -391,7 +391,7 @@ impl Shop {
         assert_eq!(
             Self::count(
                 &self.discounts,
-                "SELECT COALESCE(SUM(uses), 0) FROM coupons"
+                "SELECT CAST(COALESCE(SUM(uses), 0) AS BIGINT) FROM coupons"
             )
             .await,
             0,
