@@ -589,4 +589,225 @@ async fn a_declined_card_cancels_and_returns_stock_and_coupon_and_a_guest_pays_w
         (status == "PAID" || status == "FULFILLING").then_some(())
     })
     .await;
+    // Its shipment, from shipping, with the same token.
+    eventually("the guest to see its shipment", || async {
+        let body: Value = shop
+            .http()
+            .post(&shop.router)
+            .header("x-order-token", &order_token)
+            .json(
+                &json!({ "query": "query($o: ID!) { order(id: $o) { shipments { status } } }",
+                "variables": { "o": id } }),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (body["data"]["order"]["shipments"][0]["status"] == "PENDING").then_some(())
+    })
+    .await;
+}
+
+/// Sets a variant's stock to exactly `units` (all in its first warehouse) and waits until the
+/// storefront sees it.
+async fn stock_exactly(shop: &Shop, staff: &str, variant: &str, units: i64) {
+    let levels = shop
+        .data(
+            Some(staff),
+            "query($v: ID!) { variant(id: $v) { stockByWarehouse { warehouse { id } available } } }",
+            json!({ "v": variant }),
+        )
+        .await["variant"]["stockByWarehouse"]
+        .as_array()
+        .unwrap()
+        .clone();
+    for (i, level) in levels.iter().enumerate() {
+        let keep = if i == 0 { units } else { 0 };
+        let delta = keep - level["available"].as_i64().unwrap();
+        if delta != 0 {
+            shop.data(
+                Some(staff),
+                "mutation($v: ID!, $w: ID!, $d: Int!) { adjustStock(variantId: $v, warehouseId: $w, delta: $d, reason: \"count\") { __typename } }",
+                json!({ "v": variant, "w": level["warehouse"]["id"], "d": delta }),
+            )
+            .await;
+        }
+    }
+    assert_eq!(available(shop, variant).await, units);
+}
+
+/// `n` guest carts holding one unit of `variant` each, with what each will be charged.
+async fn guest_carts(
+    shop: &Shop,
+    variant: &str,
+    n: usize,
+) -> Vec<(String, String, String, String)> {
+    let mut carts = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (cart, token) = cart_with(shop, None, variant, 1).await;
+        let token = token.unwrap();
+        let (method, total) = quote(shop, None, &cart, Some(&token)).await;
+        carts.push((cart, token, method, total));
+    }
+    carts
+}
+
+#[tokio::test]
+async fn two_hundred_buyers_for_the_last_ten_units_make_exactly_ten_paid_orders() {
+    // Two hundred checkouts at once on two cores: give the checkout's calls time to queue.
+    let shop = Shop::start_with(30, &[("ORDERS_REMOTE_TIMEOUT_MS", "120000")]).await;
+    let staff = shop.login(ADMIN.0, ADMIN.1).await;
+    let variant = two_variants(&shop).await[0].0.clone();
+    stock_exactly(&shop, &staff, &variant, 10).await;
+    let carts = guest_carts(&shop, &variant, 200).await;
+
+    let attempts = carts
+        .iter()
+        .enumerate()
+        .map(|(i, (cart, token, method, total))| {
+            let shop = &shop;
+            async move {
+                let email = format!("buyer{i}@example.com");
+                let body = checkout(
+                    shop,
+                    None,
+                    Some(token),
+                    cart,
+                    method,
+                    total,
+                    Some(&email),
+                    &format!("race-{i}"),
+                )
+                .await;
+                (body, token.clone())
+            }
+        });
+    let results = futures_util::future::join_all(attempts).await;
+    let mut placed = Vec::new();
+    for (body, _) in &results {
+        if body["errors"].is_null() {
+            let checkout = &body["data"]["checkout"];
+            placed.push((
+                checkout["order"]["id"].as_str().unwrap().to_string(),
+                checkout["orderToken"].as_str().unwrap().to_string(),
+            ));
+        } else {
+            assert_eq!(
+                code(body),
+                "CONFLICT",
+                "a clear refusal, not a failure: {body}"
+            );
+        }
+    }
+    assert_eq!(placed.len(), 10, "exactly the units in stock are sold");
+    assert_eq!(available(&shop, &variant).await, 0, "never below zero");
+
+    for (order, token) in &placed {
+        let paid = pay(&shop, None, Some(token), order, "4242424242424242").await;
+        assert!(paid["errors"].is_null(), "{paid}");
+    }
+    let paid = eventually("ten paid orders", || async {
+        let body = shop
+            .data(
+                Some(&staff),
+                "{ orders(first: 100) { edges { node { status } } } }",
+                json!({}),
+            )
+            .await;
+        let paid = body["orders"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| ["PAID", "FULFILLING"].contains(&e["node"]["status"].as_str().unwrap()))
+            .count();
+        (paid == 10).then_some(paid)
+    })
+    .await;
+    assert_eq!(paid, 10);
+    assert_eq!(available(&shop, &variant).await, 0);
+    let on_hand: i64 = shop
+        .data(
+            Some(&staff),
+            "query($v: ID!) { variant(id: $v) { stockByWarehouse { onHand } } }",
+            json!({ "v": variant }),
+        )
+        .await["variant"]["stockByWarehouse"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["onHand"].as_i64().unwrap())
+        .sum();
+    assert_eq!(on_hand, 0, "the ten reservations were committed, no more");
+}
+
+/// RabbitMQ goes away while checkouts are placed and paid: the outboxes hold every event, and
+/// once it is back every order reaches its final state, each effect exactly once.
+#[tokio::test]
+async fn broker_outage_during_checkouts_loses_no_order() {
+    if std::env::var("TEST_AMQP_URL").is_err() {
+        panic!("needs the real RabbitMQ the test command starts (TEST_AMQP_URL)");
+    }
+    let shop = Shop::start(30).await;
+    let staff = shop.login(ADMIN.0, ADMIN.1).await;
+    let variant = two_variants(&shop).await[0].0.clone();
+    stock_exactly(&shop, &staff, &variant, 20).await;
+    let carts = guest_carts(&shop, &variant, 6).await;
+
+    let outage = kit::testing::BrokerOutage::begin();
+    let mut orders = Vec::new();
+    for (i, (cart, token, method, total)) in carts.iter().enumerate() {
+        let body = checkout(
+            &shop,
+            None,
+            Some(token),
+            cart,
+            method,
+            total,
+            Some("outage@example.com"),
+            &format!("outage-{i}"),
+        )
+        .await;
+        assert!(body["errors"].is_null(), "{body}");
+        let checkout = &body["data"]["checkout"];
+        let order = checkout["order"]["id"].as_str().unwrap().to_string();
+        let order_token = checkout["orderToken"].as_str().unwrap().to_string();
+        // Two of six are declined.
+        let card = if i % 3 == 2 {
+            "4000000000000002"
+        } else {
+            "4242424242424242"
+        };
+        pay(&shop, None, Some(&order_token), &order, card).await;
+        orders.push((order, order_token, i % 3 != 2));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    drop(outage);
+
+    for (order, token, pays) in &orders {
+        let want = if *pays { "FULFILLING" } else { "CANCELLED" };
+        eventually(&format!("order {order} to be {want}"), || async {
+            let mut req = shop.http().post(&shop.router).json(&json!({
+                "query": "query($o: ID!) { order(id: $o) { status shipments { id } } }",
+                "variables": { "o": order } }));
+            req = req.header("x-order-token", token);
+            let body: Value = req.send().await.unwrap().json().await.unwrap();
+            let o = &body["data"]["order"];
+            (o["status"] == want && (!*pays || o["shipments"].as_array().map(Vec::len) == Some(1)))
+                .then_some(())
+        })
+        .await;
+    }
+    // Four sold, two given back: stock moved exactly once per order.
+    eventually("stock to settle", || async {
+        (available(&shop, &variant).await == 16).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        available(&shop, &variant).await,
+        16,
+        "no effect applied twice"
+    );
 }

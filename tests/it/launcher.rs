@@ -60,6 +60,12 @@ impl Shop {
     /// Starts the launcher seeded with `products` demo products and waits until the router
     /// answers a query.
     pub async fn start(products: u32) -> Shop {
+        Shop::start_with(products, &[]).await
+    }
+
+    /// Like [`Shop::start`], with extra settings for the launcher (e.g. longer timeouts for a
+    /// test that loads the machine on purpose).
+    pub async fn start_with(products: u32, settings: &[(&str, &str)]) -> Shop {
         let id = unique();
         let dir = std::env::temp_dir().join(format!("shop-launcher-{id}"));
         std::fs::create_dir_all(&dir).unwrap();
@@ -85,6 +91,7 @@ impl Shop {
             .env("SEED_PRODUCTS", products.to_string())
             .env("ADMIN_EMAIL", ADMIN.0)
             .env("ADMIN_PASSWORD", ADMIN.1)
+            .envs(settings.iter().copied())
             .env("LOG_LEVEL", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());

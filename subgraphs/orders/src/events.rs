@@ -80,6 +80,8 @@ pub fn data(order: &OrderView, change: &HistoryEntry) -> Result<Value, AppError>
             "shippingMethodId": order.shipping_method_id,
             "lines": lines(order)?,
             "reservationReference": order.id,
+            // A guest order's token hash, so shipping can show the guest its shipments too.
+            "orderTokenHash": order.token_hash,
         }),
         OrderStatus::Fulfilling => json!({ "shipmentId": order.shipment_id }),
         OrderStatus::Shipped => json!({
@@ -99,6 +101,42 @@ pub fn data(order: &OrderView, change: &HistoryEntry) -> Result<Value, AppError>
     Ok(data)
 }
 
+/// The event announcing `change` of `order` (already in its new state).
+pub fn event(
+    svc: &Service,
+    order: &OrderView,
+    change: &HistoryEntry,
+) -> Result<kit::events::Event, AppError> {
+    Ok(svc.event(
+        &change.status.event_type(),
+        Some(order.id.clone()),
+        data(order, change)?,
+    ))
+}
+
+/// Appends `event` (announcing version `version` of order `order_id`) to `order_events`, the
+/// log the read model is folded from; publishes nothing.
+pub async fn append(
+    tx: &mut Tx,
+    order_id: &str,
+    version: i64,
+    event: &kit::events::Event,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO order_events (order_id, version, event_id, event_type, payload, recorded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(order_id)
+    .bind(version)
+    .bind(&event.id)
+    .bind(&event.event_type)
+    .bind(serde_json::to_string(event).map_err(AppError::internal)?)
+    .bind(now_millis())
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
 /// Emits the event for `change` through the outbox and appends it to `order_events`.
 pub async fn emit(
     svc: &Service,
@@ -106,23 +144,8 @@ pub async fn emit(
     order: &OrderView,
     change: &HistoryEntry,
 ) -> Result<kit::events::Event, AppError> {
-    let event = svc.event(
-        &change.status.event_type(),
-        Some(order.id.clone()),
-        data(order, change)?,
-    );
-    sqlx::query(
-        "INSERT INTO order_events (order_id, version, event_id, event_type, payload, recorded_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(&order.id)
-    .bind(change.version)
-    .bind(&event.id)
-    .bind(&event.event_type)
-    .bind(serde_json::to_string(&event).map_err(AppError::internal)?)
-    .bind(now_millis())
-    .execute(tx.conn())
-    .await?;
+    let event = event(svc, order, change)?;
+    append(tx, &order.id, change.version, &event).await?;
     tx.emit(&event).await?;
     Ok(event)
 }
