@@ -1,7 +1,8 @@
 //! Orders subgraph: checkout (a saga over cart, catalog, shipping, discounts, inventory and
 //! payments, contract in docs/checkout.md), the order state machine (`status`), its history
 //! and `order.*` events, the consumers of payments' and shipping's events, the payment-timeout
-//! sweeper, the CQRS read model the order lists are served from, and order subscriptions.
+//! sweeper, the CQRS read model the order lists are served from, order subscriptions, and the
+//! launcher's demo orders (`seed`).
 //! Owns `Order` and `OrderLine`; extends `User` with `orders`.
 
 pub mod access;
@@ -17,6 +18,7 @@ pub mod projection;
 pub mod queries;
 pub mod refund;
 pub mod remotes;
+pub mod seed;
 pub mod settings;
 pub mod status;
 pub mod store;

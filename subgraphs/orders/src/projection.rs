@@ -38,15 +38,21 @@ pub async fn start(svc: &Service) -> anyhow::Result<()> {
 /// Refolds one order's events into its read-model row.
 pub async fn project(svc: &Service, order_id: &str) -> Result<(), AppError> {
     let mut tx = svc.db.begin().await?;
+    refold(&mut tx, order_id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`project`] in the caller's transaction (which may have just appended the events).
+pub async fn refold(tx: &mut Tx, order_id: &str) -> Result<(), AppError> {
     let payloads: Vec<String> =
         sqlx::query_scalar("SELECT payload FROM order_events WHERE order_id = $1 ORDER BY version")
             .bind(order_id)
             .fetch_all(tx.conn())
             .await?;
     if let Some(order) = fold(&parse_all(&payloads)?)? {
-        upsert(&mut tx, &order).await?;
+        upsert(tx, &order).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 

@@ -1,7 +1,8 @@
 //! Moving an order from one status to another, the one way every actor does it: lock the
 //! order, check the move against the state machine's table, update it, record the change in
 //! its history and emit `order.<status>` (outbox + `order_events`), all in the caller's
-//! transaction.
+//! transaction. [`step`] is all of it but the event, at a given time (the demo seed replays
+//! past orders through it).
 
 use kit::ids::now_millis;
 use kit::{AppError, Service, Tx};
@@ -74,6 +75,28 @@ pub async fn apply(
     order_id: &str,
     mv: Move,
 ) -> Result<Outcome, AppError> {
+    match step(tx, order_id, mv, now_millis()).await? {
+        Step::Moved(order, change) => {
+            events::emit(svc, tx, &order, &change).await?;
+            Ok(Outcome::Moved(order))
+        }
+        Step::Done(outcome) => Ok(outcome),
+    }
+}
+
+/// What [`step`] did.
+#[derive(Debug)]
+pub enum Step {
+    /// Moved: the order as it is now and the change recorded in its history, still to be
+    /// announced.
+    Moved(OrderView, HistoryEntry),
+    /// Nothing written: [`Outcome::Illegal`] or [`Outcome::Unknown`].
+    Done(Outcome),
+}
+
+/// [`apply`] without the event: locks the order, checks `mv` against the table, updates the
+/// order and records the change (dated `at`) in its history.
+pub async fn step(tx: &mut Tx, order_id: &str, mv: Move, at: i64) -> Result<Step, AppError> {
     // A no-op write takes the row lock (PostgreSQL) before reading, so concurrent moves of
     // one order queue up; SQLite's BEGIN IMMEDIATE already serialises writers.
     let locked = sqlx::query("UPDATE orders SET version = version WHERE id = $1")
@@ -82,15 +105,14 @@ pub async fn apply(
         .await?
         .rows_affected();
     if locked == 0 {
-        return Ok(Outcome::Unknown);
+        return Ok(Step::Done(Outcome::Unknown));
     }
     let Some(mut order) = store::one(tx.conn(), order_id).await? else {
-        return Ok(Outcome::Unknown);
+        return Ok(Step::Done(Outcome::Unknown));
     };
     if !allowed(order.status, mv.cause, mv.to) {
-        return Ok(Outcome::Illegal(order));
+        return Ok(Step::Done(Outcome::Illegal(order)));
     }
-    let now = now_millis();
     let change = HistoryEntry {
         version: order.version + 1,
         status: mv.to,
@@ -98,12 +120,12 @@ pub async fn apply(
         actor: mv.actor,
         reason: mv.cause.reason().to_string(),
         note: mv.note,
-        at: now,
+        at,
     };
     let facts = mv.facts;
     order.status = mv.to;
     order.version = change.version;
-    order.updated_at = now;
+    order.updated_at = at;
     if let Some(refunded) = facts.refunded_total {
         order.refunded_total = refunded;
     }
@@ -116,7 +138,7 @@ pub async fn apply(
     )
     .bind(order.status.as_str())
     .bind(order.version)
-    .bind(now)
+    .bind(at)
     .bind(order.refunded_total)
     .bind(&order.shipment_id)
     .bind(&order.carrier)
@@ -125,6 +147,5 @@ pub async fn apply(
     .execute(tx.conn())
     .await?;
     events::record(tx, &order.id, &change).await?;
-    events::emit(svc, tx, &order, &change).await?;
-    Ok(Outcome::Moved(order))
+    Ok(Step::Moved(order, change))
 }

@@ -1,9 +1,10 @@
 //! Writing a placed order: the order, its lines, the first status-history entry, the next
 //! order number and `order.created` (outbox + `order_events`), and the claim marked placed —
-//! in ONE transaction, so an order exists with all of it or not at all.
+//! in ONE transaction, so an order exists with all of it or not at all. [`write`] is the part
+//! the demo seed shares (it appends the event to `order_events` without publishing it).
 
 use kit::error::is_unique_violation;
-use kit::{AppError, Service};
+use kit::{AppError, Service, Tx};
 
 use super::claim;
 use crate::events;
@@ -23,6 +24,26 @@ pub async fn place(
     placement: Placement<'_>,
 ) -> Result<OrderView, AppError> {
     let mut tx = svc.db.begin().await?;
+    let first = write(&mut tx, &mut order, &placement).await?;
+    events::emit(svc, &mut tx, &order, &first).await?;
+    if !claim::mark_placed(&mut tx, placement.key_hash, &order.id).await? {
+        return Err(AppError::conflict(
+            "input.idempotencyKey: this checkout was taken over by another request",
+        ));
+    }
+    tx.commit().await?;
+    Ok(order)
+}
+
+/// In `tx`: takes the next order number for `order`, inserts the order with its lines and
+/// records its first status-history entry (placed by `placement.actor`, reason CHECKOUT),
+/// which it returns; the caller announces it. A used cart id or idempotency key is a
+/// `CONFLICT`.
+pub async fn write(
+    tx: &mut Tx,
+    order: &mut OrderView,
+    placement: &Placement<'_>,
+) -> Result<HistoryEntry, AppError> {
     let next: i64 = sqlx::query_scalar(
         "UPDATE order_counter SET value = value + 1 WHERE name = 'order_number' RETURNING value",
     )
@@ -99,13 +120,6 @@ pub async fn place(
         note: None,
         at: order.placed_at,
     };
-    events::record(&mut tx, &order.id, &first).await?;
-    events::emit(svc, &mut tx, &order, &first).await?;
-    if !claim::mark_placed(&mut tx, placement.key_hash, &order.id).await? {
-        return Err(AppError::conflict(
-            "input.idempotencyKey: this checkout was taken over by another request",
-        ));
-    }
-    tx.commit().await?;
-    Ok(order)
+    events::record(tx, &order.id, &first).await?;
+    Ok(first)
 }

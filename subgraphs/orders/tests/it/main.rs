@@ -3,7 +3,7 @@
 //! names them): the state machine, the consumers of payments' and shipping's events, the
 //! payment-timeout sweeper, cancelling and refunding, the read model and its rebuild, who may
 //! see an order, subscriptions, the checkout end to end against the real subgraphs it calls,
-//! and the checked-in SDL.
+//! the launcher's demo orders, and the checked-in SDL.
 //!
 //! One binary for the crate's integration tests; each file is a module here.
 
@@ -14,6 +14,7 @@ mod common;
 mod consumers;
 mod projection;
 mod schema_drift;
+mod seed;
 mod state_machine;
 mod subscriptions;
 mod sweeper;
