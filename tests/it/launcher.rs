@@ -29,12 +29,38 @@ pub struct Shop {
     http: reqwest::Client,
 }
 
+/// A free port for a launcher listener whose address must be known in advance (router,
+/// accounts, media, shipping). Taken above the kernel's ephemeral range (`ip_local_port_range`,
+/// 32768–60999 here): the launcher's other subgraphs bind port 0 and every outgoing connection
+/// gets an ephemeral port, so a port picked from that range could be taken by another test's
+/// launcher between this check and the bind, and this test would then talk to that one.
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
+    let (low, high) = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| {
+            let mut parts = r.split_whitespace().map(|p| p.parse::<u16>().ok());
+            Some((parts.next()??, parts.next()??))
+        })
+        .unwrap_or((32768, 60999));
+    // Above the range when there is room, else below it.
+    let (from, to) = if high < 64_000 {
+        (high + 1, 65_535)
+    } else {
+        (1_025, low - 1)
+    };
+    let span = u32::from(to - from) + 1;
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+        .subsec_nanos()
+        ^ std::process::id().wrapping_mul(2_654_435_761);
+    for attempt in 0..span {
+        let port = from + ((seed.wrapping_add(attempt.wrapping_mul(7_919))) % span) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in {from}..={to}");
 }
 
 fn unique() -> String {
@@ -136,6 +162,11 @@ impl Shop {
             if let Ok(resp) = probe {
                 if resp.status().is_success() {
                     let body: Value = resp.json().await.unwrap();
+                    // A launcher that failed to bind has exited: the answer came from
+                    // someone else's router.
+                    if let Some(status) = self.child.try_wait().unwrap() {
+                        panic!("the launcher exited during start-up: {status}");
+                    }
                     if body["errors"].is_null() {
                         return;
                     }

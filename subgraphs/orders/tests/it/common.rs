@@ -282,6 +282,20 @@ impl Env {
     }
 
     /// Publishes one event and waits for the consumer to take it.
+    /// Waits until the service issues no statement for a while (its consumers are idle), so a
+    /// statement count measures only the request that follows.
+    pub async fn quiet(&self) {
+        let db = &self.app.svc().db;
+        let mut last = db.statements();
+        let mut still = 0;
+        while still < 3 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            let now = db.statements();
+            still = if now == last { still + 1 } else { 0 };
+            last = now;
+        }
+    }
+
     pub async fn deliver(&self, event: Event) {
         self.publish(std::slice::from_ref(&event)).await;
         self.processed(&event).await;

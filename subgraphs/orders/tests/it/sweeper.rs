@@ -16,10 +16,18 @@ async fn unpaid_orders_past_their_deadline_are_cancelled() {
     let in_time = env
         .place(order_view(Some("c-1"), "c@example.com", None))
         .await;
-    let mut paid = order_view(Some("c-1"), "c@example.com", None);
-    paid.payment_deadline = past;
-    let paid = env.place(paid).await;
+    // Paid in time, then its deadline passes: the sweeper must leave it alone. (Placed with a
+    // past deadline, the sweeper could rightly cancel it before the payment event lands.)
+    let paid = env
+        .place(order_view(Some("c-1"), "c@example.com", None))
+        .await;
     env.deliver(payment_succeeded(&paid)).await;
+    sqlx::query("UPDATE orders SET payment_deadline = $1 WHERE id = $2")
+        .bind(past)
+        .bind(&paid.id)
+        .execute(env.app.svc().db.background())
+        .await
+        .unwrap();
 
     let db = env.app.svc().db.clone();
     let id = late.id.clone();
