@@ -1,8 +1,8 @@
 //! Cross-subgraph demo data. Each subgraph seeds what it owns on its own (accounts its users,
 //! catalog its products); the data that hangs off another subgraph's ids — stock per variant,
 //! reviews per product by demo customers, product images, the cart's prices and stock, the
-//! discounts' category tree and demo coupons, shipping's zones, methods and variant weights —
-//! is seeded here, where every subgraph's service
+//! discounts' category tree and demo coupons, shipping's zones, methods and variant weights,
+//! the named demo customers' past orders — is seeded here, where every subgraph's service
 //! is at hand, by paging through catalog's demo products. Seeded rows publish no events, which
 //! is why the read models that events feed elsewhere are filled here directly. Every seed is
 //! idempotent, so a restart only fills gaps.
@@ -38,6 +38,7 @@ pub async fn seed(prepared: &[Prepared]) -> anyhow::Result<()> {
         .await
         .map_err(kit::AppError::into_anyhow)?;
     let media = media::seed::Seeder::new(media).await?;
+    let mut order_lines: Vec<orders::seed::DemoLine> = Vec::new();
     let started = std::time::Instant::now();
     let mut after: Option<String> = None;
     let mut products = 0usize;
@@ -62,6 +63,9 @@ pub async fn seed(prepared: &[Prepared]) -> anyhow::Result<()> {
             .map(|p| (p.id.clone(), p.category_id.clone()))
             .collect();
         discounts::seed::scopes(discounts, &[], &scopes).await?;
+        if order_lines.is_empty() {
+            order_lines = past_order_lines(catalog, &page).await?;
+        }
         let ids: Vec<String> = page.iter().map(|p| p.id.clone()).collect();
         reviews::seed::run(reviews, &ids, &authors).await?;
         media.run(&ids).await?;
@@ -76,6 +80,13 @@ pub async fn seed(prepared: &[Prepared]) -> anyhow::Result<()> {
         .find(|(id, parent)| parent.is_some() && !tree.iter().any(|(_, p)| p.as_ref() == Some(id)))
         .map(|(id, _)| id.as_str());
     discounts::seed::demo(discounts, promoted).await?;
+    let customers: Vec<orders::seed::DemoCustomer> = accounts::seed::named_demo_customers(accounts)
+        .await
+        .map_err(kit::AppError::into_anyhow)?
+        .into_iter()
+        .map(|(id, email, name)| orders::seed::DemoCustomer { id, email, name })
+        .collect();
+    orders::seed::demo(find(prepared, "orders")?, &customers, &order_lines).await?;
     tracing::info!(
         products,
         elapsed_ms = started.elapsed().as_millis() as u64,
@@ -106,6 +117,34 @@ async fn rank_by_rating(
         catalog::ratings::set_ranks(catalog, &ranks).await?;
     }
     Ok(())
+}
+
+/// What the demo customers' past orders hold: the first published variants of the first page,
+/// with their titles as catalog shows them.
+async fn past_order_lines(
+    catalog: &Service,
+    page: &[catalog::seed::DemoProduct],
+) -> anyhow::Result<Vec<orders::seed::DemoLine>> {
+    let mut lines = Vec::new();
+    for product in page.iter().filter(|p| p.published).take(12) {
+        let Some(variant) = product.variants.first() else {
+            continue;
+        };
+        let title: Option<String> =
+            kit::sqlx::query_scalar("SELECT title FROM products WHERE id = $1")
+                .bind(&product.id)
+                .fetch_optional(catalog.db.background())
+                .await?;
+        lines.push(orders::seed::DemoLine {
+            variant_id: variant.id.clone(),
+            product_id: product.id.clone(),
+            sku: variant.sku.clone(),
+            title: title.unwrap_or_default(),
+            unit_price_minor: variant.price_minor,
+            currency: variant.currency.clone(),
+        });
+    }
+    Ok(lines)
 }
 
 /// The cart prices what it holds from its own copy of catalog's prices and inventory's stock,

@@ -86,6 +86,24 @@ pub async fn demo_customer_ids(svc: &Service) -> Result<Vec<String>, AppError> {
     .await?)
 }
 
+/// The named demo customers as (id, email, name), for seeds that need their contact details
+/// (past orders).
+pub async fn named_demo_customers(
+    svc: &Service,
+) -> Result<Vec<(String, String, String)>, AppError> {
+    let mut found = Vec::with_capacity(DEMO_CUSTOMERS.len());
+    for (email, name) in DEMO_CUSTOMERS {
+        let id: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+            .bind(*email)
+            .fetch_optional(svc.db.pool())
+            .await?;
+        if let Some(id) = id {
+            found.push((id, email.to_string(), name.to_string()));
+        }
+    }
+    Ok(found)
+}
+
 async fn ensure(
     svc: &Service,
     settings: &Settings,

@@ -139,6 +139,7 @@ pub struct DemoProduct {
 /// A demo variant with its price in minor units, for subgraphs that keep their own prices.
 pub struct DemoVariant {
     pub id: String,
+    pub sku: String,
     pub price_minor: i64,
     pub currency: String,
     pub weight_grams: Option<i64>,
@@ -164,21 +165,22 @@ pub async fn demo_page(
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT product_id, id, price_amount, currency, weight_grams FROM variants \
+        "SELECT product_id, id, sku, price_amount, currency, weight_grams FROM variants \
          WHERE product_id IN ({}) \
          ORDER BY product_id, id",
         kit::db::placeholders(1, products.len())
     );
-    let mut q = sqlx::query_as::<_, (String, String, i64, String, Option<i64>)>(&sql);
+    let mut q = sqlx::query_as::<_, (String, String, String, i64, String, Option<i64>)>(&sql);
     for (id, _, _) in &products {
         q = q.bind(id);
     }
     let mut variants: std::collections::HashMap<String, Vec<DemoVariant>> = Default::default();
-    for (product, id, price_minor, currency, weight_grams) in
+    for (product, id, sku, price_minor, currency, weight_grams) in
         q.fetch_all(svc.db.background()).await?
     {
         variants.entry(product).or_default().push(DemoVariant {
             id,
+            sku,
             price_minor,
             currency,
             weight_grams,
