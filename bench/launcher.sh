@@ -5,12 +5,15 @@
 # statement counters and the launcher's CPU ticks.
 #
 # Sets: ROUTER, STATE (a temporary directory), SHOP_PID, TARGET; reads BENCH_PRODUCTS, BENCH_DB,
-# BENCH_PG_PORT, BENCH_KEEP (a directory to keep and reuse the seeded data in) and BENCH_SEED
-# (false: trust a fully seeded BENCH_KEEP).
+# BENCH_PG_PORT, BENCH_KEEP (a directory to keep and reuse the seeded data in), BENCH_SEED
+# (false: trust a fully seeded BENCH_KEEP) and BENCH_AMQP (true: a private RabbitMQ on
+# BENCH_AMQP_PORT carries the events instead of the in-process bus).
 
 PRODUCTS=${BENCH_PRODUCTS:-10000}
 DB=${BENCH_DB:-sqlite}
 PG_PORT=${BENCH_PG_PORT:-55532}
+AMQP=${BENCH_AMQP:-false}
+AMQP_PORT=${BENCH_AMQP_PORT:-55772}
 KEEP=${BENCH_KEEP:-}
 SEED=${BENCH_SEED:-true}
 ROUTER=http://127.0.0.1:4000
@@ -25,6 +28,7 @@ cleanup() {
   set +e
   [ -n "${SHOP_PID:-}" ] && kill "$SHOP_PID" 2>/dev/null && wait "$SHOP_PID" 2>/dev/null
   [ -f "$DATA/pg/postmaster.pid" ] && as postgres "$PG_BIN/pg_ctl" -D "$DATA/pg" -m fast stop >/dev/null
+  [ -x "$STATE/rabbitmqctl" ] && "$STATE/rabbitmqctl" stop >/dev/null 2>&1
   rm -rf "$STATE"
 }
 trap cleanup EXIT
@@ -46,7 +50,25 @@ if [ "$DB" = postgres ]; then
   export DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 fi
 
-echo "starting the launcher ($DB, $PRODUCTS products; the first start seeds them)" >&2
+if [ "$AMQP" = true ]; then
+  mkdir -p "$STATE/rabbit"; [ "$(id -u)" = 0 ] && chown rabbitmq "$STATE/rabbit"
+  echo '[].' >"$STATE/rabbit/enabled_plugins"; [ "$(id -u)" = 0 ] && chown rabbitmq "$STATE/rabbit/enabled_plugins"
+  node=shopbench-$AMQP_PORT@localhost
+  cat >"$STATE/rabbitmqctl" <<CTL
+#!/usr/bin/env bash
+if [ "\$(id -u)" = 0 ]; then exec runuser -u rabbitmq -- env HOME="$STATE/rabbit" /usr/lib/rabbitmq/bin/rabbitmqctl -n $node "\$@"; fi
+exec env HOME="$STATE/rabbit" /usr/lib/rabbitmq/bin/rabbitmqctl -n $node "\$@"
+CTL
+  chmod +x "$STATE/rabbitmqctl"
+  (cd "$STATE" && as rabbitmq env HOME="$STATE/rabbit" RABBITMQ_NODENAME=$node RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+    RABBITMQ_NODE_PORT="$AMQP_PORT" RABBITMQ_DIST_PORT=$((AMQP_PORT + 1)) RABBITMQ_MNESIA_BASE="$STATE/rabbit/mnesia" \
+    RABBITMQ_LOG_BASE="$STATE/rabbit/log" RABBITMQ_ENABLED_PLUGINS_FILE="$STATE/rabbit/enabled_plugins" \
+    /usr/lib/rabbitmq/bin/rabbitmq-server -detached) >/dev/null 2>&1
+  for _ in $(seq 1 120); do "$STATE/rabbitmqctl" -q await_startup --timeout 5 >/dev/null 2>&1 && break; sleep 1; done
+  export AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2f"
+fi
+
+echo "starting the launcher ($DB, events over $([ "$AMQP" = true ] && echo RabbitMQ || echo the in-process bus), $PRODUCTS products; the first start seeds them)" >&2
 started=$(date +%s)
 "$TARGET/release/shop" >"$STATE/shop.log" 2>&1 &
 SHOP_PID=$!
@@ -58,7 +80,7 @@ echo "ready after $(( $(date +%s) - started )) s" >&2
 
 # "service count" lines: every subgraph's SQL statements so far, from its /metrics.
 statements() {
-  for port in 4001 4002 4003 4004 4005 4006 4007; do
+  for port in 4001 4002 4003 4004 4005 4006 4007 4008 4009 4010; do
     curl -sf "http://127.0.0.1:$port/metrics" | awk '/^shop_db_statements_total/ { sub(/.*service="/, ""); sub(/"}/, ""); print }' || true
   done
 }
