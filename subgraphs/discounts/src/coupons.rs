@@ -14,8 +14,8 @@ use serde_json::json;
 
 use crate::coupon::{self, Coupon, Row, COLUMNS};
 use crate::coupon_spec::{CouponSpec, CreateCouponInput, UpdateCouponInput};
-use crate::listing::{self, Bind, Filter, Source};
 use crate::validate;
+use kit::listing::{self, Bind, Filter, Source};
 
 #[derive(Debug, Clone, Default, InputObject)]
 pub struct CouponFilter {

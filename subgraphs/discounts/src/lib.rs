@@ -21,7 +21,6 @@ pub mod engine;
 pub mod entities;
 pub mod hold;
 pub mod holds;
-pub mod listing;
 pub mod pricing;
 pub mod promotion;
 pub mod promotion_spec;

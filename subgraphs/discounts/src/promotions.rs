@@ -10,9 +10,9 @@ use kit::schema::service;
 use kit::{AppError, Service};
 use serde_json::json;
 
-use crate::listing::{self, Bind, Filter, Source};
 use crate::promotion::{self, Promotion, Row, COLUMNS};
 use crate::promotion_spec::{CreatePromotionInput, PromotionSpec, UpdatePromotionInput};
+use kit::listing::{self, Bind, Filter, Source};
 
 #[derive(Debug, Clone, Default, InputObject)]
 pub struct PromotionFilter {

@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod listing;
 pub mod money;
 pub mod pagination;
 pub mod periodic;

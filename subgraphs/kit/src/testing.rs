@@ -321,6 +321,35 @@ where
     panic!("timed out waiting for {what}");
 }
 
+/// The first error's `extensions.code`; fails the test when the response has no error.
+pub fn expect_code(body: &Value) -> String {
+    error_code(body).unwrap_or_else(|| panic!("expected an error, got {body}"))
+}
+
+/// The first error's `extensions.field` (the input it names); fails the test when absent.
+pub fn error_field(body: &Value) -> String {
+    body["errors"][0]["extensions"]["field"]
+        .as_str()
+        .unwrap_or_else(|| panic!("expected an error naming a field, got {body}"))
+        .to_string()
+}
+
+/// The first error's machine-readable `extensions.reason`; fails the test when absent.
+pub fn error_reason(body: &Value) -> String {
+    body["errors"][0]["extensions"]["reason"]
+        .as_str()
+        .unwrap_or_else(|| panic!("expected an error with a reason, got {body}"))
+        .to_string()
+}
+
+/// The first error's message, empty when there is none.
+pub fn error_message(body: &Value) -> String {
+    body["errors"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// The `extensions.code` of the first error, if any.
 pub fn error_code(body: &Value) -> Option<String> {
     body["errors"][0]["extensions"]["code"]

@@ -17,7 +17,6 @@ pub mod consumers;
 pub mod countries;
 pub mod entities;
 pub mod fulfilment;
-pub mod listing;
 pub mod method;
 pub mod method_spec;
 pub mod methods;

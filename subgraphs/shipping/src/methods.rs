@@ -13,11 +13,11 @@ use kit::pagination::{Cursor, Total, Window};
 use kit::schema::service;
 use kit::{AppError, Db, Tx};
 
-use crate::listing::{self, Bind, Filter, Source};
 use crate::method::{self, Method, Row, COLUMNS};
 use crate::method_spec::{
     CreateShippingMethodInput, Current, MethodSpec, UpdateShippingMethodInput,
 };
+use kit::listing::{self, Bind, Filter, Source};
 
 #[derive(Debug, Clone, Default, InputObject)]
 pub struct ShippingMethodFilter {

@@ -11,11 +11,11 @@ use kit::pagination::{Cursor, Total, Window};
 use kit::schema::service;
 use kit::AppError;
 
-use crate::listing::{self, Bind, Filter, Source};
 use crate::shipment::{self, Row, Shipment, COLUMNS};
 use crate::status::{ShipmentStatus, TrackingSource};
 use crate::transitions::{self, Change, Outcome};
 use crate::validate;
+use kit::listing::{self, Bind, Filter, Source};
 
 /// Longest carrier name and tracking number.
 const MAX_CARRIER: usize = 100;

@@ -11,9 +11,9 @@ use kit::pagination::{Cursor, Total, Window};
 use kit::schema::service;
 use kit::{AppError, Db};
 
-use crate::listing::{self, Filter, Source};
 use crate::zone::{self, Row, Zone, COLUMNS};
 use crate::zone_spec::{CreateShippingZoneInput, UpdateShippingZoneInput, ZoneSpec};
+use kit::listing::{self, Filter, Source};
 
 #[derive(Default)]
 pub struct ZoneQuery;

@@ -2,6 +2,7 @@
 //! backends, per the test environment) and act as a client over HTTP.
 
 use accounts::Accounts;
+pub use kit::testing::expect_code as code;
 use kit::testing::{self, TestApp};
 use serde_json::{json, Value};
 
@@ -79,8 +80,4 @@ pub async fn admin_app() -> (TestApp, Session) {
     let app = start_with(&[("ADMIN_EMAIL", &email), ("ADMIN_PASSWORD", PASSWORD)]).await;
     let session = login(&app, &email).await;
     (app, session)
-}
-
-pub fn code(body: &Value) -> String {
-    testing::error_code(body).unwrap_or_else(|| panic!("expected an error, got {body}"))
 }

@@ -5,6 +5,7 @@
 
 use kit::events::Event;
 use kit::testing::{self, TestApp};
+pub use kit::testing::{error_field as field, error_message as message, expect_code as code};
 use serde_json::{json, Value};
 
 pub use kit::testing::PASSWORD;
@@ -290,24 +291,6 @@ pub fn stock_event(variant: &str, available: i64) -> Event {
         Some(variant.to_string()),
         json!({ "stock": [{ "variantId": variant, "onHand": available, "reserved": 0, "available": available }] }),
     )
-}
-
-pub fn code(body: &Value) -> String {
-    testing::error_code(body).unwrap_or_else(|| panic!("expected an error, got {body}"))
-}
-
-pub fn message(body: &Value) -> String {
-    body["errors"][0]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
-
-pub fn field(body: &Value) -> String {
-    body["errors"][0]["extensions"]["field"]
-        .as_str()
-        .unwrap_or_else(|| panic!("expected an error naming a field, got {body}"))
-        .to_string()
 }
 
 /// The quantity of `variant`'s line in a cart JSON, 0 when absent.

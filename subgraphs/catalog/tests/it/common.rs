@@ -4,6 +4,7 @@
 
 use catalog::Catalog;
 use kit::testing::{self, TestApp};
+pub use kit::testing::{error_field as field, expect_code as code};
 use serde_json::{json, Value};
 
 pub struct Env {
@@ -46,17 +47,6 @@ pub async fn start_with(overrides: &[(&str, &str)]) -> Env {
         catalog,
         staff,
     }
-}
-
-pub fn code(body: &Value) -> String {
-    testing::error_code(body).unwrap_or_else(|| panic!("expected an error, got {body}"))
-}
-
-pub fn field(body: &Value) -> String {
-    body["errors"][0]["extensions"]["field"]
-        .as_str()
-        .unwrap_or_else(|| panic!("expected a field in the error, got {body}"))
-        .to_string()
 }
 
 pub const PRODUCT_FIELDS: &str =

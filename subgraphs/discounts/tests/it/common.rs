@@ -6,6 +6,10 @@
 
 use kit::events::Event;
 use kit::testing::{self, TestApp};
+pub use kit::testing::{
+    error_field as field, error_message as message, error_reason as reason,
+    expect_code as error_code,
+};
 use serde_json::{json, Value};
 
 pub use kit::testing::PASSWORD;
@@ -248,31 +252,6 @@ pub fn id() -> String {
 /// A unique coupon code with `prefix`.
 pub fn code(prefix: &str) -> String {
     format!("{prefix}{}", &kit::ids::new_id().replace('-', "")[20..]).to_ascii_uppercase()
-}
-
-pub fn error_code(body: &Value) -> String {
-    testing::error_code(body).unwrap_or_else(|| panic!("expected an error, got {body}"))
-}
-
-pub fn reason(body: &Value) -> String {
-    body["errors"][0]["extensions"]["reason"]
-        .as_str()
-        .unwrap_or_else(|| panic!("expected a reason, got {body}"))
-        .to_string()
-}
-
-pub fn field(body: &Value) -> String {
-    body["errors"][0]["extensions"]["field"]
-        .as_str()
-        .unwrap_or_else(|| panic!("expected a field, got {body}"))
-        .to_string()
-}
-
-pub fn message(body: &Value) -> String {
-    body["errors"][0]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
 }
 
 pub use kit::testing::eventually;

@@ -3,6 +3,7 @@
 //! act as a client.
 
 use kit::testing::{self, TestApp};
+pub use kit::testing::{error_message as message, expect_code as code};
 use serde_json::{json, Value};
 
 pub use kit::testing::PASSWORD;
@@ -156,17 +157,6 @@ impl Env {
 
 pub fn variant() -> String {
     kit::ids::new_id()
-}
-
-pub fn code(body: &Value) -> String {
-    testing::error_code(body).unwrap_or_else(|| panic!("expected an error, got {body}"))
-}
-
-pub fn message(body: &Value) -> String {
-    body["errors"][0]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
 }
 
 pub use kit::testing::eventually;

@@ -6,6 +6,7 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, ImageFormat, RgbImage, RgbaImage};
+pub use kit::testing::expect_code as code;
 use kit::testing::{self, TestApp};
 use serde_json::{json, Value};
 
@@ -251,10 +252,6 @@ async fn fetched(resp: reqwest::Response) -> Fetched {
 
 pub fn product() -> String {
     kit::ids::new_id()
-}
-
-pub fn code(body: &Value) -> String {
-    testing::error_code(body).unwrap_or_else(|| panic!("expected an error, got {body}"))
 }
 
 pub fn field(body: &Value) -> String {

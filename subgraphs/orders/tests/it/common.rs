@@ -6,6 +6,7 @@
 
 use kit::events::Event;
 use kit::testing::{self, TestApp};
+pub use kit::testing::{error_field as field, error_reason as reason, expect_code as error_code};
 use orders::checkout::claim::{self, Claim};
 use orders::checkout::place::{self, Placement};
 use orders::status::OrderStatus;
@@ -361,22 +362,4 @@ pub fn shipment(order: &OrderView, event_type: &str, status: &str) -> Event {
                 "previousStatus": null, "carrier": "UPS", "trackingNumber": "1Z999",
                 "at": "2026-12-04T12:00:00Z" }),
     )
-}
-
-pub fn error_code(body: &Value) -> String {
-    testing::error_code(body).unwrap_or_else(|| panic!("expected an error, got {body}"))
-}
-
-pub fn field(body: &Value) -> String {
-    body["errors"][0]["extensions"]["field"]
-        .as_str()
-        .unwrap_or_else(|| panic!("expected a field, got {body}"))
-        .to_string()
-}
-
-pub fn reason(body: &Value) -> String {
-    body["errors"][0]["extensions"]["reason"]
-        .as_str()
-        .unwrap_or_else(|| panic!("expected a reason, got {body}"))
-        .to_string()
 }

@@ -5,6 +5,7 @@
 
 use kit::events::Event;
 use kit::testing::{self, TestApp};
+pub use kit::testing::{error_field as field, error_reason as reason, expect_code as error_code};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -85,24 +86,6 @@ pub fn token_hash(token: &str) -> String {
 
 pub fn card(number: &str) -> Value {
     json!({ "number": number, "expMonth": 12, "expYear": 2031, "cvc": "123" })
-}
-
-pub fn error_code(body: &Value) -> String {
-    testing::error_code(body).unwrap_or_else(|| panic!("expected an error, got {body}"))
-}
-
-pub fn field(body: &Value) -> String {
-    body["errors"][0]["extensions"]["field"]
-        .as_str()
-        .unwrap_or_else(|| panic!("expected a field, got {body}"))
-        .to_string()
-}
-
-pub fn reason(body: &Value) -> String {
-    body["errors"][0]["extensions"]["reason"]
-        .as_str()
-        .unwrap_or_else(|| panic!("expected a reason, got {body}"))
-        .to_string()
 }
 
 impl Env {

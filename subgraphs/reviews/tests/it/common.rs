@@ -5,6 +5,7 @@
 
 use kit::events::Event;
 use kit::testing::{self, TestApp};
+pub use kit::testing::{error_message as message, expect_code as code};
 use serde_json::{json, Value};
 
 pub use kit::testing::PASSWORD;
@@ -202,17 +203,6 @@ pub fn product_event(kind: &str, id: &str, status: &str) -> Event {
         Some(id.to_string()),
         json!({ "id": id, "slug": format!("p-{}", &id[24..]), "status": status, "title": "Thing" }),
     )
-}
-
-pub fn code(body: &Value) -> String {
-    testing::error_code(body).unwrap_or_else(|| panic!("expected an error, got {body}"))
-}
-
-pub fn message(body: &Value) -> String {
-    body["errors"][0]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
 }
 
 /// Asserts a BAD_USER_INPUT error naming `field`.

@@ -5,6 +5,7 @@
 
 use kit::events::Event;
 use kit::testing::{self, TestApp};
+pub use kit::testing::{error_field as field, error_reason as reason, expect_code as error_code};
 use serde_json::{json, Value};
 
 pub use kit::testing::eventually;
@@ -310,22 +311,4 @@ pub fn variant(event_type: &str, variant: &str, weight: Option<i64>) -> Event {
             "price": { "amount": "10.00", "currencyCode": "USD", "minorUnits": 1000 },
         }),
     )
-}
-
-pub fn error_code(body: &Value) -> String {
-    testing::error_code(body).unwrap_or_else(|| panic!("expected an error, got {body}"))
-}
-
-pub fn field(body: &Value) -> String {
-    body["errors"][0]["extensions"]["field"]
-        .as_str()
-        .unwrap_or_else(|| panic!("expected a field, got {body}"))
-        .to_string()
-}
-
-pub fn reason(body: &Value) -> String {
-    body["errors"][0]["extensions"]["reason"]
-        .as_str()
-        .unwrap_or_else(|| panic!("expected a reason, got {body}"))
-        .to_string()
 }

@@ -1,10 +1,11 @@
-//! Keyset pages of coupons or promotions for staff lists, newest first: the cursor is the row
-//! id (UUIDv7, so time-ordered and unique), a page is "ids below/above the cursor", never an
-//! OFFSET; `totalCount` counts the same filter, only when selected.
+//! Keyset pages for plain staff lists (coupons, promotions, shipping zones, methods,
+//! shipments), newest first: the cursor is the row id (UUIDv7, so time-ordered and unique), a
+//! page is "ids below/above the cursor", never an OFFSET; `totalCount` counts the same filter,
+//! only when selected. Lists with their own sort keys (catalog, orders) page themselves.
 
+use crate::pagination::{Cursor, Total, Window};
+use crate::{AppError, Db};
 use async_graphql::connection::Connection;
-use kit::pagination::{Cursor, Total, Window};
-use kit::{AppError, Db};
 use sqlx::any::AnyRow;
 
 /// A value bound to a filter clause.
@@ -83,7 +84,7 @@ where
     let cursor = window
         .cursor
         .as_deref()
-        .map(|c| kit::ids::parse_id(field, c))
+        .map(|c| crate::ids::parse_id(field, c))
         .transpose()?;
     let (mut where_sql, next) = filter.sql();
     let (op, dir) = if window.backward {
