@@ -11,6 +11,7 @@ use serde_json::json;
 use std::collections::HashMap;
 
 use crate::users::{self, User};
+use kit::validate::{optional, text};
 
 const COLUMNS: &str =
     "id, user_id, full_name, line1, line2, city, region, postal_code, country_code, phone";
@@ -83,33 +84,6 @@ struct ValidAddress {
     postal_code: String,
     country_code: String,
     phone: Option<String>,
-}
-
-fn text(field: &str, raw: &str, max: usize) -> Result<String, AppError> {
-    let v = raw.trim();
-    if v.is_empty() {
-        return Err(AppError::bad_input(field, "is required"));
-    }
-    if v.chars().count() > max {
-        return Err(AppError::bad_input(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    if v.chars().any(char::is_control) {
-        return Err(AppError::bad_input(
-            field,
-            "must not contain control characters",
-        ));
-    }
-    Ok(v.to_string())
-}
-
-fn optional(field: &str, raw: Option<&str>, max: usize) -> Result<Option<String>, AppError> {
-    match raw.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => text(field, v, max).map(Some),
-    }
 }
 
 impl AddressInput {

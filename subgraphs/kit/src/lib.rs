@@ -23,6 +23,7 @@ pub mod subgraph;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod validate;
 
 pub use config::Config;
 pub use db::{Db, Tx};

@@ -10,6 +10,7 @@ use kit::money::{Money, MoneyInput};
 use kit::AppError;
 
 use crate::view::AddressView;
+use kit::validate::{optional, text};
 
 const MAX_KEY: usize = 200;
 const MAX_EMAIL: usize = 254;
@@ -67,33 +68,6 @@ pub struct Request {
     pub coupon_code: Option<String>,
     pub expected_total: Money,
     pub idempotency_key: String,
-}
-
-fn text(field: &str, raw: &str, max: usize) -> Result<String, AppError> {
-    let v = raw.trim();
-    if v.is_empty() {
-        return Err(AppError::bad_input(field, "is required"));
-    }
-    if v.chars().count() > max {
-        return Err(AppError::bad_input(
-            field,
-            format!("must be at most {max} characters"),
-        ));
-    }
-    if v.chars().any(char::is_control) {
-        return Err(AppError::bad_input(
-            field,
-            "must not contain control characters",
-        ));
-    }
-    Ok(v.to_string())
-}
-
-fn optional(field: &str, raw: Option<&str>, max: usize) -> Result<Option<String>, AppError> {
-    match raw.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => text(field, v, max).map(Some),
-    }
 }
 
 /// A plausible email address, lower-cased.
