@@ -94,6 +94,14 @@ impl AppError {
         AppError::Internal(Arc::new(err.into()))
     }
 
+    /// The input a bad-input error names; `None` for every other error.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            AppError::BadInput { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
     /// The client-facing message (`field: message` for bad input).
     pub fn message(&self) -> String {
         match self {

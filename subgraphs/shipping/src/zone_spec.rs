@@ -168,7 +168,9 @@ mod tests {
     }
 
     fn field(err: AppError) -> String {
-        err.message().split(':').next().unwrap().to_string()
+        err.field()
+            .unwrap_or_else(|| panic!("expected bad input, got {err:?}"))
+            .to_string()
     }
 
     #[test]

@@ -206,10 +206,9 @@ mod tests {
     }
 
     fn field(err: AppError) -> String {
-        match err {
-            AppError::BadInput { field, .. } => field,
-            other => panic!("expected bad input, got {other:?}"),
-        }
+        err.field()
+            .unwrap_or_else(|| panic!("expected bad input, got {err:?}"))
+            .to_string()
     }
 
     #[test]
