@@ -22,7 +22,10 @@ use crate::products::Product;
 use crate::sql::Sql;
 use crate::validate;
 
-const COLUMNS: &str = "id, name, slug, parent_id, path";
+/// The row, and whether the category is a leaf (an indexed probe of `categories_by_parent` in
+/// the same statement), so a leaf's product page needs no subtree read.
+const COLUMNS: &str = "id, name, slug, parent_id, path, CAST(CASE WHEN EXISTS (SELECT 1 FROM \
+                       categories k WHERE k.parent_id = categories.id) THEN 0 ELSE 1 END AS BIGINT)";
 
 #[derive(Debug, Clone, SimpleObject)]
 #[graphql(complex, name = "Category")]
@@ -34,9 +37,12 @@ pub struct Category {
     pub parent_id: Option<String>,
     #[graphql(skip)]
     pub path: String,
+    /// No category below it (as read with the row).
+    #[graphql(skip)]
+    pub leaf: bool,
 }
 
-type Row = (String, String, String, Option<String>, String);
+type Row = (String, String, String, Option<String>, String, i64);
 
 impl Category {
     fn from_row(r: Row) -> Category {
@@ -46,6 +52,7 @@ impl Category {
             slug: r.2,
             parent_id: r.3,
             path: r.4,
+            leaf: r.5 != 0,
         }
     }
 
@@ -103,7 +110,11 @@ impl Category {
             category_id: Some(self.id.clone()),
             ..Default::default()
         };
-        let listing = Listing::new(ctx, filter, sort, None)?;
+        let mut listing = Listing::new(ctx, filter, sort, None)?;
+        // A leaf's subtree is itself: the page is then the only statement.
+        if self.leaf {
+            listing.subtree = Some(vec![self.id.to_string()]);
+        }
         Ok(listing::page(ctx, &listing, first, after, last, before).await?)
     }
 }

@@ -99,6 +99,9 @@ pub struct Listing {
     pub attributes: BTreeMap<String, Vec<String>>,
     pub order: Order,
     pub text: Option<TextMatch>,
+    /// The category filter's subtree when the caller already knows it (a leaf category's
+    /// page); `None` reads it.
+    pub subtree: Option<Vec<String>>,
 }
 
 impl Listing {
@@ -176,6 +179,7 @@ impl Listing {
             attributes,
             order,
             text,
+            subtree: None,
         })
     }
 
@@ -270,7 +274,7 @@ async fn subtree(db: &Db, category: &str) -> Result<Vec<String>, AppError> {
 }
 
 /// One page of `listing`, plus its total count when selected: two or three statements with a
-/// category filter (its subtree first), else one or two.
+/// category filter whose subtree is not known (its subtree first), else one or two.
 pub async fn page(
     ctx: &Context<'_>,
     listing: &Listing,
@@ -290,9 +294,10 @@ pub async fn page(
         ("<", "DESC")
     };
 
-    let categories = match &listing.category_id {
-        Some(category) => Some(subtree(db, category).await?),
-        None => None,
+    let categories = match (&listing.subtree, &listing.category_id) {
+        (Some(known), _) => Some(known.clone()),
+        (None, Some(category)) => Some(subtree(db, category).await?),
+        (None, None) => None,
     };
     let mut sql = Sql::new(&format!("SELECT {COLUMNS}, {key} AS sort_key"));
     listing.write_selection(&mut sql, categories.as_deref());
@@ -344,6 +349,7 @@ pub fn manual(ctx: &Context<'_>, collection_id: &str) -> Listing {
         attributes: BTreeMap::new(),
         order: Order::Manual,
         text: None,
+        subtree: None,
     }
 }
 

@@ -48,8 +48,12 @@ pub struct Config {
     /// Honour the first `X-Forwarded-For` entry as the client address (set behind a proxy).
     pub trust_forwarded_for: bool,
     pub outbox_poll: Duration,
-    /// How long a DataLoader collects keys before its one query (`LOADER_WINDOW_US`).
+    /// A fixed time a DataLoader collects keys before its one query (`LOADER_WINDOW_US`); zero
+    /// (the default) batches without waiting: see `loader_yields`.
     pub loader_window: Duration,
+    /// With no fixed window, how many times a batch yields to the runtime before it is dispatched
+    /// (`LOADER_YIELDS`), so keys that concurrent tasks are about to queue join it.
+    pub loader_yields: u32,
     /// Values that win over the environment for [`Config::env`] lookups (tests, the launcher).
     pub overrides: BTreeMap<String, String>,
 }
@@ -103,7 +107,8 @@ impl Config {
             max_body_bytes: env.parse("MAX_BODY_BYTES", 1024 * 1024)?,
             trust_forwarded_for: env.parse("TRUST_FORWARDED_FOR", false)?,
             outbox_poll: Duration::from_millis(env.parse("OUTBOX_POLL_MS", 500)?),
-            loader_window: Duration::from_micros(env.parse("LOADER_WINDOW_US", 1000)?),
+            loader_window: Duration::from_micros(env.parse("LOADER_WINDOW_US", 0)?),
+            loader_yields: env.parse("LOADER_YIELDS", 2)?,
             overrides: BTreeMap::new(),
         })
     }

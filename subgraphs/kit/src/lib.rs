@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod cache;
+pub mod cache_control;
 pub mod config;
 pub mod db;
 pub mod error;

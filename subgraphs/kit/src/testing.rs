@@ -70,8 +70,10 @@ pub fn config(service: &str) -> Config {
         max_body_bytes: 64 * 1024,
         trust_forwarded_for: false,
         outbox_poll: std::time::Duration::from_millis(100),
-        // Wide, so that the tests counting one statement per batch hold on a loaded machine.
-        loader_window: std::time::Duration::from_millis(5),
+        // The production batching (no fixed wait), so the tests counting one statement per
+        // batch check it.
+        loader_window: std::time::Duration::ZERO,
+        loader_yields: 2,
         overrides: Default::default(),
     }
 }

@@ -187,3 +187,38 @@ async fn collections_keep_manual_order() {
     );
     env.stop().await;
 }
+
+/// A storefront listing page (a leaf category's products with their variants) is one statement
+/// per level: the category (which says it is a leaf), its page, and the page's variants; a
+/// parent category's page adds one read of its subtree.
+#[tokio::test]
+async fn a_leaf_listing_page_reads_one_statement_per_level() {
+    let env = start().await;
+    let root = category(&env, "Outdoor", None).await;
+    let leaf = category(&env, "Tents", Some(&root)).await;
+    let mut expected = Vec::new();
+    for i in 0..5 {
+        let id = published(
+            &env,
+            json!({ "title": format!("Tent {i}"), "categoryId": leaf }),
+            "99.00",
+        )
+        .await;
+        expected.insert(0, id);
+    }
+    let q = "query($id:ID!){ category(id:$id){ name products(first:24){ edges { node { id title variants { id price { amount } } } } pageInfo { hasNextPage } } } }";
+    for (id, statements) in [(&leaf, 3), (&root, 4)] {
+        let before = env.catalog.metric("db_statements_total").await;
+        let body = env.public(q, json!({ "id": id })).await;
+        let cost = env.catalog.metric("db_statements_total").await - before;
+        let page = &body["data"]["category"]["products"];
+        assert_eq!(ids(page), expected, "{body}");
+        assert!(page["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["node"]["variants"][0]["price"]["amount"] == "99.00"));
+        assert_eq!(cost, statements, "statements for category {id}");
+    }
+    env.stop().await;
+}

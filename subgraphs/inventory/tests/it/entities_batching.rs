@@ -130,3 +130,40 @@ async fn stock_for_100_variants_is_one_query() {
     assert_eq!(code(&body), "UNAUTHENTICATED");
     env.stop().await;
 }
+
+/// Under load the loaders' batching (no fixed wait) still costs at most one statement per
+/// request level: 40 concurrent `_entities` requests of 25 variants each never fall back to a
+/// statement per variant, and concurrent requests may share a batch.
+#[tokio::test]
+async fn concurrent_requests_cost_at_most_one_statement_each() {
+    let env = start().await;
+    let requests: Vec<Vec<Value>> = (0..40)
+        .map(|_| {
+            (0..25)
+                .map(|_| json!({ "__typename": "ProductVariant", "id": variant() }))
+                .collect()
+        })
+        .collect();
+    let before = env.app.metric("db_statements_total").await;
+    let query = "query($r:[_Any!]!){ _entities(representations:$r){ ... on ProductVariant { stock { available } } } }";
+    let bodies = futures_util::future::join_all(
+        requests
+            .iter()
+            .map(|reps| env.app.gql(query, json!({ "r": reps }), None)),
+    )
+    .await;
+    let cost = env.app.metric("db_statements_total").await - before;
+    for body in &bodies {
+        let got = body["data"]["_entities"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"));
+        assert_eq!(got.len(), 25);
+        assert!(got.iter().all(|e| e["stock"]["available"] == 0), "{body}");
+    }
+    println!("40 concurrent requests of 25 variants: {cost} statement(s)");
+    assert!(
+        (1..=40).contains(&cost),
+        "one statement per request at most, got {cost}"
+    );
+    env.stop().await;
+}
