@@ -29,13 +29,33 @@ impl Filter {
         self.binds.push(value);
     }
 
+    /// Adds `column IN (...)` over `values` (one placeholder each); an empty list matches
+    /// nothing. `column` is code, never client input.
+    pub fn and_in(&mut self, column: &str, values: Vec<Bind>) {
+        if values.is_empty() {
+            self.clauses.push("1 = 0".into());
+            return;
+        }
+        let marks = vec!["?"; values.len()].join(", ");
+        self.clauses.push(format!("{column} IN ({marks})"));
+        self.binds.extend(values);
+    }
+
     /// The clauses numbered from `$1`, and the next free placeholder number.
     fn sql(&self) -> (String, usize) {
         let mut out = Vec::new();
         let mut n = 1;
         for c in &self.clauses {
-            out.push(c.replacen('?', &format!("${n}"), 1));
-            n += 1;
+            let mut numbered = String::with_capacity(c.len() + 4);
+            for ch in c.chars() {
+                if ch == '?' {
+                    numbered.push_str(&format!("${n}"));
+                    n += 1;
+                } else {
+                    numbered.push(ch);
+                }
+            }
+            out.push(numbered);
         }
         let sql = if out.is_empty() {
             "1 = 1".to_string()
@@ -118,4 +138,27 @@ where
         0
     };
     Ok(window.connection(nodes, key, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Bind, Filter};
+
+    #[test]
+    fn numbers_every_placeholder_in_order() {
+        let mut f = Filter::default();
+        f.and("active = ?", Bind::Int(1));
+        f.and_in("kind", vec![Bind::Text("a".into()), Bind::Text("b".into())]);
+        f.and("id < ?", Bind::Text("x".into()));
+        assert_eq!(
+            f.sql(),
+            (
+                "active = $1 AND kind IN ($2, $3) AND id < $4".to_string(),
+                5
+            )
+        );
+        let mut none = Filter::default();
+        none.and_in("kind", vec![]);
+        assert_eq!(none.sql(), ("1 = 0".to_string(), 1));
+    }
 }
