@@ -41,6 +41,10 @@ pub struct RouterConfig {
     pub url_overrides: HashMap<String, String>,
     /// `ROUTER_WS_BUFFER`: events buffered per subscription before a slow client is dropped.
     pub subscription_buffer: usize,
+    /// `ROUTER_ACCESS_LOG`: `stdout` (default), `off`, or a file path (see `access_log`).
+    pub access_log: crate::access_log::Target,
+    /// `ROUTER_AUTH`, `ROUTER_JWKS_URL`, `ROUTER_JWT_*`: token verification at the edge.
+    pub auth: crate::auth::AuthConfig,
 }
 
 impl RouterConfig {
@@ -60,6 +64,8 @@ impl RouterConfig {
             plan_cache_size: 1024,
             url_overrides: HashMap::new(),
             subscription_buffer: 64,
+            access_log: crate::access_log::Target::default(),
+            auth: crate::auth::AuthConfig::default(),
         }
     }
 
@@ -109,6 +115,10 @@ impl RouterConfig {
         }
         if let Some(v) = env("ROUTER_PLAN_CACHE_SIZE") {
             self.plan_cache_size = v.parse()?;
+        }
+        self.auth.apply_env(&env)?;
+        if let Some(v) = env("ROUTER_ACCESS_LOG") {
+            self.access_log = crate::access_log::Target::parse(&v);
         }
         if let Some(v) = env("ROUTER_WS_BUFFER") {
             self.subscription_buffer = v.parse()?;

@@ -42,6 +42,8 @@ pub struct ConfigFile {
     plan_cache_size: Option<usize>,
     subgraph_urls: Option<HashMap<String, String>>,
     subscription_buffer: Option<usize>,
+    access_log: Option<String>,
+    authentication: Option<crate::auth::AuthFile>,
     /// Where the file lives; relative paths in it are resolved from here.
     #[serde(skip)]
     dir: PathBuf,
@@ -119,6 +121,17 @@ impl ConfigFile {
         }
         if let Some(n) = self.subscription_buffer {
             config.subscription_buffer = n;
+        }
+        if let Some(f) = self.authentication {
+            config.auth.apply_file(f);
+        }
+        if let Some(v) = self.access_log {
+            config.access_log = match crate::access_log::Target::parse(&v) {
+                crate::access_log::Target::File(p) => {
+                    crate::access_log::Target::File(self.dir.join(p))
+                }
+                other => other,
+            };
         }
         Ok(config)
     }

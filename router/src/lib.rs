@@ -22,12 +22,15 @@
 //! `RouterConfig::apply_env()` layers the `ROUTER_*` environment variables on top.
 //! `serve_on(listener, ..)` takes an already bound listener (tests bind 127.0.0.1:0).
 
+pub mod access_log;
+pub mod auth;
 pub mod compose;
 pub mod config;
 pub mod config_file;
 pub mod executors;
 pub mod graphiql;
 pub mod introspection;
+pub mod metrics;
 pub mod pipeline;
 pub mod reload;
 pub mod response;

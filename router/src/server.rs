@@ -18,6 +18,8 @@ pub struct AppState {
     supergraph: RwLock<Arc<Supergraph>>,
     pub client: SubgraphClient,
     pub config: RouterConfig,
+    /// Bearer-token verification at the edge (see `auth`).
+    pub auth: crate::auth::Authenticator,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -32,6 +34,7 @@ impl AppState {
         AppState {
             supergraph: RwLock::new(Arc::new(supergraph)),
             client,
+            auth: crate::auth::Authenticator::new(config.auth.clone()),
             config,
         }
     }
@@ -51,7 +54,14 @@ pub fn app(state: SharedState) -> Router {
     Router::new()
         .route("/graphql", get(http::get_graphql).post(http::post_graphql))
         .route("/health", get(http::health))
+        .route("/metrics", get(crate::metrics::handler))
         .route("/graphiql/{file}", get(crate::graphiql::asset))
+        .layer(axum::middleware::from_fn_with_state(
+            std::sync::Arc::new(crate::access_log::AccessLog::new(
+                state.config.access_log.clone(),
+            )),
+            crate::access_log::middleware,
+        ))
         .layer(tower_http::compression::CompressionLayer::new())
         // A bug must cost one request a 500, not the connection.
         .layer(tower_http::catch_panic::CatchPanicLayer::new())

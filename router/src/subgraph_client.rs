@@ -71,6 +71,19 @@ impl SubgraphClient {
         body: Vec<u8>,
         headers: &[(String, String)],
     ) -> Result<SubgraphResponse, String> {
+        let started = std::time::Instant::now();
+        let result = self.send(subgraph, url, body, headers).await;
+        crate::metrics::subgraph_fetch(subgraph, started.elapsed().as_secs_f64(), result.is_ok());
+        result
+    }
+
+    async fn send(
+        &self,
+        subgraph: &str,
+        url: &str,
+        body: Vec<u8>,
+        headers: &[(String, String)],
+    ) -> Result<SubgraphResponse, String> {
         let mut req = self
             .http
             .post(url)

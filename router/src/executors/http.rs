@@ -113,6 +113,18 @@ async fn execute(
     is_get: bool,
 ) -> HttpResponse {
     let supergraph = state.current();
+    let _principal = match state.auth.authenticate(&supergraph, &headers).await {
+        Ok(p) => p,
+        Err(rejection) => {
+            let summary = crate::access_log::Summary::new(
+                req.operation_name.as_deref(),
+                req.query.as_deref(),
+                "unauthenticated",
+                &[],
+            );
+            return rejection.into_response(summary.operation);
+        }
+    };
     let forwarded = state.client.forwarded(&headers);
     let ctx = Context {
         supergraph: &supergraph,
@@ -120,6 +132,15 @@ async fn execute(
         headers: &forwarded,
     };
     let (response, outcome) = pipeline::execute(&ctx, &req, is_get).await;
+    let summary = crate::access_log::Summary::new(
+        req.operation_name.as_deref(),
+        req.query.as_deref(),
+        match outcome {
+            Outcome::Executed => "ok",
+            _ => "request_error",
+        },
+        &response.errors,
+    );
     let strict = accepts(&headers, GRAPHQL_RESPONSE);
     let status = match outcome {
         Outcome::Executed => StatusCode::OK,
@@ -129,6 +150,7 @@ async fn execute(
         Outcome::RequestError => StatusCode::OK,
     };
     let mut resp = reply(&headers, response, status);
+    resp.extensions_mut().insert(summary);
     if outcome == Outcome::MethodNotAllowed {
         resp.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("POST"));

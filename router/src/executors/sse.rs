@@ -25,6 +25,10 @@ fn complete_event() -> Event {
 }
 
 pub async fn respond(state: SharedState, headers: HeaderMap, req: GraphQLRequest) -> HttpResponse {
+    let _principal = match state.auth.authenticate(&state.current(), &headers).await {
+        Ok(p) => p,
+        Err(rejection) => return rejection.into_response(req.operation_name.clone()),
+    };
     let forwarded = state.client.forwarded(&headers);
     // Subgraphs read a subscriber's credentials from `connection_init` (as a WebSocket client
     // sends them), so the SSE request's Authorization travels there too.

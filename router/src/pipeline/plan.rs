@@ -112,8 +112,10 @@ pub fn prepare(
 ) -> Result<Arc<Prepared>, Vec<GraphQLError>> {
     let key = text_key(query, operation_name);
     if let Some(p) = supergraph.cache.prepared.lock().get(&key) {
+        crate::metrics::plan_cache(true);
         return Ok(p.clone());
     }
+    crate::metrics::plan_cache(false);
     let doc = super::parse::parse(query)?;
     let errors = super::validate::validate(supergraph, &doc);
     if !errors.is_empty() {
