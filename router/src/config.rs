@@ -45,6 +45,8 @@ pub struct RouterConfig {
     pub access_log: crate::access_log::Target,
     /// `ROUTER_AUTH`, `ROUTER_JWKS_URL`, `ROUTER_JWT_*`: token verification at the edge.
     pub auth: crate::auth::AuthConfig,
+    /// Response/entity caching (`ROUTER_CACHE*`; see `cache`).
+    pub cache: crate::cache::CacheConfig,
 }
 
 impl RouterConfig {
@@ -66,6 +68,7 @@ impl RouterConfig {
             subscription_buffer: 64,
             access_log: crate::access_log::Target::default(),
             auth: crate::auth::AuthConfig::default(),
+            cache: crate::cache::CacheConfig::default(),
         }
     }
 
@@ -117,6 +120,7 @@ impl RouterConfig {
             self.plan_cache_size = v.parse()?;
         }
         self.auth.apply_env(&env)?;
+        self.cache.apply(&env)?;
         if let Some(v) = env("ROUTER_ACCESS_LOG") {
             self.access_log = crate::access_log::Target::parse(&v);
         }

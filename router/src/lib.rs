@@ -24,6 +24,7 @@
 
 pub mod access_log;
 pub mod auth;
+pub mod cache;
 pub mod compose;
 pub mod config;
 pub mod config_file;

@@ -22,6 +22,8 @@ pub struct Supergraph {
     pub introspection: Introspection,
     pub validation: ValidationPlan,
     pub cache: crate::pipeline::plan::PlanCache,
+    /// The response cache with this supergraph's `@cacheControl` rules (`None`: nothing cached).
+    pub response_cache: Option<crate::cache::Bound>,
     endpoints: HashMap<String, String>,
 }
 
@@ -60,6 +62,7 @@ impl Supergraph {
             introspection,
             validation: default_rules_validation_plan(),
             cache: crate::pipeline::plan::PlanCache::new(config.plan_cache_size),
+            response_cache: config.cache.bind(&doc),
             endpoints,
         })
     }

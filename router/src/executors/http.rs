@@ -131,7 +131,9 @@ async fn execute(
         client: &state.client,
         headers: &forwarded,
     };
-    let (response, outcome) = pipeline::execute(&ctx, &req, is_get).await;
+    let ((response, outcome), verdict) =
+        crate::cache::headers::collect(pipeline::execute(&ctx, &req, is_get)).await;
+    let caching = crate::cache::headers::decide(&headers, verdict, &response);
     let summary = crate::access_log::Summary::new(
         req.operation_name.as_deref(),
         req.query.as_deref(),
@@ -149,7 +151,7 @@ async fn execute(
         Outcome::RequestError if strict => StatusCode::BAD_REQUEST,
         Outcome::RequestError => StatusCode::OK,
     };
-    let mut resp = reply(&headers, response, status);
+    let mut resp = caching.apply(reply(&headers, response, status));
     resp.extensions_mut().insert(summary);
     if outcome == Outcome::MethodNotAllowed {
         resp.headers_mut()

@@ -176,6 +176,21 @@ impl<'a> Execution<'a> {
         query: &str,
         variables: Map<String, Value>,
     ) -> Result<SubgraphResponse, GraphQLError> {
+        match &self.supergraph.response_cache {
+            Some(cache) => {
+                let send = |vars| self.send_uncached(service, query, vars);
+                cache.fetch(service, query, variables, self.headers, send).await
+            }
+            None => self.send_uncached(service, query, variables).await,
+        }
+    }
+
+    async fn send_uncached(
+        &self,
+        service: &str,
+        query: &str,
+        variables: Map<String, Value>,
+    ) -> Result<SubgraphResponse, GraphQLError> {
         let Some(url) = self.supergraph.endpoint(service) else {
             return Err(
                 GraphQLError::new(format!("No URL known for subgraph '{service}'"))

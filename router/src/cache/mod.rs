@@ -1,0 +1,414 @@
+//! Response caching in the router: `_entities` results per entity and root-field results per
+//! arguments, for what the subgraphs declare cacheable with `@cacheControl` (`policy`), in a
+//! bounded in-memory store (`store`), dropped by the subgraphs' events (`invalidate`), with
+//! `Cache-Control`/`ETag` on the HTTP response (`headers`).
+//!
+//! A key is (subgraph, subgraph operation text — so the selection —, its variables or the one
+//! entity representation, and the headers the router forwards to subgraphs). Anonymous callers
+//! therefore share entries, while a signed-in caller's entries are keyed by their own
+//! `Authorization`: data that depends on the caller (PRIVATE, or staff-only fields a PUBLIC type
+//! shows its staff) never crosses callers. Responses with errors are never stored.
+//!
+//! Settings (`ROUTER_CACHE`, `ROUTER_CACHE_MAX_ENTRIES`): see `router/README.md`.
+
+pub mod headers;
+pub mod invalidate;
+pub mod policy;
+pub mod store;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value};
+
+use crate::response::GraphQLError;
+use crate::subgraph_client::SubgraphResponse;
+use policy::{Fetch, Policy, Rule};
+use store::{Found, Store};
+
+/// `ROUTER_CACHE` (`on`/`off`, default on) and `ROUTER_CACHE_MAX_ENTRIES` (default 100000).
+/// The store lives here so that it outlives supergraph reloads and so that the process running
+/// the router (the launcher) can feed it invalidations (`Cache::invalidate_event`).
+#[derive(Clone)]
+pub struct CacheConfig {
+    pub enabled: bool,
+    pub max_entries: usize,
+    pub cache: Arc<Cache>,
+}
+
+impl std::fmt::Debug for CacheConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CacheConfig")
+            .field("enabled", &self.enabled)
+            .field("max_entries", &self.max_entries)
+            .finish()
+    }
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        let max_entries = 100_000;
+        CacheConfig {
+            enabled: true,
+            max_entries,
+            cache: Arc::new(Cache::new(max_entries)),
+        }
+    }
+}
+
+impl CacheConfig {
+    /// Applies `ROUTER_CACHE*` read through `env`.
+    pub fn apply(&mut self, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        if let Some(v) = env("ROUTER_CACHE") {
+            self.enabled = match v.trim() {
+                "on" | "true" | "1" => true,
+                "off" | "false" | "0" => false,
+                other => anyhow::bail!("ROUTER_CACHE: expected on or off, got {other:?}"),
+            };
+        }
+        if let Some(v) = env("ROUTER_CACHE_MAX_ENTRIES") {
+            let n: usize = v
+                .trim()
+                .parse()
+                .map_err(|e| anyhow::anyhow!("ROUTER_CACHE_MAX_ENTRIES: {e}"))?;
+            if n == 0 {
+                anyhow::bail!("ROUTER_CACHE_MAX_ENTRIES: must be at least 1");
+            }
+            if n != self.max_entries {
+                self.max_entries = n;
+                self.cache = Arc::new(Cache::new(n));
+            }
+        }
+        Ok(())
+    }
+
+    /// The cache a supergraph's requests use: none when off or when nothing is declared.
+    pub fn bind(&self, doc: &graphql_tools::static_graphql::schema::Document) -> Option<Bound> {
+        if !self.enabled {
+            return None;
+        }
+        let policy = Policy::new(doc);
+        (!policy.is_empty()).then(|| Bound {
+            cache: self.cache.clone(),
+            policy,
+        })
+    }
+}
+
+/// The process's cache store with its counters.
+pub struct Cache {
+    store: Store,
+}
+
+impl Cache {
+    pub fn new(max_entries: usize) -> Self {
+        Cache {
+            store: Store::new(max_entries),
+        }
+    }
+
+    /// Drops the entries a subgraph event makes stale (see `invalidate`); returns how many.
+    pub fn invalidate_event(
+        &self,
+        event_type: &str,
+        source: &str,
+        subject: Option<&str>,
+        data: &Value,
+    ) -> usize {
+        let tags = invalidate::tags(event_type, source, subject, data);
+        let dropped = self.store.invalidate(&tags);
+        for _ in 0..dropped {
+            crate::metrics::cache("response", "invalidate");
+        }
+        dropped
+    }
+
+    /// Entries held now.
+    pub fn len(&self) -> usize {
+        self.store.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.store.is_empty()
+    }
+}
+
+/// The cache with one supergraph's `@cacheControl` rules.
+pub struct Bound {
+    cache: Arc<Cache>,
+    policy: Policy,
+}
+
+fn hasher(service: &str, query: &str, headers: &[(String, String)]) -> xxhash_rust::xxh3::Xxh3 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for part in [service, query] {
+        h.update(part.as_bytes());
+        h.update(&[0xff]);
+    }
+    for (k, v) in headers {
+        h.update(k.as_bytes());
+        h.update(&[0xfe]);
+        h.update(v.as_bytes());
+        h.update(&[0xff]);
+    }
+    h
+}
+
+fn feed(h: &mut xxhash_rust::xxh3::Xxh3, v: &Value) {
+    // serde_json keeps object keys in insertion order here, which is the planner's order for a
+    // given operation, so equal inputs hash equal.
+    let _ = serde_json::to_writer(Feed(h), v);
+    h.update(&[0xfd]);
+}
+
+struct Feed<'a>(&'a mut xxhash_rust::xxh3::Xxh3);
+
+impl std::io::Write for Feed<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `<Type>:<id>` of every object in `v` that says both.
+fn entity_tags(v: &Value, out: &mut Vec<Arc<str>>) {
+    match v {
+        Value::Object(m) => {
+            if let (Some(Value::String(t)), Some(Value::String(id))) =
+                (m.get("__typename"), m.get("id"))
+            {
+                out.push(Arc::from(format!("{t}:{id}")));
+            }
+            for child in m.values() {
+                entity_tags(child, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| entity_tags(i, out)),
+        _ => {}
+    }
+}
+
+fn record(event: &str) {
+    crate::metrics::cache("response", event);
+}
+
+impl Bound {
+    /// Answers one subgraph fetch from the cache where it can, sending (only the misses of)
+    /// the rest with `send`, and reports the fetch's rule for the response headers.
+    pub async fn fetch<F, Fut>(
+        &self,
+        service: &str,
+        query: &str,
+        vars: Map<String, Value>,
+        headers: &[(String, String)],
+        send: F,
+    ) -> Result<SubgraphResponse, GraphQLError>
+    where
+        F: FnOnce(Map<String, Value>) -> Fut,
+        Fut: Future<Output = Result<SubgraphResponse, GraphQLError>>,
+    {
+        match &*self.policy.analyse(query) {
+            Fetch::Uncacheable => {
+                headers::report_uncacheable();
+                send(vars).await
+            }
+            Fetch::Root(rule) => self.root(*rule, service, query, vars, headers, send).await,
+            Fetch::Entities => self.entities(service, query, vars, headers, send).await,
+        }
+    }
+
+    async fn root<F, Fut>(
+        &self,
+        rule: Rule,
+        service: &str,
+        query: &str,
+        vars: Map<String, Value>,
+        headers: &[(String, String)],
+        send: F,
+    ) -> Result<SubgraphResponse, GraphQLError>
+    where
+        F: FnOnce(Map<String, Value>) -> Fut,
+        Fut: Future<Output = Result<SubgraphResponse, GraphQLError>>,
+    {
+        let store = &self.cache.store;
+        let mut h = hasher(service, query, headers);
+        feed(&mut h, &Value::Object(vars.clone()));
+        let key = h.digest128();
+        if let Found::Hit(v) = store.get(key) {
+            record("hit");
+            headers::report(rule);
+            return Ok(SubgraphResponse {
+                data: Some((*v).clone()),
+                errors: Vec::new(),
+            });
+        }
+        record("miss");
+        let epoch = store.epoch();
+        let resp = send(vars).await?;
+        match &resp.data {
+            Some(data) if resp.errors.is_empty() => {
+                let mut tags = vec![Arc::from(format!("source:{service}"))];
+                entity_tags(data, &mut tags);
+                let expires = Instant::now() + Duration::from_secs(rule.max_age_secs.into());
+                if store.put(key, Arc::new(data.clone()), expires, tags, epoch) {
+                    record("evict");
+                }
+                headers::report(rule);
+            }
+            _ => headers::report_uncacheable(),
+        }
+        Ok(resp)
+    }
+
+    async fn entities<F, Fut>(
+        &self,
+        service: &str,
+        query: &str,
+        mut vars: Map<String, Value>,
+        headers: &[(String, String)],
+        send: F,
+    ) -> Result<SubgraphResponse, GraphQLError>
+    where
+        F: FnOnce(Map<String, Value>) -> Fut,
+        Fut: Future<Output = Result<SubgraphResponse, GraphQLError>>,
+    {
+        let store = &self.cache.store;
+        let reps = match vars.remove("representations") {
+            Some(Value::Array(reps)) => reps,
+            other => {
+                if let Some(v) = other {
+                    vars.insert("representations".into(), v);
+                }
+                headers::report_uncacheable();
+                return send(vars).await;
+            }
+        };
+        // Every representation needs a declared type and an `id` to be tagged by.
+        let mut rule: Option<Rule> = None;
+        let mut tags = Vec::with_capacity(reps.len());
+        for rep in &reps {
+            let typename = rep.get("__typename").and_then(Value::as_str);
+            let id = rep.get("id").and_then(Value::as_str);
+            match (typename.and_then(|t| self.policy.entity(t)), typename, id) {
+                (Some(r), Some(t), Some(id)) => {
+                    rule = Some(rule.map_or(r, |acc| acc.and(r)));
+                    tags.push(Arc::<str>::from(format!("{t}:{id}")));
+                }
+                _ => {
+                    rule = None;
+                    break;
+                }
+            }
+        }
+        let Some(rule) = rule else {
+            vars.insert("representations".into(), Value::Array(reps));
+            headers::report_uncacheable();
+            return send(vars).await;
+        };
+        let base = {
+            let mut h = hasher(service, query, headers);
+            feed(&mut h, &Value::Object(vars.clone()));
+            h
+        };
+        let keys: Vec<u128> = reps
+            .iter()
+            .map(|rep| {
+                let mut h = base.clone();
+                feed(&mut h, rep);
+                h.digest128()
+            })
+            .collect();
+        let mut found: Vec<Option<Value>> = Vec::with_capacity(reps.len());
+        let mut misses = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            match store.get(*key) {
+                Found::Hit(v) => {
+                    record("hit");
+                    found.push(Some((*v).clone()));
+                }
+                Found::Miss => {
+                    record("miss");
+                    found.push(None);
+                    misses.push(i);
+                }
+            }
+        }
+        headers::report(rule);
+        if misses.is_empty() {
+            let all = found.into_iter().map(Option::unwrap_or_default).collect();
+            return Ok(entities_response(all, Vec::new()));
+        }
+        let epoch = store.epoch();
+        let miss_reps: Vec<Value> = misses.iter().map(|&i| reps[i].clone()).collect();
+        vars.insert("representations".into(), Value::Array(miss_reps));
+        let resp = send(vars).await?;
+        let fetched = resp
+            .data
+            .as_ref()
+            .and_then(|d| d.get("_entities"))
+            .and_then(Value::as_array)
+            .filter(|a| a.len() == misses.len());
+        let Some(fetched) = fetched else {
+            // Not the shape asked for: nothing to store; if every entity was a miss the
+            // response is the subgraph's own, else its errors with the misses left null.
+            headers::report_uncacheable();
+            if misses.len() == reps.len() {
+                return Ok(resp);
+            }
+            let all = found.into_iter().map(Option::unwrap_or_default).collect();
+            return Ok(entities_response(all, resp.errors));
+        };
+        // Entities an error points at are not stored.
+        let errored: std::collections::HashSet<usize> = resp
+            .errors
+            .iter()
+            .filter_map(|e| e.get("path")?.get(1)?.as_u64())
+            .map(|i| i as usize)
+            .collect();
+        let unplaced = resp.errors.iter().any(|e| e.get("path").is_none());
+        let expires = Instant::now() + Duration::from_secs(rule.max_age_secs.into());
+        for (j, &i) in misses.iter().enumerate() {
+            let value = fetched[j].clone();
+            if !unplaced && !errored.contains(&j) && !value.is_null() {
+                let tag = vec![tags[i].clone()];
+                if store.put(keys[i], Arc::new(value.clone()), expires, tag, epoch) {
+                    record("evict");
+                }
+            }
+            found[i] = Some(value);
+        }
+        if !resp.errors.is_empty() {
+            headers::report_uncacheable();
+        }
+        // Error paths index the misses; point them at the entities' places in the full list.
+        let errors = resp
+            .errors
+            .into_iter()
+            .map(|mut e| {
+                if let Some(slot) = e.get_mut("path").and_then(|p| p.get_mut(1)) {
+                    if let Some(j) = slot.as_u64().map(|j| j as usize) {
+                        if let Some(&i) = misses.get(j) {
+                            *slot = Value::from(i);
+                        }
+                    }
+                }
+                e
+            })
+            .collect();
+        let all = found.into_iter().map(Option::unwrap_or_default).collect();
+        Ok(entities_response(all, errors))
+    }
+}
+
+fn entities_response(entities: Vec<Value>, errors: Vec<Value>) -> SubgraphResponse {
+    let mut data = Map::new();
+    data.insert("_entities".into(), Value::Array(entities));
+    SubgraphResponse {
+        data: Some(Value::Object(data)),
+        errors,
+    }
+}
