@@ -1,6 +1,8 @@
 //! Accounts subgraph: users and their addresses, roles, sign-up and sign-in, access and
 //! refresh tokens, and the JWKS every other service verifies tokens with. Owns `User` and
-//! `Address`; publishes `user.registered` and `user.updated`.
+//! `Address`; email verification and password reset by single-use mailed links; publishes
+//! `user.registered`, `user.updated`, `user.email_verified`, `user.verification_requested`,
+//! `user.password_reset_requested` and `user.password_changed`.
 
 pub mod addresses;
 pub mod email;
@@ -8,6 +10,7 @@ pub mod entities;
 pub mod me;
 pub mod password;
 pub mod profile;
+pub mod reset;
 pub mod seed;
 pub mod service_account;
 pub mod session;
@@ -15,6 +18,7 @@ pub mod settings;
 pub mod staff;
 pub mod tokens;
 pub mod users;
+pub mod verification;
 
 use std::sync::Arc;
 
@@ -44,6 +48,8 @@ pub struct Mutation(
     me::MeMutation,
     addresses::AddressMutation,
     staff::AdminMutation,
+    verification::VerificationMutation,
+    reset::ResetMutation,
 );
 
 pub type AccountsSchema = Schema<Query, Mutation, EmptySubscription>;

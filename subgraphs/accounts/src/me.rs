@@ -56,7 +56,10 @@ impl MeMutation {
         let svc = service(ctx);
         let mut tx = svc.db.begin().await.map_err(AppError::from)?;
         let updated = sqlx::query(
-            "UPDATE users SET name = COALESCE($1, name), email = COALESCE($2, email), updated_at = $3 WHERE id = $4",
+            // A new address is unproven until its own verification link is opened.
+            "UPDATE users SET name = COALESCE($1, name), email = COALESCE($2, email), updated_at = $3, \
+             email_verified_at = CASE WHEN $2 IS NULL OR email = $2 THEN email_verified_at ELSE NULL END \
+             WHERE id = $4",
         )
         .bind(&name)
         .bind(email.as_ref().map(Email::as_str))
@@ -94,7 +97,8 @@ impl MeMutation {
             .ok_or_else(|| AppError::not_found("user"))?)
     }
 
-    /// Changes the caller's password and signs out every session.
+    /// Changes the caller's password and signs out every session. Publishes
+    /// `user.password_changed`.
     async fn change_password(
         &self,
         ctx: &Context<'_>,
@@ -128,6 +132,12 @@ impl MeMutation {
             .await
             .map_err(AppError::from)?;
         refresh::revoke_user(&mut tx, &who.user_id).await?;
+        let event = svc.event(
+            "user.password_changed",
+            Some(who.user_id.clone()),
+            json!({ "userId": who.user_id, "email": email, "via": "change", "at": kit::ids::from_millis(now_millis()) }),
+        );
+        tx.emit(&event).await.map_err(AppError::from)?;
         tx.commit().await.map_err(AppError::from)?;
         Ok(true)
     }

@@ -71,7 +71,7 @@ async fn shoppers(svc: &Service, settings: &Settings) -> Result<(), AppError> {
             FIRST[n % FIRST.len()],
             LAST[(n / FIRST.len() + n) % LAST.len()]
         );
-        insert_user(svc, &email, &name, &hash, "customer").await?;
+        insert_user(svc, &email, &name, &hash, "customer", None).await?;
     }
     Ok(())
 }
@@ -121,7 +121,10 @@ async fn ensure(
     }
     let password = Password::parse("ADMIN_PASSWORD", pass, Some(email.as_str()))?;
     let hash = password::hash(password, settings.argon2).await?;
-    if insert_user(svc, email, name, &hash, role).await?.is_some() {
+    if insert_user(svc, email, name, &hash, role, None)
+        .await?
+        .is_some()
+    {
         tracing::info!(email = email.as_str(), role, "seeded account");
     }
     Ok(())

@@ -26,7 +26,7 @@ pub async fn ensure(svc: &Service, settings: &Settings) -> Result<(), AppError> 
     let Some((stored, role)) = existing else {
         let password = Password::parse("SERVICE_PASSWORD", pass, Some(email.as_str()))?;
         let hash = password::hash(password, settings.argon2).await?;
-        if insert_user(svc, &email, NAME, &hash, "staff")
+        if insert_user(svc, &email, NAME, &hash, "staff", None)
             .await?
             .is_some()
         {

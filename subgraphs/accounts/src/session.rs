@@ -13,6 +13,7 @@ use crate::email::Email;
 use crate::password::{self, Password};
 use crate::profile::parse_name;
 use crate::settings::Settings;
+use crate::tokens::one_time::{self, Purpose};
 use crate::tokens::{access, keys::Keys, refresh};
 use crate::users::{self, User};
 
@@ -159,7 +160,8 @@ impl SessionMutation {
     }
 }
 
-/// Inserts a user and its `user.registered` event in one transaction.
+/// Inserts a self-registered user (email not yet verified) and its `user.registered` event,
+/// which carries the verification link, in one transaction.
 pub async fn create_user(
     ctx: &Context<'_>,
     email: &Email,
@@ -167,25 +169,37 @@ pub async fn create_user(
     hash: &str,
     role: &str,
 ) -> Result<User, AppError> {
-    insert_user(service(ctx), email, name, hash, role)
+    let settings = ctx.data_unchecked::<Settings>();
+    insert_user(service(ctx), email, name, hash, role, Some(settings))
         .await?
         .ok_or_else(|| AppError::conflict("email: an account with this email already exists"))
 }
 
-/// Inserts a user unless the email is taken (`None` then).
+/// Inserts a user unless the email is taken (`None` then). With `verification` settings the
+/// email starts unverified and `user.registered` carries a verification token and link;
+/// without, the account was made by an operator (first admin, service account, demo data)
+/// whose address is taken as verified.
+///
+/// Trade-off: the raw verification token travels in the event (through the outbox and the
+/// broker) so that the notifications service can mail it without calling back into accounts.
+/// Anyone who can read the broker's `user.registered` messages could verify that address;
+/// the broker is internal, the token is single-use and expires, and it never appears in an
+/// API response. Consumers that forward or store whole events (audit, webhooks) should drop
+/// `verificationToken`/`verificationUrl`.
 pub async fn insert_user(
     svc: &kit::Service,
     email: &Email,
     name: &str,
     hash: &str,
     role: &str,
+    verification: Option<&Settings>,
 ) -> Result<Option<User>, AppError> {
     let id = new_id();
     let now = now_millis();
     let mut tx = svc.db.begin().await?;
     let inserted = sqlx::query(
-        "INSERT INTO users (id, email, name, password_hash, role, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        "INSERT INTO users (id, email, name, password_hash, role, created_at, updated_at, \
+         email_verified_at) VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
     )
     .bind(&id)
     .bind(email.as_str())
@@ -193,6 +207,7 @@ pub async fn insert_user(
     .bind(hash)
     .bind(role)
     .bind(now)
+    .bind(verification.is_none().then_some(now))
     .execute(tx.conn())
     .await;
     match inserted {
@@ -201,11 +216,26 @@ pub async fn insert_user(
             other?;
         }
     }
-    let event = svc.event(
-        "user.registered",
-        Some(id.clone()),
-        json!({ "userId": id, "email": email.as_str(), "name": name, "role": role }),
-    );
+    let mut data = json!({
+        "userId": id, "email": email.as_str(), "name": name, "role": role,
+        "emailVerified": verification.is_none(),
+    });
+    if let Some(settings) = verification {
+        let token = one_time::issue(
+            &mut tx,
+            &id,
+            email.as_str(),
+            Purpose::VerifyEmail,
+            settings.verify_ttl.as_millis() as i64,
+        )
+        .await?;
+        data["verificationUrl"] = json!(settings.verify_link(&token));
+        data["verificationToken"] = json!(token);
+        data["verificationExpiresAt"] = json!(kit::ids::from_millis(
+            now + settings.verify_ttl.as_millis() as i64
+        ));
+    }
+    let event = svc.event("user.registered", Some(id.clone()), data);
     tx.emit(&event).await?;
     tx.commit().await?;
     users::by_id(&svc.db, &id).await

@@ -25,9 +25,28 @@ pub struct Settings {
     pub service_password: Option<String>,
     /// Demo customers for the embedded launcher.
     pub seed_demo: bool,
+    /// Origin of the links in verification and reset emails (`PUBLIC_URL`, else
+    /// `STOREFRONT_URL`): where the storefront (or the router's GraphiQL) answers.
+    pub public_url: String,
+    /// How long an email verification link works (`EMAIL_VERIFY_TTL_SECS`, 2 days).
+    pub verify_ttl: Duration,
+    /// How long a password reset link works (`PASSWORD_RESET_TTL_SECS`, 1 hour).
+    pub reset_ttl: Duration,
+    /// Reset and verification mails one address may ask for per window (`MAIL_MAX_PER_EMAIL`).
+    pub mail_per_email: Limit,
 }
 
 impl Settings {
+    /// The link a verification email carries.
+    pub fn verify_link(&self, token: &str) -> String {
+        format!("{}/verify-email?token={token}", self.public_url)
+    }
+
+    /// The link a password reset email carries.
+    pub fn reset_link(&self, token: &str) -> String {
+        format!("{}/reset-password?token={token}", self.public_url)
+    }
+
     pub fn from_config(config: &Config) -> anyhow::Result<Settings> {
         let env = config.env();
         let window = Duration::from_secs(env.parse("LOGIN_RATE_WINDOW_SECS", 900)?);
@@ -52,6 +71,18 @@ impl Settings {
             service_email: env.get("SERVICE_EMAIL"),
             service_password: env.get("SERVICE_PASSWORD"),
             seed_demo: env.parse("SEED_DEMO_DATA", false)?,
+            public_url: env
+                .get("PUBLIC_URL")
+                .or_else(|| env.get("STOREFRONT_URL"))
+                .unwrap_or_else(|| "http://localhost:4000".into())
+                .trim_end_matches('/')
+                .to_string(),
+            verify_ttl: Duration::from_secs(env.parse("EMAIL_VERIFY_TTL_SECS", 2 * 24 * 3600)?),
+            reset_ttl: Duration::from_secs(env.parse("PASSWORD_RESET_TTL_SECS", 3600)?),
+            mail_per_email: Limit {
+                max: env.parse("MAIL_MAX_PER_EMAIL", 5)?,
+                window,
+            },
         })
     }
 }

@@ -12,9 +12,19 @@ use std::collections::HashMap;
 
 use crate::addresses::{Address, AddressesByUser};
 
-pub const USER_COLUMNS: &str = "id, email, name, role, default_address_id, created_at, updated_at";
+pub const USER_COLUMNS: &str =
+    "id, email, name, role, default_address_id, created_at, updated_at, email_verified_at";
 
-pub type UserRowTuple = (String, String, String, String, Option<String>, i64, i64);
+pub type UserRowTuple = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+    i64,
+    Option<i64>,
+);
 
 #[derive(Debug, Clone, SimpleObject)]
 #[graphql(complex, name = "User")]
@@ -31,13 +41,16 @@ pub struct User {
     /// request carried no token yet.
     #[graphql(skip)]
     pub is_session_owner: bool,
+    /// When the current email was proven to be the user's (a verification link was opened).
+    #[graphql(skip)]
+    pub email_verified_at: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl User {
     pub fn from_row(row: UserRowTuple) -> User {
-        let (id, email, name, role, default_address_id, created_at, updated_at) = row;
+        let (id, email, name, role, default_address_id, created_at, updated_at, verified_at) = row;
         User {
             id: ID(id),
             name,
@@ -45,6 +58,7 @@ impl User {
             role: Role::parse(&role).unwrap_or(Role::Customer),
             default_address_id,
             is_session_owner: false,
+            email_verified_at: verified_at,
             created_at: from_millis(created_at),
             updated_at: from_millis(updated_at),
         }
@@ -68,6 +82,13 @@ impl User {
     async fn email(&self, ctx: &Context<'_>) -> Result<&str> {
         self.check_private(ctx)?;
         Ok(&self.email)
+    }
+
+    /// Whether the user opened the verification link sent to their current email. Visible to
+    /// the user and to staff.
+    async fn email_verified(&self, ctx: &Context<'_>) -> Result<bool> {
+        self.check_private(ctx)?;
+        Ok(self.email_verified_at.is_some())
     }
 
     /// Visible to the user and to staff.

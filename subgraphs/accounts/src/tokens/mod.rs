@@ -1,6 +1,8 @@
 //! Tokens accounts issues: signing keys and the JWKS (`keys`), short-lived access JWTs
-//! (`access`) and rotating opaque refresh tokens with reuse detection (`refresh`).
+//! (`access`), rotating opaque refresh tokens with reuse detection (`refresh`) and the
+//! single-use email verification and password reset tokens (`one_time`).
 
 pub mod access;
 pub mod keys;
+pub mod one_time;
 pub mod refresh;

@@ -14,12 +14,14 @@ pub struct Issued {
     pub token: String,
 }
 
-fn hash(token: &str) -> String {
+/// SHA-256 of an opaque token, hex: what is stored in place of the token.
+pub(crate) fn hash(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn new_token() -> String {
+/// 256 random bits, URL-safe base64.
+pub(crate) fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
