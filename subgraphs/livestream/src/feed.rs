@@ -1,0 +1,173 @@
+//! `livestreamEvents(streamId)`: what happens on a stream, as it happens. Every instance runs a
+//! fan-out consumer of `livestream.*` events (its own queue, so it sees every event whichever
+//! instance made the change) feeding an in-process broadcast channel; each subscriber keeps
+//! its stream's events and uses their `seq` to pass each one on once and in order. Nothing here
+//! calls another subgraph or the database per subscriber.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Result, SimpleObject, Subscription, Union, ID};
+use chrono::{DateTime, Utc};
+use futures_util::Stream;
+use kit::events::{Event, QueueSpec};
+use kit::ids::parse_id;
+use kit::schema::service;
+use kit::{AppError, Service};
+use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::chat::ChatMessage;
+use crate::status::LivestreamStatus;
+use crate::stream;
+
+/// The stream moved along its status table.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct StatusChanged {
+    pub livestream_id: ID,
+    pub seq: i64,
+    pub from: LivestreamStatus,
+    pub to: LivestreamStatus,
+    pub at: DateTime<Utc>,
+}
+
+/// Someone posted to the chat.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct ChatPosted {
+    pub livestream_id: ID,
+    pub seq: i64,
+    pub message: ChatMessage,
+}
+
+/// Staff removed a chat message.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct ChatDeleted {
+    pub livestream_id: ID,
+    pub seq: i64,
+    pub message_id: ID,
+}
+
+/// One thing that happened on a stream; switch on `__typename`.
+#[derive(Debug, Clone, Union)]
+pub enum LivestreamEvent {
+    StatusChanged(StatusChanged),
+    ChatPosted(ChatPosted),
+    ChatDeleted(ChatDeleted),
+}
+
+/// An event for the subscribers of one stream.
+#[derive(Debug)]
+struct FeedItem {
+    stream_id: String,
+    seq: i64,
+    event: LivestreamEvent,
+}
+
+/// The in-process side of the fan-out: events received from the broker, for subscribers.
+#[derive(Clone)]
+pub struct LivestreamFeed {
+    sender: broadcast::Sender<Arc<FeedItem>>,
+}
+
+impl Default for LivestreamFeed {
+    fn default() -> Self {
+        LivestreamFeed {
+            sender: broadcast::channel(4096).0,
+        }
+    }
+}
+
+impl LivestreamFeed {
+    /// Starts this instance's fan-out consumer of `livestream.*` events.
+    pub async fn start(&self, svc: &Service) -> anyhow::Result<()> {
+        let feed = self.clone();
+        svc.consume(
+            QueueSpec::fan_out("livestream-feed", &["livestream.*"]),
+            move |event: Event| {
+                if let Some(item) = item_of(&event) {
+                    // No subscribers is not an error.
+                    let _ = feed.sender.send(Arc::new(item));
+                }
+                async { Ok(()) }
+            },
+        )
+        .await
+    }
+}
+
+/// The subscription view of a `livestream.*` event; `None` for events subscribers do not get
+/// (scheduling, edits) or that are malformed.
+fn item_of(event: &Event) -> Option<FeedItem> {
+    let data = &event.data;
+    let stream_id = data["livestreamId"].as_str()?.to_string();
+    let seq = data["seq"].as_i64()?;
+    let id = ID(stream_id.clone());
+    let event = match event.event_type.as_str() {
+        "livestream.started" | "livestream.ended" | "livestream.cancelled" => {
+            LivestreamEvent::StatusChanged(StatusChanged {
+                livestream_id: id,
+                seq,
+                from: LivestreamStatus::parse(data["from"].as_str()?),
+                to: LivestreamStatus::parse(data["to"].as_str()?),
+                at: event.time,
+            })
+        }
+        "livestream.chat_posted" => LivestreamEvent::ChatPosted(ChatPosted {
+            livestream_id: id,
+            seq,
+            message: ChatMessage::from_event(&stream_id, &data["message"])?,
+        }),
+        "livestream.chat_deleted" => LivestreamEvent::ChatDeleted(ChatDeleted {
+            livestream_id: id,
+            seq,
+            message_id: ID(data["messageId"].as_str()?.to_string()),
+        }),
+        _ => return None,
+    };
+    Some(FeedItem {
+        stream_id,
+        seq,
+        event,
+    })
+}
+
+#[derive(Default)]
+pub struct FeedSubscription;
+
+#[Subscription]
+impl FeedSubscription {
+    /// Status changes and chat of one stream, in order, from the moment of subscribing. Public.
+    async fn livestream_events(
+        &self,
+        ctx: &Context<'_>,
+        stream_id: ID,
+    ) -> Result<impl Stream<Item = LivestreamEvent>> {
+        let stream_id = parse_id("streamId", &stream_id)?;
+        // Subscribe before reading the stream, so nothing after the read is missed.
+        let receiver = ctx.data_unchecked::<LivestreamFeed>().sender.subscribe();
+        let current = stream::by_id(&service(ctx).db, &stream_id)
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("no livestream {stream_id}")))?;
+        // Events up to the stream's current number happened before the subscription.
+        let start = (receiver, current.seq);
+        Ok(futures_util::stream::unfold(
+            start,
+            move |(mut rx, mut last)| {
+                let stream_id = stream_id.clone();
+                async move {
+                    loop {
+                        match rx.recv().await {
+                            // Redeliveries and events older than the subscription: skip.
+                            Ok(item) if item.stream_id == stream_id && item.seq > last => {
+                                last = item.seq;
+                                return Some((item.event.clone(), (rx, last)));
+                            }
+                            // Another stream, or events this slow subscriber missed: carry on.
+                            Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                            Err(RecvError::Closed) => return None,
+                        }
+                    }
+                }
+            },
+        ))
+    }
+}
