@@ -33,6 +33,8 @@ pub struct RouterConfig {
     pub propagate_headers: Vec<String>,
     /// `ROUTER_CORS_ORIGINS` (comma separated, `*` = any); default any.
     pub cors_origins: Vec<String>,
+    /// `ROUTER_CORS_ALLOW_CREDENTIALS` (`on`/`off`); default off; needs an origin list.
+    pub cors_allow_credentials: bool,
     /// `ROUTER_POLL_INTERVAL_MS`: how often the supergraph file / subgraph SDLs are checked.
     pub poll_interval: Duration,
     /// `ROUTER_PLAN_CACHE_SIZE`: bounded number of cached operations and plans.
@@ -41,6 +43,10 @@ pub struct RouterConfig {
     pub url_overrides: HashMap<String, String>,
     /// `ROUTER_WS_BUFFER`: events buffered per subscription before a slow client is dropped.
     pub subscription_buffer: usize,
+    /// Operation limits (`[limits]`, `ROUTER_LIMIT_*`; see `limits`).
+    pub limits: crate::limits::LimitsConfig,
+    /// CSRF prevention (`[csrf]`, `ROUTER_CSRF*`; see `csrf`).
+    pub csrf: crate::csrf::CsrfConfig,
     /// `ROUTER_ACCESS_LOG`: `stdout` (default), `off`, or a file path (see `access_log`).
     pub access_log: crate::access_log::Target,
     /// `ROUTER_AUTH`, `ROUTER_JWKS_URL`, `ROUTER_JWT_*`: token verification at the edge.
@@ -62,10 +68,13 @@ impl RouterConfig {
                 "x-order-token".into(),
             ],
             cors_origins: vec!["*".into()],
+            cors_allow_credentials: false,
             poll_interval: Duration::from_secs(5),
             plan_cache_size: 1024,
             url_overrides: HashMap::new(),
             subscription_buffer: 64,
+            limits: crate::limits::LimitsConfig::default(),
+            csrf: crate::csrf::CsrfConfig::default(),
             access_log: crate::access_log::Target::default(),
             auth: crate::auth::AuthConfig::default(),
             cache: crate::cache::CacheConfig::default(),
@@ -124,6 +133,13 @@ impl RouterConfig {
         if let Some(v) = env("ROUTER_ACCESS_LOG") {
             self.access_log = crate::access_log::Target::parse(&v);
         }
+        self.limits.apply_vars(&env)?;
+        self.csrf.apply_vars(&env)?;
+        if let Some(v) = env("ROUTER_CORS_ALLOW_CREDENTIALS") {
+            self.cors_allow_credentials =
+                crate::limits::parse_switch("ROUTER_CORS_ALLOW_CREDENTIALS", &v)?;
+        }
+        crate::cors::validate(&self.cors_origins, self.cors_allow_credentials)?;
         if let Some(v) = env("ROUTER_WS_BUFFER") {
             self.subscription_buffer = v.parse()?;
         }

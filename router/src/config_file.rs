@@ -38,10 +38,13 @@ pub struct ConfigFile {
     subgraph_timeouts: Option<HashMap<String, u64>>,
     propagate_headers: Option<Vec<String>>,
     cors_origins: Option<Vec<String>>,
+    cors_allow_credentials: Option<bool>,
     poll_interval_ms: Option<u64>,
     plan_cache_size: Option<usize>,
     subgraph_urls: Option<HashMap<String, String>>,
     subscription_buffer: Option<usize>,
+    limits: Option<crate::limits::LimitsConfig>,
+    csrf: Option<crate::csrf::CsrfConfig>,
     access_log: Option<String>,
     authentication: Option<crate::auth::AuthFile>,
     /// Where the file lives; relative paths in it are resolved from here.
@@ -110,6 +113,9 @@ impl ConfigFile {
         if let Some(v) = self.cors_origins {
             config.cors_origins = v;
         }
+        if let Some(v) = self.cors_allow_credentials {
+            config.cors_allow_credentials = v;
+        }
         if let Some(ms) = self.poll_interval_ms {
             config.poll_interval = Duration::from_millis(ms);
         }
@@ -121,6 +127,12 @@ impl ConfigFile {
         }
         if let Some(n) = self.subscription_buffer {
             config.subscription_buffer = n;
+        }
+        if let Some(limits) = self.limits {
+            config.limits = limits;
+        }
+        if let Some(csrf) = self.csrf {
+            config.csrf = csrf;
         }
         if let Some(f) = self.authentication {
             config.auth.apply_file(f);

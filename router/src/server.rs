@@ -7,7 +7,6 @@ use std::sync::Arc;
 use axum::routing::get;
 use axum::Router;
 use parking_lot::RwLock;
-use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use crate::config::RouterConfig;
 use crate::executors::http;
@@ -50,7 +49,10 @@ impl AppState {
 }
 
 pub fn app(state: SharedState) -> Router {
-    let cors = cors_layer(&state.config.cors_origins);
+    let cors = crate::cors::layer(
+        &state.config.cors_origins,
+        state.config.cors_allow_credentials,
+    );
     Router::new()
         .route("/graphql", get(http::get_graphql).post(http::post_graphql))
         .route("/health", get(http::health))
@@ -62,27 +64,14 @@ pub fn app(state: SharedState) -> Router {
             )),
             crate::access_log::middleware,
         ))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.config.limits.max_body_bytes,
+        ))
         .layer(tower_http::compression::CompressionLayer::new())
         // A bug must cost one request a 500, not the connection.
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(cors)
         .with_state(state)
-}
-
-fn cors_layer(origins: &[String]) -> CorsLayer {
-    let layer = CorsLayer::new()
-        .allow_methods([
-            axum::http::Method::GET,
-            axum::http::Method::POST,
-            axum::http::Method::OPTIONS,
-        ])
-        .allow_headers(Any);
-    if origins.iter().any(|o| o == "*") {
-        layer.allow_origin(Any)
-    } else {
-        let list: Vec<_> = origins.iter().filter_map(|o| o.parse().ok()).collect();
-        layer.allow_origin(AllowOrigin::list(list))
-    }
 }
 
 /// Serves until `shutdown` resolves; in-flight requests finish first.

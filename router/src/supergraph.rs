@@ -22,6 +22,8 @@ pub struct Supergraph {
     pub introspection: Introspection,
     pub validation: ValidationPlan,
     pub cache: crate::pipeline::plan::PlanCache,
+    /// Operation limits with this supergraph's `@cost`/`@listSize`.
+    pub limits: crate::limits::Limits,
     /// The response cache with this supergraph's `@cacheControl` rules (`None`: nothing cached).
     pub response_cache: Option<crate::cache::Bound>,
     endpoints: HashMap<String, String>,
@@ -62,6 +64,7 @@ impl Supergraph {
             introspection,
             validation: default_rules_validation_plan(),
             cache: crate::pipeline::plan::PlanCache::new(config.plan_cache_size),
+            limits: crate::limits::Limits::new(&config.limits, &doc),
             response_cache: config.cache.bind(&doc),
             endpoints,
         })

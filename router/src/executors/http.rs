@@ -44,8 +44,17 @@ fn accepts(headers: &HeaderMap, media: &str) -> bool {
 pub async fn post_graphql(
     State(state): State<SharedState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> HttpResponse {
+    if let Some(refused) = crate::csrf::refusal(&state.config.csrf, &headers) {
+        return refused;
+    }
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            return crate::limits::body_refusal(&headers, e, state.config.limits.max_body_bytes)
+        }
+    };
     let req: GraphQLRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
@@ -75,6 +84,9 @@ pub async fn get_graphql(
     }
     if !params.contains_key("query") && accepts(&headers, "text/html") {
         return Html(crate::graphiql::page()).into_response();
+    }
+    if let Some(refused) = crate::csrf::refusal(&state.config.csrf, &headers) {
+        return refused;
     }
     let variables = match params.get("variables").map(|v| serde_json::from_str(v)) {
         Some(Err(_)) => {
@@ -148,7 +160,9 @@ async fn execute(
         Outcome::Executed => StatusCode::OK,
         Outcome::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         // Legacy application/json clients get 200 for well-formed requests that fail validation.
-        Outcome::RequestError if strict => StatusCode::BAD_REQUEST,
+        Outcome::RequestError if strict || crate::limits::is_refusal(&response) => {
+            StatusCode::BAD_REQUEST
+        }
         Outcome::RequestError => StatusCode::OK,
     };
     let mut resp = caching.apply(reply(&headers, response, status));

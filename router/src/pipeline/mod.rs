@@ -63,6 +63,9 @@ pub fn prepare_request(
     };
     let prepared = plan::prepare(supergraph, query, req.operation_name.as_deref())?;
     let vars = coerce_variables(&prepared, req.variables.as_ref())?;
+    supergraph
+        .limits
+        .check_cost(&supergraph.api, &prepared, &vars)?;
     Ok((prepared, vars))
 }
 

@@ -116,7 +116,9 @@ pub fn prepare(
         return Ok(p.clone());
     }
     crate::metrics::plan_cache(false);
+    crate::limits::check_text(&supergraph.limits.config, query)?;
     let doc = super::parse::parse(query)?;
+    crate::limits::shape::check(&supergraph.limits.config, &doc, operation_name)?;
     let errors = super::validate::validate(supergraph, &doc);
     if !errors.is_empty() {
         return Err(errors);

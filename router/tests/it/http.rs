@@ -64,6 +64,8 @@ async fn get_runs_queries_and_refuses_mutations() {
             ("variables", r#"{"n": 1}"#),
         ])
         .header("accept", "application/graphql-response+json")
+        // A GET has no content type, so CSRF prevention wants a preflight header.
+        .header("apollo-require-preflight", "true")
         .send()
         .await
         .unwrap();

@@ -34,6 +34,7 @@ async fn mutations_run_in_order_across_subgraphs() {
         .get(&url)
         .query(&[("query", r#"mutation { appendA(value: "5") }"#)])
         .header("accept", "application/graphql-response+json")
+        .header("apollo-require-preflight", "true")
         .send()
         .await
         .unwrap();
