@@ -27,6 +27,10 @@ command -v cargo-nextest >/dev/null || missing+=(cargo-nextest)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
+# The livestream go-live test: nginx with the RTMP module, and ffmpeg to publish.
+[ -x /usr/sbin/nginx ] || missing+=(nginx-core)
+[ -f /usr/lib/nginx/modules/ngx_rtmp_module.so ] || missing+=(libnginx-mod-rtmp)
+command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]}"
   apt_missing=("${missing[@]/cargo-nextest/}")

@@ -10,4 +10,5 @@ mod chat;
 mod common;
 mod ingest;
 mod lifecycle;
+mod rtmp;
 mod schema_drift;
