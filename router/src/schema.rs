@@ -26,6 +26,8 @@ pub struct TypeInfo {
     pub fields: FastMap<String, Type>,
     /// Concrete object types for interfaces and unions.
     pub possible: FastSet<String>,
+    /// Values of an enum (the API schema's: `@inaccessible` ones are not here).
+    pub values: FastSet<String>,
 }
 
 #[derive(Debug)]
@@ -53,7 +55,11 @@ impl SchemaIndex {
                 Definition::TypeDefinition(td) => {
                     let (name, info) = match td {
                         TypeDefinition::Scalar(t) => (t.name.clone(), info(TypeKind::Scalar)),
-                        TypeDefinition::Enum(t) => (t.name.clone(), info(TypeKind::Enum)),
+                        TypeDefinition::Enum(t) => {
+                            let mut i = info(TypeKind::Enum);
+                            i.values = t.values.iter().map(|v| v.name.clone()).collect();
+                            (t.name.clone(), i)
+                        }
                         TypeDefinition::InputObject(t) => {
                             (t.name.clone(), info(TypeKind::InputObject))
                         }
@@ -85,6 +91,7 @@ impl SchemaIndex {
                         Some(existing) => {
                             existing.fields.extend(info.fields);
                             existing.possible.extend(info.possible);
+                            existing.values.extend(info.values);
                         }
                         None => {
                             types.insert(name, info);
@@ -141,6 +148,7 @@ fn info(kind: TypeKind) -> TypeInfo {
         kind,
         fields: FastMap::default(),
         possible: FastSet::default(),
+        values: FastSet::default(),
     }
 }
 

@@ -179,7 +179,9 @@ impl<'a> Execution<'a> {
         match &self.supergraph.response_cache {
             Some(cache) => {
                 let send = |vars| self.send_uncached(service, query, vars);
-                cache.fetch(service, query, variables, self.headers, send).await
+                cache
+                    .fetch(service, query, variables, self.headers, send)
+                    .await
             }
             None => self.send_uncached(service, query, variables).await,
         }
@@ -217,6 +219,20 @@ impl<'a> Execution<'a> {
             .await
         {
             Ok(resp) => {
+                // Root fields of this fetch that came back null: where a subgraph error without
+                // a path belongs (the client path of a root field is its response key).
+                let null_roots: Vec<&str> = if resp.errors.is_empty() {
+                    Vec::new()
+                } else {
+                    root_keys(f)
+                        .filter(|k| {
+                            resp.data
+                                .as_ref()
+                                .and_then(|d| d.get(*k))
+                                .is_none_or(Value::is_null)
+                        })
+                        .collect()
+                };
                 if let Some(mut data) = resp.data {
                     if let Some(rws) = &f.output_rewrites {
                         for rw in rws {
@@ -231,7 +247,14 @@ impl<'a> Execution<'a> {
                     err.path = e
                         .get("path")
                         .and_then(Value::as_array)
-                        .map(|p| p.iter().filter_map(PathSeg::from_json).collect());
+                        .map(|p| p.iter().filter_map(PathSeg::from_json).collect())
+                        .filter(|p: &Vec<PathSeg>| !p.is_empty());
+                    if err.path.is_none() && !null_roots.is_empty() {
+                        for key in &null_roots {
+                            errors.push(err.clone().at(vec![PathSeg::Key(key.to_string())]));
+                        }
+                        continue;
+                    }
                     errors.push(err);
                 }
             }
@@ -393,6 +416,11 @@ impl<'a> Execution<'a> {
     ) {
         let mut indices = Vec::new();
         self.walk_flatten(data, flatten, &mut indices, &mut |obj, indices| {
+            // An object missing what the fetch requires (an earlier fetch returned it null, or
+            // it came without its key) is not an entity this fetch can resolve: leave it out.
+            if !self.has_required(obj, requires) {
+                return;
+            }
             // De-duplicate by a 128-bit hash, no serialization and no key-by-key comparison (a
             // collision, at odds of ~2^-100 per request, is not a practical concern). Without
             // input rewrites the hash covers what the representation would read from the
@@ -484,6 +512,68 @@ impl<'a> Execution<'a> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Does `obj` carry every field the representation needs (key and `@requires` fields)?
+    /// Absent means an earlier fetch did not deliver it; `null` is only accepted where the
+    /// API schema allows it (a key is never null).
+    fn has_required(&self, obj: &Map<String, Value>, requires: &PlanSelectionSet) -> bool {
+        let Some(typename) = obj.get("__typename").and_then(Value::as_str) else {
+            return false;
+        };
+        let mut applicable = false;
+        for item in &requires.items {
+            if let SelectionItem::InlineFragment(frag) = item {
+                if self.supergraph.api.applies(&frag.type_condition, typename)
+                    || frag.type_condition == typename
+                {
+                    applicable = true;
+                    if !self.fields_present(obj, Some(typename), &frag.selections) {
+                        return false;
+                    }
+                }
+            }
+        }
+        applicable
+    }
+
+    fn fields_present(
+        &self,
+        obj: &Map<String, Value>,
+        typename: Option<&str>,
+        sel: &PlanSelectionSet,
+    ) -> bool {
+        let typename = obj.get("__typename").and_then(Value::as_str).or(typename);
+        sel.items.iter().all(|item| match item {
+            SelectionItem::Field(f) => match obj.get(&f.name) {
+                None => false,
+                Some(Value::Null) => !typename
+                    .and_then(|t| self.supergraph.api.field_type(t, &f.name))
+                    .is_some_and(|ty| {
+                        matches!(
+                            ty,
+                            graphql_tools::static_graphql::schema::Type::NonNullType(_)
+                        )
+                    }),
+                Some(_) if f.selections.is_empty() => true,
+                Some(v) => self.value_present(v, &f.selections),
+            },
+            SelectionItem::InlineFragment(frag) => {
+                let applies = typename.is_none_or(|t| {
+                    self.supergraph.api.applies(&frag.type_condition, t) || frag.type_condition == t
+                });
+                !applies || self.fields_present(obj, typename, &frag.selections)
+            }
+            SelectionItem::FragmentSpread(_) => true,
+        })
+    }
+
+    fn value_present(&self, v: &Value, sel: &PlanSelectionSet) -> bool {
+        match v {
+            Value::Object(m) => self.fields_present(m, None, sel),
+            Value::Array(items) => items.iter().all(|i| self.value_present(i, sel)),
+            _ => true,
         }
     }
 
@@ -800,6 +890,22 @@ fn feed_value(h: &mut xxhash_rust::xxh3::Xxh3, v: &Value) {
             }
         }
     }
+}
+
+/// The response keys of a root fetch's top-level fields.
+fn root_keys(f: &FetchNode) -> impl Iterator<Item = &str> {
+    f.operation
+        .document
+        .operation
+        .selection_set
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            SelectionItem::Field(field) if field.name != "__typename" => {
+                Some(field.alias.as_deref().unwrap_or(&field.name))
+            }
+            _ => None,
+        })
 }
 
 fn first_path(paths: &[Vec<Loc<'_>>]) -> Vec<PathSeg> {

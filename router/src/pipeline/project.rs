@@ -52,6 +52,9 @@ pub struct Projector<'a> {
     cache: FastMap<usize, Vec<CacheEntry<'a>>>,
     /// Full introspection types by name, to expand shallow `__Type` references on demand.
     introspection_types: Option<&'a HashMap<String, Value>>,
+    /// Set when a value was nulled because it is not valid in the API schema (an enum value or
+    /// object type it does not have): a non-null position reports such a null as its own.
+    invalid: bool,
 }
 
 /// A null reached a non-null position and must null the parent.
@@ -72,6 +75,7 @@ impl<'a> Projector<'a> {
             errors,
             cache: FastMap::default(),
             introspection_types,
+            invalid: false,
         }
     }
 
@@ -172,10 +176,12 @@ impl<'a> Projector<'a> {
         match ty {
             Type::NonNullType(inner) => {
                 let was_null = matches!(value.as_deref(), None | Some(Value::Null));
+                self.invalid = false;
                 let out = self.complete(inner, kind, value, fields, path)?;
+                let invalid = std::mem::take(&mut self.invalid);
                 if out.is_null() {
                     // Only the first null in a chain reports; bubbled nulls already did.
-                    if was_null && !self.has_error_near(path) {
+                    if (was_null || invalid) && !self.has_error_near(path) {
                         let path = to_path(path);
                         self.errors.push(
                             GraphQLError::new(format!(
@@ -212,13 +218,30 @@ impl<'a> Projector<'a> {
                         let Value::Object(obj) = v else {
                             return Ok(Out::Null);
                         };
-                        let concrete = self.concrete_type(obj, name);
+                        // A type the API schema does not have (`@inaccessible`, or an
+                        // interface name) is never shown: the object becomes null.
+                        let Some(concrete) = self.concrete_type(obj, name) else {
+                            self.invalid = true;
+                            return Ok(Out::Null);
+                        };
                         let sets: Vec<&'a SelectionSet> =
                             fields.iter().map(|f| &f.selection_set).collect();
                         match self.object(concrete, &sets, obj, path) {
                             Ok(o) => Ok(o),
                             Err(Bubble) => Ok(Out::Null),
                         }
+                    }
+                    Some(TypeKind::Enum) if !self.valid_enum_value(name, v) => {
+                        // Never echo the value: it may be an `@inaccessible` one.
+                        self.errors.push(
+                            GraphQLError::new(format!(
+                                "Invalid value for enum {name} in field {}.",
+                                fields[0].name
+                            ))
+                            .at(to_path(path)),
+                        );
+                        self.invalid = true;
+                        Ok(Out::Null)
                     }
                     _ => Ok(Out::Leaf(std::mem::take(v))),
                 },
@@ -245,14 +268,43 @@ impl<'a> Projector<'a> {
         }
     }
 
-    /// The object's concrete type name, interned in the schema (no allocation).
-    fn concrete_type(&self, obj: &Map<String, Value>, declared: &'a str) -> &'a str {
-        obj.get("__typename")
-            .and_then(Value::as_str)
-            .and_then(|t| self.schema.types.get_key_value(t))
-            .filter(|(_, info)| info.kind == TypeKind::Object)
-            .map(|(name, _)| name.as_str())
-            .unwrap_or(declared)
+    /// The object's concrete type name, interned in the schema (no allocation). For an abstract
+    /// field it must be an object type of the API schema that belongs to the field's type;
+    /// `None` when it is not (an inaccessible type, an interface name, an unknown name).
+    fn concrete_type(&self, obj: &Map<String, Value>, declared: &'a str) -> Option<&'a str> {
+        let Some(declared_info) = self.schema.types.get(declared) else {
+            return Some(declared);
+        };
+        if declared_info.kind == TypeKind::Object {
+            return Some(declared);
+        }
+        match obj.get("__typename").and_then(Value::as_str) {
+            Some(t) => self
+                .schema
+                .types
+                .get_key_value(t)
+                .filter(|(name, info)| {
+                    info.kind == TypeKind::Object && declared_info.possible.contains(name.as_str())
+                })
+                .map(|(name, _)| name.as_str()),
+            // No type name: only an abstract type with a single implementation is unambiguous.
+            None if declared_info.possible.len() == 1 => {
+                let only = declared_info.possible.iter().next()?;
+                self.schema
+                    .types
+                    .get_key_value(only)
+                    .map(|(n, _)| n.as_str())
+            }
+            None => None,
+        }
+    }
+
+    /// Is `v` a value of enum `name` in the API schema? Non-strings never are.
+    fn valid_enum_value(&self, name: &str, v: &Value) -> bool {
+        match self.schema.types.get(name) {
+            Some(info) => v.as_str().is_some_and(|s| info.values.contains(s)),
+            None => true,
+        }
     }
 
     fn has_error_near(&self, path: &[Step]) -> bool {
@@ -262,6 +314,8 @@ impl<'a> Projector<'a> {
                 p[..n].iter().zip(&path[..n]).all(|(a, b)| match (a, b) {
                     (PathSeg::Key(x), Step::Key(y)) => x.as_str() == &**y,
                     (PathSeg::Index(x), Step::Index(y)) => x == y,
+                    // `@` (every list position) in an authorization error's path.
+                    (PathSeg::Key(x), Step::Index(_)) => x == "@",
                     _ => false,
                 })
             }

@@ -9,6 +9,7 @@ mod auth;
 mod batching;
 mod browser;
 mod common;
+mod conformance;
 mod csrf;
 mod directives;
 mod edge_auth;
