@@ -3,7 +3,8 @@
 //! `BENCH_MODE=query` (default): seeds `BENCH_ENTRIES` (1,000,000) hash-chained entries
 //! straight into the database in bulk (once; kept between runs), then times `auditLog` pages of
 //! 20 over HTTP for each filter — none, a type family, one rare type, a subject, a busy and a
-//! quiet actor, one day, and combinations — reporting p50/p99 per filter.
+//! quiet actor, one day, and combinations — reporting p50/p99 per filter; then verifies the
+//! whole chain once and reports how long that took.
 //!
 //! `BENCH_MODE=consume`: publishes `BENCH_EVENTS` (10,000) events to RabbitMQ while the audit
 //! subgraph consumes them into PostgreSQL, and reports entries appended per second.
@@ -206,6 +207,16 @@ async fn query(database_url: &str) -> anyhow::Result<()> {
             rows as f64 / requests as f64
         );
     }
+    let started = Instant::now();
+    let verdict = audit::verify::verify(&db, i64::MIN, None)
+        .await
+        .map_err(|e| e.into_anyhow())?;
+    println!(
+        "verifyAuditLog over the whole log: ok={} checked={} in {:.2} s",
+        verdict.ok,
+        verdict.checked,
+        started.elapsed().as_secs_f64()
+    );
     audit.stop().await;
     accounts.stop().await;
     Ok(())
