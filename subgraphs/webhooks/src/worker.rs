@@ -58,6 +58,9 @@ impl Worker {
     pub fn spawn(self) {
         tokio::spawn(async move {
             loop {
+                if self.svc.shutdown.is_cancelled() {
+                    return; // the pool closes next
+                }
                 let claimed = match self.claim().await {
                     Ok(n) => n,
                     Err(err) => {
