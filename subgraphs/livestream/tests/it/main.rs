@@ -12,3 +12,4 @@ mod ingest;
 mod lifecycle;
 mod rtmp;
 mod schema_drift;
+mod subscriptions;
