@@ -12,3 +12,4 @@ mod merchandising;
 mod steps;
 mod storefront;
 mod supergraph;
+mod webhooks;
