@@ -47,6 +47,10 @@ pub struct RouterConfig {
     pub limits: crate::limits::LimitsConfig,
     /// CSRF prevention (`[csrf]`, `ROUTER_CSRF*`; see `csrf`).
     pub csrf: crate::csrf::CsrfConfig,
+    /// Persisted operations (`[persisted_queries]`, `ROUTER_APQ*`, `ROUTER_PERSISTED_*`).
+    pub persisted: crate::persisted::PersistedConfig,
+    /// `ROUTER_REDIS_URL`, else `REDIS_URL`: shared state for APQ and rate limits.
+    pub redis_url: Option<String>,
     /// `ROUTER_ACCESS_LOG`: `stdout` (default), `off`, or a file path (see `access_log`).
     pub access_log: crate::access_log::Target,
     /// `ROUTER_AUTH`, `ROUTER_JWKS_URL`, `ROUTER_JWT_*`: token verification at the edge.
@@ -75,6 +79,8 @@ impl RouterConfig {
             subscription_buffer: 64,
             limits: crate::limits::LimitsConfig::default(),
             csrf: crate::csrf::CsrfConfig::default(),
+            persisted: crate::persisted::PersistedConfig::default(),
+            redis_url: None,
             access_log: crate::access_log::Target::default(),
             auth: crate::auth::AuthConfig::default(),
             cache: crate::cache::CacheConfig::default(),
@@ -135,6 +141,10 @@ impl RouterConfig {
         }
         self.limits.apply_vars(&env)?;
         self.csrf.apply_vars(&env)?;
+        self.persisted.apply_vars(&env)?;
+        if let Some(v) = env("ROUTER_REDIS_URL").or_else(|| env("REDIS_URL")) {
+            self.redis_url = Some(v);
+        }
         if let Some(v) = env("ROUTER_CORS_ALLOW_CREDENTIALS") {
             self.cors_allow_credentials =
                 crate::limits::parse_switch("ROUTER_CORS_ALLOW_CREDENTIALS", &v)?;

@@ -45,6 +45,8 @@ pub struct ConfigFile {
     subscription_buffer: Option<usize>,
     limits: Option<crate::limits::LimitsConfig>,
     csrf: Option<crate::csrf::CsrfConfig>,
+    persisted_queries: Option<crate::persisted::PersistedConfig>,
+    redis_url: Option<String>,
     access_log: Option<String>,
     authentication: Option<crate::auth::AuthFile>,
     /// Where the file lives; relative paths in it are resolved from here.
@@ -133,6 +135,13 @@ impl ConfigFile {
         }
         if let Some(csrf) = self.csrf {
             config.csrf = csrf;
+        }
+        if let Some(mut p) = self.persisted_queries {
+            p.manifest = p.manifest.map(|m| self.dir.join(m));
+            config.persisted = p;
+        }
+        if let Some(url) = self.redis_url {
+            config.redis_url = Some(url);
         }
         if let Some(f) = self.authentication {
             config.auth.apply_file(f);

@@ -35,7 +35,9 @@ pub mod graphiql;
 pub mod introspection;
 pub mod limits;
 pub mod metrics;
+pub mod persisted;
 pub mod pipeline;
+pub mod redis_store;
 pub mod reload;
 pub mod response;
 pub mod schema;
@@ -69,6 +71,8 @@ pub async fn serve_on(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let supergraph = reload::load(&config, Duration::from_secs(60)).await?;
+    // A manifest that cannot be read stops the start instead of failing every request.
+    persisted::Persisted::new(&config.persisted, Default::default())?;
     let state = Arc::new(server::AppState::new(supergraph, config));
     let stop = tokio_util::sync::CancellationToken::new();
     reload::spawn_watcher(state.clone(), stop.clone());

@@ -17,6 +17,8 @@ pub struct AppState {
     supergraph: RwLock<Arc<Supergraph>>,
     pub client: SubgraphClient,
     pub config: RouterConfig,
+    /// APQ and trusted documents (see `persisted`).
+    pub persisted: crate::persisted::Persisted,
     /// Bearer-token verification at the edge (see `auth`).
     pub auth: crate::auth::Authenticator,
 }
@@ -30,7 +32,9 @@ impl AppState {
             config.subgraph_timeouts.clone(),
             config.propagate_headers.clone(),
         );
+        let redis = crate::redis_store::RedisStore::new(config.redis_url.clone());
         AppState {
+            persisted: crate::persisted::Persisted::new_or_closed(&config.persisted, redis.clone()),
             supergraph: RwLock::new(Arc::new(supergraph)),
             client,
             auth: crate::auth::Authenticator::new(config.auth.clone()),

@@ -55,7 +55,7 @@ pub async fn post_graphql(
             return crate::limits::body_refusal(&headers, e, state.config.limits.max_body_bytes)
         }
     };
-    let req: GraphQLRequest = match serde_json::from_slice(&body) {
+    let mut req: GraphQLRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
             return reply(
@@ -67,6 +67,9 @@ pub async fn post_graphql(
             )
         }
     };
+    if let Err(refused) = persisted(&state, &headers, &mut req, &body).await {
+        return refused;
+    }
     if accepts(&headers, "text/event-stream") {
         return super::sse::respond(state, headers, req).await;
     }
@@ -101,7 +104,7 @@ pub async fn get_graphql(
         Some(Ok(v)) => Some(v),
         None => None,
     };
-    let req = GraphQLRequest {
+    let mut req = GraphQLRequest {
         query: params.get("query").cloned(),
         operation_name: params
             .get("operationName")
@@ -112,6 +115,11 @@ pub async fn get_graphql(
             .get("extensions")
             .and_then(|e| serde_json::from_str(e).ok()),
     };
+    let document_id = params.get("documentId").map(String::as_str);
+    if let Err(e) = state.persisted.resolve(&mut req, document_id).await {
+        let status = crate::persisted::status(&e);
+        return reply(&headers, Response::request_error(vec![e]), status);
+    }
     if accepts(&headers, "text/event-stream") {
         return super::sse::respond(state, headers, req).await;
     }
@@ -172,6 +180,35 @@ async fn execute(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
     }
     resp
+}
+
+/// Resolves persisted operations (see `persisted`); a POST's `documentId` is read from the body
+/// only when there is no query text.
+async fn persisted(
+    state: &SharedState,
+    headers: &HeaderMap,
+    req: &mut GraphQLRequest,
+    body: &[u8],
+) -> Result<(), HttpResponse> {
+    #[derive(serde::Deserialize)]
+    struct DocumentId {
+        #[serde(rename = "documentId")]
+        document_id: Option<String>,
+    }
+    let document_id = match req.query {
+        None => serde_json::from_slice::<DocumentId>(body)
+            .ok()
+            .and_then(|d| d.document_id),
+        Some(_) => None,
+    };
+    state
+        .persisted
+        .resolve(req, document_id.as_deref())
+        .await
+        .map_err(|e| {
+            let status = crate::persisted::status(&e);
+            reply(headers, Response::request_error(vec![e]), status)
+        })
 }
 
 /// Serializes a response in the media type the client prefers.

@@ -20,6 +20,7 @@ mod library;
 mod limits;
 mod observe;
 mod operations;
+mod persisted;
 mod realtime;
 mod shop;
 mod teardown;
