@@ -1,0 +1,78 @@
+//! Notifications' own settings, read through the kit's environment lookup (so
+//! `NOTIFICATIONS_…` variables and test overrides apply), each with a working default.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kit::Config;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `SMTP_URL` (`smtp://host:port`, `smtps://user:pass@host`, `smtp://host?tls=required`);
+    /// unset: every email is written as a `.eml` file under `mail_dir` instead.
+    pub smtp_url: Option<String>,
+    /// Where emails go without an SMTP server (`MAIL_DIR`, default `$DATA_DIR/mail`).
+    pub mail_dir: PathBuf,
+    /// The sender (`MAIL_FROM`).
+    pub mail_from: String,
+    /// Origin of the links in emails and in-app notifications (`PUBLIC_URL`, else
+    /// `STOREFRONT_URL`).
+    pub public_url: String,
+    /// Extra addresses told about staff matters such as low stock (`STAFF_NOTIFY_EMAILS`,
+    /// comma-separated), besides the staff accounts accounts' events named.
+    pub staff_emails: Vec<String>,
+    /// How often the delivery worker looks for due messages when nothing woke it.
+    pub poll: Duration,
+    /// The first retry's delay; each further one doubles it, up to `retry_max`.
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    /// Attempts before a message that keeps failing transiently is given up as FAILED.
+    pub max_attempts: i64,
+    /// Messages sent at once by one worker.
+    pub send_concurrency: usize,
+    /// How long a claimed message is the worker's before another may take it (a crashed
+    /// worker's messages are retried after this).
+    pub lease: Duration,
+}
+
+impl Settings {
+    pub fn from_config(config: &Config) -> anyhow::Result<Settings> {
+        let env = config.env();
+        let data_dir = PathBuf::from(env.get("DATA_DIR").unwrap_or_else(|| "data".into()));
+        Ok(Settings {
+            smtp_url: env.get("SMTP_URL"),
+            mail_dir: env
+                .get("MAIL_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| data_dir.join("mail")),
+            mail_from: env
+                .get("MAIL_FROM")
+                .unwrap_or_else(|| "Shop <no-reply@shop.example>".into()),
+            public_url: env
+                .get("PUBLIC_URL")
+                .or_else(|| env.get("STOREFRONT_URL"))
+                .unwrap_or_else(|| "http://localhost:4000".into())
+                .trim_end_matches('/')
+                .to_string(),
+            staff_emails: env
+                .get("STAFF_NOTIFY_EMAILS")
+                .unwrap_or_default()
+                .split(',')
+                .map(|e| e.trim().to_lowercase())
+                .filter(|e| e.contains('@'))
+                .collect(),
+            poll: Duration::from_millis(env.parse("DELIVERY_POLL_MS", 1000)?),
+            retry_base: Duration::from_millis(env.parse("DELIVERY_RETRY_BASE_MS", 5000)?),
+            retry_max: Duration::from_millis(env.parse("DELIVERY_RETRY_MAX_MS", 3_600_000)?),
+            max_attempts: env.parse("DELIVERY_MAX_ATTEMPTS", 12)?,
+            send_concurrency: env.parse("DELIVERY_CONCURRENCY", 8)?,
+            lease: Duration::from_millis(env.parse("DELIVERY_LEASE_MS", 60_000)?),
+        })
+    }
+
+    /// The delay before retry number `attempts` (1 = the first retry).
+    pub fn backoff(&self, attempts: i64) -> Duration {
+        let factor = 1u32 << attempts.clamp(1, 20).saturating_sub(1) as u32;
+        self.retry_base.saturating_mul(factor).min(self.retry_max)
+    }
+}
