@@ -31,6 +31,8 @@ command -v npm >/dev/null || missing+=(npm)
 [ -x /usr/sbin/nginx ] || missing+=(nginx-core)
 [ -f /usr/lib/nginx/modules/ngx_rtmp_module.so ] || missing+=(libnginx-mod-rtmp)
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+# notifications' tests run a real SMTP server on Debian's interpreter (tests/smtp_sink.py).
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]}"
   apt_missing=("${missing[@]/cargo-nextest/}")
