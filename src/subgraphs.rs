@@ -52,6 +52,7 @@ pub async fn prepare_all(
     launch.one::<shipping::Shipping>().await?;
     launch.one::<webhooks::Webhooks>().await?;
     launch.one::<audit::Audit>().await?;
+    launch.one::<notifications::Notifications>().await?;
     // Orders calls all of the above during a checkout.
     launch.one::<orders::Orders>().await?;
     Ok(launch.prepared)
