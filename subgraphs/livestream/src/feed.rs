@@ -17,6 +17,7 @@ use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::chat::ChatMessage;
+use crate::pins::Pin;
 use crate::status::LivestreamStatus;
 use crate::stream;
 
@@ -46,12 +47,41 @@ pub struct ChatDeleted {
     pub message_id: ID,
 }
 
+/// The host pinned a product (with its live deal, if any).
+#[derive(Debug, Clone, SimpleObject)]
+pub struct ProductPinned {
+    pub livestream_id: ID,
+    pub seq: i64,
+    pub pin: Pin,
+}
+
+/// The host took a pin down.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct ProductUnpinned {
+    pub livestream_id: ID,
+    pub seq: i64,
+    pub pin_id: ID,
+    pub product_id: ID,
+}
+
+/// Units were claimed from a live deal or given back.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct LiveDealChanged {
+    pub livestream_id: ID,
+    pub seq: i64,
+    pub pin_id: ID,
+    pub remaining: i64,
+}
+
 /// One thing that happened on a stream; switch on `__typename`.
 #[derive(Debug, Clone, Union)]
 pub enum LivestreamEvent {
     StatusChanged(StatusChanged),
     ChatPosted(ChatPosted),
     ChatDeleted(ChatDeleted),
+    ProductPinned(ProductPinned),
+    ProductUnpinned(ProductUnpinned),
+    LiveDealChanged(LiveDealChanged),
 }
 
 /// An event for the subscribers of one stream.
@@ -121,6 +151,23 @@ fn item_of(event: &Event) -> Option<FeedItem> {
             seq,
             message_id: ID(data["messageId"].as_str()?.to_string()),
         }),
+        "livestream.product_pinned" => LivestreamEvent::ProductPinned(ProductPinned {
+            livestream_id: id,
+            seq,
+            pin: Pin::from_event(&stream_id, &data["pin"])?,
+        }),
+        "livestream.product_unpinned" => LivestreamEvent::ProductUnpinned(ProductUnpinned {
+            livestream_id: id,
+            seq,
+            pin_id: ID(data["pinId"].as_str()?.to_string()),
+            product_id: ID(data["productId"].as_str()?.to_string()),
+        }),
+        "livestream.deal_changed" => LivestreamEvent::LiveDealChanged(LiveDealChanged {
+            livestream_id: id,
+            seq,
+            pin_id: ID(data["pinId"].as_str()?.to_string()),
+            remaining: data["remaining"].as_i64()?,
+        }),
         _ => return None,
     };
     Some(FeedItem {
@@ -135,7 +182,7 @@ pub struct FeedSubscription;
 
 #[Subscription]
 impl FeedSubscription {
-    /// Status changes and chat of one stream, in order, from the moment of subscribing. Public.
+    /// Status changes, chat, pins and live-deal changes of one stream, in order, from the moment of subscribing. Public.
     async fn livestream_events(
         &self,
         ctx: &Context<'_>,

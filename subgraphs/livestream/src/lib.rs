@@ -1,7 +1,8 @@
 //! Livestream subgraph: live shopping shows. Staff schedule, start, end and cancel streams;
 //! media servers (nginx-rtmp, MediaMTX) call back when a publisher connects or leaves, which
-//! takes a stream LIVE or ENDED; viewers chat while it is LIVE and follow everything through
-//! the `livestreamEvents` subscription. Owns `Livestream` and `ChatMessage`; extends catalog's
+//! takes a stream LIVE or ENDED; viewers chat while it is LIVE, the host pins products with live
+//! deals that carts claim exactly up to their cap, and everything is followed through the
+//! `livestreamEvents` subscription. Owns `Livestream` and `ChatMessage`; extends catalog's
 //! `Product` with `livestreams`; publishes `livestream.*`.
 
 pub mod chat;
@@ -10,6 +11,7 @@ pub mod events;
 pub mod feed;
 pub mod hosting;
 pub mod ingest;
+pub mod pins;
 pub mod products;
 pub mod queries;
 pub mod secret;
@@ -33,7 +35,11 @@ static MIGRATOR: Migrator = kit::sqlx::migrate!("../../migrations/livestream");
 pub struct Query(queries::StreamQuery, entities::EntityQuery);
 
 #[derive(MergedObject, Default)]
-pub struct Mutation(hosting::HostingMutation, chat::ChatMutation);
+pub struct Mutation(
+    hosting::HostingMutation,
+    chat::ChatMutation,
+    pins::PinMutation,
+);
 
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(feed::FeedSubscription);

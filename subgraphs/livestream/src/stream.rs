@@ -15,6 +15,7 @@ use kit::pagination::{Cursor, Total};
 use kit::{AppError, Db, Tx};
 
 use crate::chat::{self, ChatMessage};
+use crate::pins::Pin;
 use crate::products::Product;
 use crate::settings::Settings;
 use crate::status::LivestreamStatus;
@@ -158,6 +159,11 @@ impl Livestream {
             "{}?key={}",
             self.playback_id, self.stream_key
         )))
+    }
+
+    /// The products pinned now, oldest pin first, with their live deals.
+    async fn pinned_products(&self, ctx: &Context<'_>) -> Result<Vec<Pin>> {
+        Ok(crate::pins::current(&kit::schema::service(ctx).db, &self.id).await?)
     }
 
     /// Chat history, newest first (deleted messages left out).

@@ -10,6 +10,7 @@ mod chat;
 mod common;
 mod ingest;
 mod lifecycle;
+mod pins;
 mod rtmp;
 mod schema_drift;
 mod subscriptions;

@@ -17,21 +17,24 @@ use tokio_util::sync::CancellationToken;
 
 use crate::common::*;
 
-type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
 const EVENTS: &str = "subscription($s:ID!){ livestreamEvents(streamId:$s){ __typename \
+    ... on ProductPinned { seq pin { id product { id } deal { remaining price { amount currencyCode } } } } \
+    ... on ProductUnpinned { seq pinId productId } \
+    ... on LiveDealChanged { seq pinId remaining } \
     ... on StatusChanged { livestreamId seq from to at } \
     ... on ChatPosted { livestreamId seq message { id text author { id } } } \
     ... on ChatDeleted { livestreamId seq messageId } } }";
 
-async fn send(ws: &mut Socket, message: Value) {
+pub async fn send(ws: &mut Socket, message: Value) {
     ws.send(Message::Text(message.to_string().into()))
         .await
         .expect("sent");
 }
 
 /// The next JSON message, or `None` if none arrives within `wait`.
-async fn next(ws: &mut Socket, wait: Duration) -> Option<Value> {
+pub async fn next(ws: &mut Socket, wait: Duration) -> Option<Value> {
     loop {
         let msg = tokio::time::timeout(wait, ws.next()).await.ok()??.ok()?;
         if let Message::Text(text) = msg {
@@ -41,13 +44,13 @@ async fn next(ws: &mut Socket, wait: Duration) -> Option<Value> {
 }
 
 /// The next event's `livestreamEvents` payload (fails the test after 10 s).
-async fn event(ws: &mut Socket) -> Value {
+pub async fn event(ws: &mut Socket) -> Value {
     let msg = next(ws, Duration::from_secs(10)).await.expect("an event");
     assert_eq!(msg["type"], "next", "{msg}");
     msg["payload"]["data"]["livestreamEvents"].clone()
 }
 
-async fn subscribe(app: &TestApp, stream: &str) -> Socket {
+pub async fn subscribe(app: &TestApp, stream: &str) -> Socket {
     let mut request = format!("ws://{}/graphql", app.addr)
         .into_client_request()
         .unwrap();
@@ -75,7 +78,7 @@ async fn subscribe(app: &TestApp, stream: &str) -> Socket {
 
 /// Waits until `app`'s fan-out queue delivers (RabbitMQ binds it in the background): chats on
 /// a warm-up stream through `via` until a subscriber of it on `app` hears one.
-async fn feed_ready(env: &Env, via: &TestApp, app: &TestApp) {
+pub async fn feed_ready(env: &Env, via: &TestApp, app: &TestApp) {
     let warm = env.live("Warm-up").await;
     let user = env.customer().await;
     let mut ws = subscribe(app, &warm.id).await;
@@ -170,7 +173,7 @@ async fn a_subscriber_sees_status_chat_and_deletions_in_order() {
     env.stop().await;
 }
 
-async fn event_or_pong(ws: &mut Socket) -> Value {
+pub async fn event_or_pong(ws: &mut Socket) -> Value {
     next(ws, Duration::from_secs(5)).await.expect("an answer")
 }
 
