@@ -113,3 +113,23 @@ async fn a_pending_retry_survives_a_restart_of_the_subgraph() {
     assert_eq!(hits[0].header("webhook-id"), hits[1].header("webhook-id"));
     env.stop().await;
 }
+
+#[tokio::test]
+async fn a_receiver_that_never_answers_times_out_and_the_attempt_says_so() {
+    let env =
+        crate::common::start_with(&[("REQUEST_TIMEOUT_MS", "300"), ("RETRY_SCHEDULE", "50ms")])
+            .await;
+    let rx = Receiver::gated().await; // holds every request, never answers
+    let ep = env.register(&rx.url, &["*"]).await;
+    env.publish(&[event("order.paid")]).await;
+    let d = env.settled(&ep.id, 1, "FAILED").await;
+    assert_eq!(d[0]["attemptCount"], 2);
+    for attempt in d[0]["attempts"].as_array().unwrap() {
+        assert_eq!(attempt["responseStatus"], serde_json::Value::Null);
+        let error = attempt["error"].as_str().unwrap();
+        assert!(error.contains("timed out"), "{error}");
+    }
+    assert_eq!(rx.count(), 2, "both attempts reached the receiver");
+    rx.open();
+    env.stop().await;
+}
