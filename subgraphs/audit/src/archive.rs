@@ -73,8 +73,11 @@ async fn archive_batch(db: &Db, dir: &Path, cutoff: i64) -> anyhow::Result<usize
             "audit archive: entries after the anchor are missing"
         );
     }
-    // The file is complete and on disk before the rows go; a failed commit rewrites it whole.
-    let path = dir.join(format!("audit-{:020}-{:020}.jsonl", first.seq, last.seq));
+    // The file is complete and on disk before the rows go. A batch whose commit failed left a
+    // file starting at the same position; it is replaced, so no entry is archived twice.
+    let prefix = format!("audit-{:020}-", first.seq);
+    remove_files_starting(dir, &prefix)?;
+    let path = dir.join(format!("{prefix}{:020}.jsonl", last.seq));
     write_lines(&path, &entries)?;
     sqlx::query("DELETE FROM audit_entries WHERE seq > $1 AND seq <= $2")
         .bind(anchor_seq)
@@ -99,6 +102,20 @@ pub fn json_lines(entries: &[Entry]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Removes the archive files in `dir` whose names start with `prefix`.
+fn remove_files_starting(dir: &Path, prefix: &str) -> anyhow::Result<()> {
+    let Ok(listing) = std::fs::read_dir(dir) else {
+        return Ok(()); // no directory yet
+    };
+    for entry in listing {
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().starts_with(prefix) {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes `entries` to `path` atomically (a temporary file, synced, then renamed).
