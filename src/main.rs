@@ -3,6 +3,7 @@
 //! bus, the in-memory cache) unless an environment variable names a real server. Seeds demo
 //! data, prints where GraphiQL is, and shuts everything down cleanly on Ctrl-C.
 
+mod cache_invalidation;
 mod demo;
 mod subgraphs;
 
@@ -66,6 +67,10 @@ async fn main() -> anyhow::Result<()> {
     let mut router_config = router::RouterConfig::with_subgraphs(routes).apply_env()?;
     if std::env::var("ROUTER_LISTEN").is_err() {
         router_config.listen = "127.0.0.1:4000".parse::<SocketAddr>()?;
+    }
+    if router_config.cache.enabled {
+        // Any subgraph's transport reaches every event; the queue is the router's own.
+        cache_invalidation::start(&running[0].svc, router_config.cache.cache.clone()).await?;
     }
     let listen = router_config.listen;
     let router_shutdown = shutdown.clone();

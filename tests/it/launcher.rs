@@ -34,7 +34,7 @@ pub struct Shop {
 /// 32768–60999 here): the launcher's other subgraphs bind port 0 and every outgoing connection
 /// gets an ephemeral port, so a port picked from that range could be taken by another test's
 /// launcher between this check and the bind, and this test would then talk to that one.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let (low, high) = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
         .ok()
         .and_then(|r| {

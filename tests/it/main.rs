@@ -8,6 +8,7 @@ mod launcher;
 
 mod buying;
 mod checkout;
+mod freshness;
 mod merchandising;
 mod steps;
 mod storefront;

@@ -9,6 +9,10 @@
 //! `Authorization`: data that depends on the caller (PRIVATE, or staff-only fields a PUBLIC type
 //! shows its staff) never crosses callers. Responses with errors are never stored.
 //!
+//! Entries are dropped by the subgraphs' events (exactly the entities they name), and every
+//! entry of a subgraph when a mutation passes through this router to it (so a writer reads its
+//! own write without waiting for the event); `maxAge` is only the safety net.
+//!
 //! Settings (`ROUTER_CACHE`, `ROUTER_CACHE_MAX_ENTRIES`): see `router/README.md`.
 
 pub mod headers;
@@ -96,16 +100,42 @@ impl CacheConfig {
     }
 }
 
-/// The process's cache store with its counters.
+/// The process's cache store, with the recent event-to-invalidation lags.
 pub struct Cache {
     store: Store,
+    lags: parking_lot::Mutex<std::collections::VecDeque<f64>>,
 }
+
+/// Lags kept for the percentile (the most recent ones).
+const LAGS_KEPT: usize = 10_000;
 
 impl Cache {
     pub fn new(max_entries: usize) -> Self {
         Cache {
             store: Store::new(max_entries),
+            lags: Default::default(),
         }
+    }
+
+    /// Records how long after its event (its `time`) an invalidation happened.
+    pub fn record_lag(&self, seconds: f64) {
+        let mut lags = self.lags.lock();
+        if lags.len() == LAGS_KEPT {
+            lags.pop_front();
+        }
+        lags.push_back(seconds.max(0.0));
+    }
+
+    /// The `q` quantile (0..=1) of the recent event-to-invalidation lags, in seconds, and how
+    /// many there are.
+    pub fn lag_quantile(&self, q: f64) -> Option<(f64, usize)> {
+        let mut lags: Vec<f64> = self.lags.lock().iter().copied().collect();
+        if lags.is_empty() {
+            return None;
+        }
+        lags.sort_by(f64::total_cmp);
+        let i = ((lags.len() as f64 - 1.0) * q.clamp(0.0, 1.0)).round() as usize;
+        Some((lags[i], lags.len()))
     }
 
     /// Drops the entries a subgraph event makes stale (see `invalidate`); returns how many.
@@ -216,6 +246,14 @@ impl Bound {
                 headers::report_uncacheable();
                 send(vars).await
             }
+            Fetch::Mutation => {
+                headers::report_uncacheable();
+                let result = send(vars).await;
+                self.cache
+                    .store
+                    .invalidate(&[format!("subgraph:{service}")]);
+                result
+            }
             Fetch::Root(rule) => self.root(*rule, service, query, vars, headers, send).await,
             Fetch::Entities => self.entities(service, query, vars, headers, send).await,
         }
@@ -251,7 +289,10 @@ impl Bound {
         let resp = send(vars).await?;
         match &resp.data {
             Some(data) if resp.errors.is_empty() => {
-                let mut tags = vec![Arc::from(format!("source:{service}"))];
+                let mut tags = vec![
+                    Arc::from(format!("source:{service}")),
+                    Arc::from(format!("subgraph:{service}")),
+                ];
                 entity_tags(data, &mut tags);
                 let expires = Instant::now() + Duration::from_secs(rule.max_age_secs.into());
                 if store.put(key, Arc::new(data.clone()), expires, tags, epoch) {
@@ -288,6 +329,7 @@ impl Bound {
             }
         };
         // Every representation needs a declared type and an `id` to be tagged by.
+        let subgraph_tag: Arc<str> = Arc::from(format!("subgraph:{service}"));
         let mut rule: Option<Rule> = None;
         let mut tags = Vec::with_capacity(reps.len());
         for rep in &reps {
@@ -374,7 +416,7 @@ impl Bound {
         for (j, &i) in misses.iter().enumerate() {
             let value = fetched[j].clone();
             if !unplaced && !errored.contains(&j) && !value.is_null() {
-                let tag = vec![tags[i].clone()];
+                let tag = vec![tags[i].clone(), subgraph_tag.clone()];
                 if store.put(keys[i], Arc::new(value.clone()), expires, tag, epoch) {
                     record("evict");
                 }

@@ -38,7 +38,10 @@ pub enum Fetch {
     Entities,
     /// Root query fields all declared cacheable: the whole response under this rule.
     Root(Rule),
-    /// A mutation, a subscription, an undeclared field, or more than one entity selection.
+    /// A mutation: not cached, and once it is done the subgraph's entries are dropped, so the
+    /// writer reads its own write even before the change's event arrives.
+    Mutation,
+    /// A subscription, an undeclared field, or more than one entity selection.
     Uncacheable,
 }
 
@@ -184,9 +187,8 @@ impl Policy {
         let items = match op {
             OperationDefinition::Query(q) => &q.selection_set.items,
             OperationDefinition::SelectionSet(s) => &s.items,
-            OperationDefinition::Mutation(_) | OperationDefinition::Subscription(_) => {
-                return Fetch::Uncacheable
-            }
+            OperationDefinition::Mutation(_) => return Fetch::Mutation,
+            OperationDefinition::Subscription(_) => return Fetch::Uncacheable,
         };
         let fields: Vec<_> = items
             .iter()
@@ -276,7 +278,7 @@ mod tests {
         assert!(matches!(*p.analyse("{ time }"), Fetch::Uncacheable));
         assert!(matches!(
             *p.analyse("mutation { product(id: 1) { id } }"),
-            Fetch::Uncacheable
+            Fetch::Mutation
         ));
         assert!(matches!(
             *p.analyse("query($representations:[_Any!]!){_entities(representations:$representations){...on Product{id}}}"),

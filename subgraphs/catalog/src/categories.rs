@@ -28,7 +28,7 @@ const COLUMNS: &str = "id, name, slug, parent_id, path, CAST(CASE WHEN EXISTS (S
                        categories k WHERE k.parent_id = categories.id) THEN 0 ELSE 1 END AS BIGINT)";
 
 #[derive(Debug, Clone, SimpleObject)]
-#[graphql(complex, name = "Category")]
+#[graphql(complex, name = "Category", directive = kit::cache_control::cacheControl::apply(kit::cache_control::SAFETY_NET_SECS, None))]
 pub struct Category {
     pub id: ID,
     pub name: String,

@@ -24,7 +24,7 @@ const COLUMNS: &str = "id, title, slug, description";
 type Row = (String, String, String, String);
 
 #[derive(Debug, Clone, SimpleObject)]
-#[graphql(complex, name = "Collection")]
+#[graphql(complex, name = "Collection", directive = kit::cache_control::cacheControl::apply(kit::cache_control::SAFETY_NET_SECS, None))]
 pub struct Collection {
     pub id: ID,
     pub title: String,

@@ -68,7 +68,7 @@ pub struct ProductRow {
 }
 
 #[derive(Debug, Clone, SimpleObject)]
-#[graphql(complex, name = "Product")]
+#[graphql(complex, name = "Product", directive = kit::cache_control::cacheControl::apply(kit::cache_control::SAFETY_NET_SECS, None))]
 pub struct Product {
     pub id: ID,
     pub title: String,
@@ -252,6 +252,7 @@ impl ProductQuery {
     /// Products, newest first by default. The public sees published products only; staff
     /// see every status and may filter by it.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(directive = kit::cache_control::cacheControl::apply(kit::cache_control::SAFETY_NET_SECS, None))]
     async fn products(
         &self,
         ctx: &Context<'_>,

@@ -61,7 +61,7 @@ pub struct DimensionsInput {
 }
 
 #[derive(Debug, Clone, SimpleObject)]
-#[graphql(complex, name = "ProductVariant")]
+#[graphql(complex, name = "ProductVariant", directive = kit::cache_control::cacheControl::apply(kit::cache_control::SAFETY_NET_SECS, None))]
 pub struct Variant {
     pub id: ID,
     pub sku: String,

@@ -12,7 +12,7 @@ pub struct ProductVariant {
     pub id: ID,
 }
 
-#[Object]
+#[Object(directive = kit::cache_control::cacheControl::apply(kit::cache_control::SAFETY_NET_SECS, None))]
 impl ProductVariant {
     async fn id(&self) -> &ID {
         &self.id

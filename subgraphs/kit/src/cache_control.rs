@@ -27,6 +27,10 @@ pub enum CacheScope {
     Private,
 }
 
+/// The `maxAge` the storefront's public types declare: long, because the router drops an entry
+/// when an event says it changed; this only bounds how long a missed event could show old data.
+pub const SAFETY_NET_SECS: i32 = 600;
+
 /// The spec URL the directive is linked from in the subgraph SDL.
 pub const SPEC_URL: &str = "https://shop.example/cache-control/v1.0";
 

@@ -96,7 +96,7 @@ pub enum ThumbnailSize {
 }
 
 /// A product image.
-#[Object]
+#[Object(directive = kit::cache_control::cacheControl::apply(kit::cache_control::SAFETY_NET_SECS, None))]
 impl Asset {
     async fn id(&self) -> ID {
         ID(self.id.clone())

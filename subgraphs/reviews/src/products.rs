@@ -14,7 +14,7 @@ pub struct Product {
     pub id: ID,
 }
 
-#[Object]
+#[Object(directive = kit::cache_control::cacheControl::apply(kit::cache_control::SAFETY_NET_SECS, None))]
 impl Product {
     async fn id(&self) -> &ID {
         &self.id

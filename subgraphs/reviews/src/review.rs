@@ -102,7 +102,7 @@ impl Review {
     }
 }
 
-#[Object]
+#[Object(directive = kit::cache_control::cacheControl::apply(kit::cache_control::SAFETY_NET_SECS, None))]
 impl Review {
     async fn id(&self) -> ID {
         ID(self.id.clone())

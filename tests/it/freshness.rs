@@ -1,0 +1,258 @@
+//! The router's cache is never stale after a change: while a reader polls a category listing
+//! and product pages through the router (served from its cache), a price, a stock level and a
+//! review change. The writes go straight to the subgraphs (catalog, inventory, reviews), not
+//! through the router, so only the change's event can drop the cached entries. Each new value
+//! must appear on the pages, and once seen an old value never comes back. The time from the
+//! write's acknowledgement to the first read showing it is printed (the event-to-invalidation
+//! bound, plus one poll).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use std::sync::Mutex;
+
+use crate::launcher::{eventually, free_port, Shop, ADMIN};
+
+const LISTING: &str = "query($c: ID!) { category(id: $c) { products(first: 24) { edges { node {
+  id slug priceFrom { amount } rating { count } variants { id stock { available } } } } } } }";
+
+const DETAIL: &str = "query($s: String!) { product(slug: $s) { id
+  variants { id price { amount } stock { available } } rating { count } } }";
+
+/// One read of the watched values: (seconds since start, listing price, detail price,
+/// listing stock, detail stock, detail rating count of the reviewed product).
+type Sample = (f64, String, String, i64, i64, i64);
+
+async fn direct(shop: &Shop, url: &str, token: &str, query: &str, variables: Value) -> Value {
+    let body: Value = shop
+        .http()
+        .post(url)
+        .bearer_auth(token)
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(body["errors"].is_null(), "{query}\n{body:#}");
+    body["data"].clone()
+}
+
+fn price_cents(amount: &str) -> i64 {
+    let (units, cents) = amount.split_once('.').unwrap_or((amount, "0"));
+    units.parse::<i64>().unwrap() * 100 + format!("{cents:0<2}")[..2].parse::<i64>().unwrap()
+}
+
+/// Every position after the first sample showing `new` shows `new` too.
+fn never_reverts<T: PartialEq + std::fmt::Debug>(what: &str, values: &[(f64, T)], new: &T) -> f64 {
+    let first = values
+        .iter()
+        .position(|(_, v)| v == new)
+        .unwrap_or_else(|| panic!("{what}: the new value {new:?} was never read"));
+    for (t, v) in &values[first..] {
+        assert_eq!(v, new, "{what}: an old value came back at {t:.3}s");
+    }
+    values[first].0
+}
+
+/// What the reader watches.
+struct Watch {
+    category: String,
+    slug: String,
+    product: String,
+    variant: String,
+}
+
+impl Watch {
+    /// (listing price, product price, listing stock, product stock, product rating count).
+    async fn read(&self, shop: &Shop) -> (String, String, i64, i64, i64) {
+        let listing = shop
+            .data(None, LISTING, json!({ "c": self.category }))
+            .await;
+        let card = listing["category"]["products"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["node"]["id"] == self.product.as_str())
+            .map(|e| e["node"].clone())
+            .expect("the product stays on its page");
+        let detail = shop.data(None, DETAIL, json!({ "s": self.slug })).await;
+        let of = |list: &Value| {
+            list.as_array()
+                .unwrap()
+                .iter()
+                .find(|v| v["id"] == self.variant.as_str())
+                .cloned()
+                .unwrap()
+        };
+        let (dv, lv) = (of(&detail["product"]["variants"]), of(&card["variants"]));
+        (
+            card["priceFrom"]["amount"].as_str().unwrap().to_string(),
+            dv["price"]["amount"].as_str().unwrap().to_string(),
+            lv["stock"]["available"].as_i64().unwrap(),
+            dv["stock"]["available"].as_i64().unwrap(),
+            detail["product"]["rating"]["count"].as_i64().unwrap(),
+        )
+    }
+}
+
+#[tokio::test]
+async fn changes_appear_on_cached_pages_after_their_event_and_never_revert() {
+    let (catalog_port, inventory_port, reviews_port) = (free_port(), free_port(), free_port());
+    let shop = Shop::start_with(
+        48,
+        &[
+            ("CATALOG_LISTEN_ADDR", &format!("127.0.0.1:{catalog_port}")),
+            (
+                "INVENTORY_LISTEN_ADDR",
+                &format!("127.0.0.1:{inventory_port}"),
+            ),
+            ("REVIEWS_LISTEN_ADDR", &format!("127.0.0.1:{reviews_port}")),
+        ],
+    )
+    .await;
+    let url = |port: u16| format!("http://127.0.0.1:{port}/graphql");
+    let staff = shop.login(ADMIN.0, ADMIN.1).await;
+    shop.data(
+        None,
+        "mutation { register(email: \"fresh@example.com\", password: \"a-long-password-2026\", name: \"Fresh Reader\") { id } }",
+        json!({}),
+    )
+    .await;
+    let reviewer = shop
+        .login("fresh@example.com", "a-long-password-2026")
+        .await;
+
+    let (category, _) = shop.biggest_leaf().await;
+    let listing = shop.data(None, LISTING, json!({ "c": category })).await;
+    let node = listing["category"]["products"]["edges"][0]["node"].clone();
+    let (product, slug) = (
+        node["id"].as_str().unwrap().to_string(),
+        node["slug"].as_str().unwrap().to_string(),
+    );
+    let detail = shop.data(None, DETAIL, json!({ "s": slug })).await;
+    // The cheapest variant: lowering its price moves the listing's `priceFrom` too.
+    let variant = detail["product"]["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .min_by_key(|v| price_cents(v["price"]["amount"].as_str().unwrap()))
+        .unwrap()
+        .clone();
+    let variant_id = variant["id"].as_str().unwrap().to_string();
+    let old_price = price_cents(variant["price"]["amount"].as_str().unwrap());
+    let old_stock = variant["stock"]["available"].as_i64().unwrap();
+    let old_count = detail["product"]["rating"]["count"].as_i64().unwrap();
+
+    let watch = Watch {
+        category: category.clone(),
+        slug: slug.clone(),
+        product: product.clone(),
+        variant: variant_id.clone(),
+    };
+    // Warm the cache.
+    for _ in 0..3 {
+        watch.read(&shop).await;
+    }
+
+    let start = Instant::now();
+    let samples: Arc<Mutex<Vec<Sample>>> = Arc::default();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let reader = {
+        let (samples, stop) = (samples.clone(), stop.clone());
+        let (shop, watch) = (&shop, &watch);
+        async move {
+            while !stop.is_cancelled() {
+                let (lp, dp, ls, ds, rc) = watch.read(shop).await;
+                samples
+                    .lock()
+                    .unwrap()
+                    .push((start.elapsed().as_secs_f64(), lp, dp, ls, ds, rc));
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+    };
+    let writer = async {
+        let new_price = old_price - 1;
+        let amount = format!("{}.{:02}", new_price / 100, new_price % 100);
+        direct(
+            &shop,
+            &url(catalog_port),
+            &staff,
+            "mutation($v: ID!, $p: String!) { updateVariant(id: $v, input: { price: { amount: $p, currencyCode: \"USD\" } }) { id } }",
+            json!({ "v": variant_id, "p": amount }),
+        )
+        .await;
+        let price_at = start.elapsed().as_secs_f64();
+        let warehouse = shop
+            .data(
+                Some(&staff),
+                "{ warehouses(first: 1) { edges { node { id } } } }",
+                json!({}),
+            )
+            .await["warehouses"]["edges"][0]["node"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        direct(
+            &shop,
+            &url(inventory_port),
+            &staff,
+            "mutation($v: ID!, $w: ID!) { adjustStock(variantId: $v, warehouseId: $w, delta: 5, reason: \"delivery\") { __typename } }",
+            json!({ "v": variant_id, "w": warehouse }),
+        )
+        .await;
+        let stock_at = start.elapsed().as_secs_f64();
+        direct(
+            &shop,
+            &url(reviews_port),
+            &reviewer,
+            "mutation($p: ID!) { createReview(input: { productId: $p, rating: 4, title: \"Fresh\" }) { id } }",
+            json!({ "p": product }),
+        )
+        .await;
+        let review_at = start.elapsed().as_secs_f64();
+        // Wait until the reader has seen all three, then a little longer for reverts.
+        eventually("the reader to see every change", || async {
+            let s = samples.lock().unwrap();
+            s.iter()
+                .any(|x| {
+                    x.5 == old_count + 1 && x.3 == old_stock + 5 && price_cents(&x.1) == new_price
+                })
+                .then_some(())
+        })
+        .await;
+        let seen = samples.lock().unwrap().len();
+        eventually("fifty more reads", || async {
+            (samples.lock().unwrap().len() >= seen + 50).then_some(())
+        })
+        .await;
+        stop.cancel();
+        (new_price, amount, price_at, stock_at, review_at)
+    };
+    let ((new_price, amount, price_at, stock_at, review_at), ()) = tokio::join!(writer, reader);
+
+    let s = samples.lock().unwrap().clone();
+    let col =
+        |f: fn(&Sample) -> Value| -> Vec<(f64, Value)> { s.iter().map(|x| (x.0, f(x))).collect() };
+    let lp = never_reverts(
+        "listing price",
+        &col(|x| json!(price_cents(&x.1))),
+        &json!(new_price),
+    );
+    let dp = never_reverts("product price", &col(|x| json!(x.2)), &json!(amount));
+    let ls = never_reverts("listing stock", &col(|x| json!(x.3)), &json!(old_stock + 5));
+    let ds = never_reverts("product stock", &col(|x| json!(x.4)), &json!(old_stock + 5));
+    let rc = never_reverts("rating count", &col(|x| json!(x.5)), &json!(old_count + 1));
+    println!(
+        "{} reads; visible after the write's acknowledgement: price {:.1}/{:.1} ms (listing/product), stock {:.1}/{:.1} ms, review {:.1} ms",
+        s.len(),
+        (lp - price_at) * 1e3,
+        (dp - price_at) * 1e3,
+        (ls - stock_at).max(0.0) * 1e3,
+        (ds - stock_at).max(0.0) * 1e3,
+        (rc - review_at).max(0.0) * 1e3,
+    );
+}
