@@ -45,6 +45,7 @@ pub mod server;
 pub mod subgraph_client;
 pub mod subgraph_ws;
 pub mod subscription;
+pub mod subscription_hub;
 pub mod supergraph;
 
 use std::future::Future;

@@ -17,6 +17,8 @@ pub struct AppState {
     supergraph: RwLock<Arc<Supergraph>>,
     pub client: SubgraphClient,
     pub config: RouterConfig,
+    /// Shared upstream subscriptions (see `subscription_hub`).
+    pub subscriptions: Arc<crate::subscription_hub::Hub>,
     /// APQ and trusted documents (see `persisted`).
     pub persisted: crate::persisted::Persisted,
     /// Bearer-token verification at the edge (see `auth`).
@@ -37,6 +39,10 @@ impl AppState {
             persisted: crate::persisted::Persisted::new_or_closed(&config.persisted, redis.clone()),
             supergraph: RwLock::new(Arc::new(supergraph)),
             client,
+            subscriptions: crate::subscription_hub::Hub::new(
+                crate::subscription_hub::OPS_PER_CONNECTION,
+                config.subscription_buffer,
+            ),
             auth: crate::auth::Authenticator::new(config.auth.clone()),
             config,
         }

@@ -1,21 +1,173 @@
-//! Upstream subscription client: one graphql-transport-ws connection per client subscription to
-//! the subgraph that owns the subscription root field.
+//! Upstream subscriptions: graphql-transport-ws connections to subgraphs, each carrying many
+//! operations (one protocol id per operation). Connections are pooled by (URL, forwarded
+//! headers, `connection_init` payload): only subscriptions with identical credentials ride the
+//! same socket, so a subgraph always sees the user it would have seen on a socket of its own.
+//! A connection closes when its last operation ends; up to `max_ops` operations share one.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use parking_lot::Mutex;
 use serde_json::{json, Map, Value};
+use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::subgraph_client::SubgraphResponse;
 
-type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+/// What an upstream operation reports.
+#[derive(Debug)]
+pub enum UpstreamEvent {
+    Next(SubgraphResponse),
+    /// The subgraph rejected or ended the operation with an error.
+    Error(String),
+    /// The connection could not be opened or was lost.
+    Failed(String),
+    Complete,
+}
 
-pub struct Upstream {
-    socket: Socket,
+/// Receives an operation's events; called on the connection's task, so it must not block.
+pub type Sink = Arc<dyn Fn(UpstreamEvent) + Send + Sync>;
+
+/// Sockets are shared only between subscriptions with exactly these equal.
+#[derive(Clone, Hash, PartialEq, Eq)]
+pub struct ConnKey {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    /// The `connection_init` payload, serialized.
+    pub init: String,
+}
+
+enum Cmd {
+    Subscribe { id: u64, payload: Value, sink: Sink },
+    Complete(u64),
+    Close,
+}
+
+struct Conn {
+    cmd: mpsc::UnboundedSender<Cmd>,
+    /// Operations currently on this connection (changed under the pool lock only).
+    live: std::sync::atomic::AtomicUsize,
+    dead: AtomicBool,
+    next_id: AtomicU64,
+}
+
+/// The router's upstream subscription connections.
+pub struct Pool {
+    conns: Mutex<HashMap<ConnKey, Vec<Arc<Conn>>>>,
+    max_ops: usize,
+}
+
+/// One operation on a shared connection; dropping it completes the operation upstream.
+pub struct Operation {
+    pool: Weak<Pool>,
+    key: ConnKey,
+    conn: Arc<Conn>,
+    id: u64,
+}
+
+impl Pool {
+    pub fn new(max_ops: usize) -> Arc<Pool> {
+        Arc::new(Pool {
+            conns: Mutex::new(HashMap::new()),
+            max_ops: max_ops.max(1),
+        })
+    }
+
+    /// Open upstream sockets (for tests and metrics).
+    pub fn connections(&self) -> usize {
+        self.conns.lock().values().map(Vec::len).sum()
+    }
+
+    /// Starts `query` on a connection for `key` (opening one if none has room). Events,
+    /// including a failure to connect, arrive at `sink`.
+    pub fn subscribe(
+        self: &Arc<Self>,
+        key: ConnKey,
+        query: &str,
+        variables: Map<String, Value>,
+        sink: Sink,
+    ) -> Operation {
+        let conn = {
+            let mut conns = self.conns.lock();
+            let list = conns.entry(key.clone()).or_default();
+            let found = list
+                .iter()
+                .find(|c| {
+                    !c.dead.load(Ordering::Acquire) && c.live.load(Ordering::Relaxed) < self.max_ops
+                })
+                .cloned();
+            let conn = found.unwrap_or_else(|| {
+                let conn = spawn_conn(Arc::downgrade(self), key.clone());
+                list.push(conn.clone());
+                conn
+            });
+            conn.live.fetch_add(1, Ordering::Relaxed);
+            conn
+        };
+        let id = conn.next_id.fetch_add(1, Ordering::Relaxed);
+        let payload = json!({"query": query, "variables": variables});
+        if let Err(mpsc::error::SendError(Cmd::Subscribe { sink, .. })) =
+            conn.cmd.send(Cmd::Subscribe { id, payload, sink })
+        {
+            sink(UpstreamEvent::Failed("subgraph connection closed".into()));
+        }
+        Operation {
+            pool: Arc::downgrade(self),
+            key,
+            conn,
+            id,
+        }
+    }
+
+    fn forget(&self, key: &ConnKey, conn: &Arc<Conn>) {
+        let mut conns = self.conns.lock();
+        conn.dead.store(true, Ordering::Release);
+        if let Some(list) = conns.get_mut(key) {
+            list.retain(|c| !Arc::ptr_eq(c, conn));
+            if list.is_empty() {
+                conns.remove(key);
+            }
+        }
+    }
+}
+
+impl Drop for Operation {
+    fn drop(&mut self) {
+        let _ = self.conn.cmd.send(Cmd::Complete(self.id));
+        let Some(pool) = self.pool.upgrade() else {
+            return;
+        };
+        let mut conns = pool.conns.lock();
+        if self.conn.live.fetch_sub(1, Ordering::Relaxed) == 1 {
+            // Last operation: close the socket and stop offering it.
+            self.conn.dead.store(true, Ordering::Release);
+            if let Some(list) = conns.get_mut(&self.key) {
+                list.retain(|c| !Arc::ptr_eq(c, &self.conn));
+                if list.is_empty() {
+                    conns.remove(&self.key);
+                }
+            }
+            let _ = self.conn.cmd.send(Cmd::Close);
+        }
+    }
+}
+
+fn spawn_conn(pool: Weak<Pool>, key: ConnKey) -> Arc<Conn> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let conn = Arc::new(Conn {
+        cmd: tx,
+        live: Default::default(),
+        dead: AtomicBool::new(false),
+        next_id: AtomicU64::new(1),
+    });
+    tokio::spawn(run_conn(pool, key, conn.clone(), rx));
+    conn
 }
 
 fn ws_url(url: &str) -> String {
@@ -28,109 +180,167 @@ fn ws_url(url: &str) -> String {
     }
 }
 
-impl Upstream {
-    /// Connects, completes the `connection_init`/`connection_ack` handshake and subscribes.
-    pub async fn subscribe(
-        url: &str,
-        query: &str,
-        variables: Map<String, Value>,
-        init_payload: Value,
-        headers: &[(String, String)],
-    ) -> Result<Upstream, String> {
-        let mut request = ws_url(url)
-            .into_client_request()
-            .map_err(|e| format!("bad subgraph URL: {e}"))?;
-        request.headers_mut().insert(
-            "sec-websocket-protocol",
-            HeaderValue::from_static("graphql-transport-ws"),
-        );
-        for (k, v) in headers {
-            if let (Ok(name), Ok(value)) = (
-                k.parse::<tokio_tungstenite::tungstenite::http::HeaderName>(),
-                HeaderValue::from_str(v),
-            ) {
-                request.headers_mut().insert(name, value);
-            }
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+fn text(v: Value) -> Message {
+    Message::Text(v.to_string().into())
+}
+
+/// Connects and completes the `connection_init`/`connection_ack` handshake.
+async fn connect(key: &ConnKey) -> Result<Socket, String> {
+    let mut request = ws_url(&key.url)
+        .into_client_request()
+        .map_err(|e| format!("bad subgraph URL: {e}"))?;
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    for (k, v) in &key.headers {
+        if let (Ok(name), Ok(value)) = (k.parse::<HeaderName>(), HeaderValue::from_str(v)) {
+            request.headers_mut().insert(name, value);
         }
-        let (socket, _) = tokio::time::timeout(
-            Duration::from_secs(10),
-            tokio_tungstenite::connect_async(request),
-        )
-        .await
-        .map_err(|_| "connection timed out".to_string())?
-        .map_err(|e| format!("connection failed: {e}"))?;
-        let mut up = Upstream { socket };
-        up.send(json!({"type": "connection_init", "payload": init_payload}))
-            .await?;
-        let acked = tokio::time::timeout(Duration::from_secs(10), async {
-            while let Some(msg) = up.socket.next().await {
-                let Ok(Message::Text(text)) = msg else {
-                    continue;
-                };
-                let v: Value = serde_json::from_str(text.as_str()).unwrap_or(Value::Null);
-                match v.get("type").and_then(Value::as_str) {
-                    Some("connection_ack") => return Ok(()),
-                    Some("ping") => up.send(json!({"type": "pong"})).await?,
-                    _ => {}
-                }
-            }
-            Err("subgraph closed the connection during handshake".to_string())
-        })
-        .await
-        .map_err(|_| "no connection_ack from subgraph".to_string())?;
-        acked?;
-        up.send(json!({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables}}))
-            .await?;
-        Ok(up)
     }
-
-    async fn send(&mut self, v: Value) -> Result<(), String> {
-        self.socket
-            .send(Message::Text(v.to_string().into()))
-            .await
-            .map_err(|e| format!("send failed: {e}"))
-    }
-
-    /// The next event; `None` when the subgraph completed or closed.
-    pub async fn next(&mut self) -> Option<Result<SubgraphResponse, String>> {
-        while let Some(msg) = self.socket.next().await {
-            let text = match msg {
-                Ok(Message::Text(t)) => t,
-                Ok(Message::Close(_)) | Err(_) => return None,
-                Ok(_) => continue,
-            };
-            let v: Value = match serde_json::from_str(text.as_str()) {
-                Ok(v) => v,
-                Err(_) => continue,
-            };
+    // Events are small; a shared socket needs no 128 KiB buffers.
+    let config = WebSocketConfig::default()
+        .read_buffer_size(16 * 1024)
+        .write_buffer_size(0);
+    let (mut socket, _) = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio_tungstenite::connect_async_with_config(request, Some(config), false),
+    )
+    .await
+    .map_err(|_| "connection timed out".to_string())?
+    .map_err(|e| format!("connection failed: {e}"))?;
+    let init: Value = serde_json::from_str(&key.init).unwrap_or(json!({}));
+    socket
+        .send(text(json!({"type": "connection_init", "payload": init})))
+        .await
+        .map_err(|e| format!("send failed: {e}"))?;
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(msg) = socket.next().await {
+            let Ok(Message::Text(t)) = msg else { continue };
+            let v: Value = serde_json::from_str(t.as_str()).unwrap_or(Value::Null);
             match v.get("type").and_then(Value::as_str) {
-                Some("next") => {
-                    let payload = v.get("payload").cloned().unwrap_or(Value::Null);
-                    return Some(
-                        serde_json::from_value(payload).map_err(|e| format!("bad event: {e}")),
-                    );
+                Some("connection_ack") => return Ok(()),
+                Some("ping") => {
+                    let _ = socket.send(text(json!({"type": "pong"}))).await;
                 }
-                Some("error") => {
-                    let msg = v
-                        .get("payload")
-                        .and_then(|p| p.get(0))
-                        .and_then(|e| e.get("message"))
-                        .and_then(Value::as_str)
-                        .unwrap_or("subscription error")
-                        .to_string();
-                    return Some(Err(msg));
-                }
-                Some("complete") => return None,
-                Some("ping") if self.send(json!({"type": "pong"})).await.is_err() => return None,
                 _ => {}
             }
         }
-        None
-    }
+        Err("subgraph closed the connection during handshake".to_string())
+    })
+    .await
+    .map_err(|_| "no connection_ack from subgraph".to_string())??;
+    Ok(socket)
+}
 
-    /// Tells the subgraph we are done and closes the socket.
-    pub async fn close(mut self) {
-        let _ = self.send(json!({"id": "1", "type": "complete"})).await;
-        let _ = self.socket.close(None).await;
+async fn run_conn(
+    pool: Weak<Pool>,
+    key: ConnKey,
+    conn: Arc<Conn>,
+    mut rx: mpsc::UnboundedReceiver<Cmd>,
+) {
+    let mut ops: HashMap<u64, Sink> = HashMap::new();
+    let (mut socket, reason) = match connect(&key).await {
+        Ok(s) => (Some(s), String::new()),
+        Err(e) => (None, e),
+    };
+    if let Some(socket) = socket.as_mut() {
+        loop {
+            tokio::select! {
+                cmd = rx.recv() => match cmd {
+                    Some(Cmd::Subscribe { id, payload, sink }) => {
+                        let msg = json!({"id": id.to_string(), "type": "subscribe", "payload": payload});
+                        if socket.send(text(msg)).await.is_err() {
+                            sink(UpstreamEvent::Failed("send failed".into()));
+                            break;
+                        }
+                        ops.insert(id, sink);
+                    }
+                    Some(Cmd::Complete(id)) => {
+                        if ops.remove(&id).is_some() {
+                            let msg = json!({"id": id.to_string(), "type": "complete"});
+                            let _ = socket.send(text(msg)).await;
+                        }
+                    }
+                    Some(Cmd::Close) | None => {
+                        let _ = socket.close(None).await;
+                        return;
+                    }
+                },
+                msg = socket.next() => {
+                    let t = match msg {
+                        Some(Ok(Message::Text(t))) => t,
+                        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                        Some(Ok(_)) => continue,
+                    };
+                    if !dispatch(socket, &mut ops, t.as_str()).await {
+                        break;
+                    }
+                }
+            }
+        }
     }
+    // Connection failed or lost: stop offering it, then fail everything on it or queued for it.
+    if let Some(pool) = pool.upgrade() {
+        pool.forget(&key, &conn);
+    }
+    let reason = if reason.is_empty() {
+        "subgraph closed the connection".to_string()
+    } else {
+        reason
+    };
+    for (_, sink) in ops.drain() {
+        sink(UpstreamEvent::Failed(reason.clone()));
+    }
+    rx.close();
+    while let Ok(cmd) = rx.try_recv() {
+        if let Cmd::Subscribe { sink, .. } = cmd {
+            sink(UpstreamEvent::Failed(reason.clone()));
+        }
+    }
+}
+
+/// Handles one server message; `false` when the connection must end.
+async fn dispatch(socket: &mut Socket, ops: &mut HashMap<u64, Sink>, text_msg: &str) -> bool {
+    let Ok(v) = serde_json::from_str::<Value>(text_msg) else {
+        return true;
+    };
+    let id = v
+        .get("id")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse::<u64>().ok());
+    match v.get("type").and_then(Value::as_str) {
+        Some("next") => {
+            if let Some(sink) = id.and_then(|id| ops.get(&id)) {
+                let payload = v.get("payload").cloned().unwrap_or(Value::Null);
+                match serde_json::from_value::<SubgraphResponse>(payload) {
+                    Ok(r) => sink(UpstreamEvent::Next(r)),
+                    Err(e) => sink(UpstreamEvent::Error(format!("bad event: {e}"))),
+                }
+            }
+        }
+        Some("error") => {
+            if let Some(sink) = id.and_then(|id| ops.remove(&id)) {
+                let msg = v
+                    .get("payload")
+                    .and_then(|p| p.get(0))
+                    .and_then(|e| e.get("message"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("subscription error")
+                    .to_string();
+                sink(UpstreamEvent::Error(msg));
+            }
+        }
+        Some("complete") => {
+            if let Some(sink) = id.and_then(|id| ops.remove(&id)) {
+                sink(UpstreamEvent::Complete);
+            }
+        }
+        Some("ping") => return socket.send(text(json!({"type": "pong"}))).await.is_ok(),
+        _ => {}
+    }
+    true
 }

@@ -1,25 +1,51 @@
-//! Subscription orchestration: opens the primary subscription on the owning subgraph and, for
-//! every event, runs the rest of the plan to fill fields owned by other subgraphs. Events flow
-//! through a bounded channel; a full channel (slow client) ends the subscription with an error.
+//! Subscription orchestration: joins the shared upstream subscription on the owning subgraph
+//! (`subscription_hub`) and, for every event, runs the rest of the plan to fill fields owned by
+//! other subgraphs — or, when there is no rest, takes the payload shaped once for every client
+//! with the same operation. Events flow through a bounded channel; a full channel (slow
+//! client) ends the subscription with an error.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use hive_router_query_planner::planner::plan_nodes::{FetchNode, PlanNode};
 use serde_json::{Map, Value};
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 
 use crate::pipeline::execute::Execution;
 use crate::pipeline::plan::OpKind;
 use crate::pipeline::{self, GraphQLRequest};
 use crate::response::{GraphQLError, PathSeg, Response};
 use crate::server::SharedState;
-use crate::subgraph_ws::Upstream;
+use crate::subgraph_client::SubgraphResponse;
+use crate::subgraph_ws::UpstreamEvent;
+use crate::subscription_hub::Payload;
+use crate::supergraph::Supergraph;
 
 pub struct SubscriptionStream {
-    pub events: mpsc::Receiver<Response>,
+    /// Serialized GraphQL responses, one per event (shared between clients where possible).
+    pub events: mpsc::Receiver<Payload>,
     /// Set when the client could not keep up and events were dropped.
     pub overflowed: Arc<AtomicBool>,
+}
+
+fn serialize(r: &Response) -> Payload {
+    Arc::from(serde_json::to_string(r).unwrap_or_else(|_| "{}".into()))
+}
+
+/// Identifies what a client's shaping of an event depends on: the supergraph, the operation
+/// and its variables. Clients with equal keys can share one shaped payload.
+fn shape_key(supergraph: &Supergraph, req: &GraphQLRequest, vars: &Map<String, Value>) -> u128 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(&(supergraph as *const Supergraph as usize).to_le_bytes());
+    for part in [
+        req.query.as_deref().unwrap_or_default(),
+        req.operation_name.as_deref().unwrap_or_default(),
+    ] {
+        h.update(&(part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    h.update(Value::Object(vars.clone()).to_string().as_bytes());
+    h.digest128()
 }
 
 /// Returns `Ok(None)` when the operation is not a subscription (caller executes it normally).
@@ -38,14 +64,13 @@ pub fn start(
         .ok_or_else(|| vec![GraphQLError::new("Subscription could not be planned")])?;
     let primary = primary.clone();
     let rest: Vec<PlanNode> = rest.to_vec();
+    // Events that need no other subgraph are shaped once for every client asking the same.
+    let shared_shape = rest.is_empty().then(|| shape_key(&supergraph, req, &vars));
     let (tx, rx) = mpsc::channel(state.config.subscription_buffer.max(1));
     let overflowed = Arc::new(AtomicBool::new(false));
     let overflow_flag = overflowed.clone();
     tokio::spawn(async move {
-        let Some(url) = supergraph
-            .endpoint(&primary.service_name)
-            .map(str::to_string)
-        else {
+        let Some(url) = supergraph.endpoint(&primary.service_name) else {
             return;
         };
         let used: Map<String, Value> = primary
@@ -54,79 +79,77 @@ pub fn start(
             .flatten()
             .filter_map(|n| vars.get(n).map(|v| (n.clone(), v.clone())))
             .collect();
-        let mut upstream = match Upstream::subscribe(
-            &url,
+        let mut sub = state.subscriptions.subscribe(
+            url,
+            &headers,
+            &init_payload,
             &primary.operation.document_str,
             used,
-            init_payload,
-            &headers,
-        )
-        .await
-        {
-            Ok(u) => u,
-            Err(reason) => {
-                let err = GraphQLError::new(format!(
-                    "Failed to subscribe to subgraph '{}': {reason}",
-                    primary.service_name
-                ))
-                .code("SUBGRAPH_REQUEST_FAILED");
-                let _ = tx.send(Response::request_error(vec![err])).await;
-                return;
-            }
-        };
+        );
         loop {
             let event = tokio::select! {
                 _ = tx.closed() => break,
-                e = upstream.next() => e,
+                e = sub.events.recv() => e,
             };
-            let response = match event {
-                None => break,
-                Some(Err(reason)) => {
-                    let _ = tx.try_send(Response::request_error(vec![GraphQLError::new(reason)]));
+            let event = match event {
+                Ok(e) => e,
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    overflow_flag.store(true, Ordering::SeqCst);
                     break;
                 }
-                Some(Ok(ev)) => {
-                    let ctx = pipeline::Context {
-                        supergraph: &supergraph,
-                        client: &state.client,
-                        headers: &headers,
-                    };
-                    let exec = Execution::new(
-                        &supergraph,
-                        &state.client,
-                        &vars,
-                        &headers,
-                        ev.data.unwrap_or(Value::Object(Map::new())),
-                    );
-                    for node in &rest {
-                        exec.run(node).await;
-                    }
-                    let mut errors: Vec<GraphQLError> = ev
-                        .errors
-                        .iter()
-                        .map(|e| {
-                            let mut g = GraphQLError::new(
-                                e.get("message").and_then(Value::as_str).unwrap_or("error"),
-                            );
-                            g.path = e
-                                .get("path")
-                                .and_then(Value::as_array)
-                                .map(|p| p.iter().filter_map(PathSeg::from_json).collect());
-                            g.extensions = e.get("extensions").cloned();
-                            g
-                        })
-                        .collect();
-                    errors.extend(exec.errors.into_inner());
-                    pipeline::shape(
-                        ctx.supergraph,
-                        &prepared,
-                        &vars,
-                        exec.data.into_inner(),
-                        errors,
-                    )
-                }
+                Err(broadcast::error::RecvError::Closed) => break,
             };
-            match tx.try_send(response) {
+            let payload = match &event.event {
+                UpstreamEvent::Complete => break,
+                UpstreamEvent::Error(reason) => {
+                    let _ = tx.try_send(serialize(&Response::request_error(vec![
+                        GraphQLError::new(reason.clone()),
+                    ])));
+                    break;
+                }
+                UpstreamEvent::Failed(reason) => {
+                    let err = GraphQLError::new(format!(
+                        "Failed to subscribe to subgraph '{}': {reason}",
+                        primary.service_name
+                    ))
+                    .code("SUBGRAPH_REQUEST_FAILED");
+                    let _ = tx.try_send(serialize(&Response::request_error(vec![err])));
+                    break;
+                }
+                UpstreamEvent::Next(ev) => match shared_shape {
+                    Some(key) => event.shaped(key, || {
+                        serialize(&pipeline::shape(
+                            &supergraph,
+                            &prepared,
+                            &vars,
+                            ev.data.clone().unwrap_or(Value::Object(Map::new())),
+                            event_errors(ev),
+                        ))
+                    }),
+                    None => {
+                        let exec = Execution::new(
+                            &supergraph,
+                            &state.client,
+                            &vars,
+                            &headers,
+                            ev.data.clone().unwrap_or(Value::Object(Map::new())),
+                        );
+                        for node in &rest {
+                            exec.run(node).await;
+                        }
+                        let mut errors = event_errors(ev);
+                        errors.extend(exec.errors.into_inner());
+                        serialize(&pipeline::shape(
+                            &supergraph,
+                            &prepared,
+                            &vars,
+                            exec.data.into_inner(),
+                            errors,
+                        ))
+                    }
+                },
+            };
+            match tx.try_send(payload) {
                 Ok(()) => {}
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     overflow_flag.store(true, Ordering::SeqCst);
@@ -135,12 +158,29 @@ pub fn start(
                 Err(mpsc::error::TrySendError::Closed(_)) => break,
             }
         }
-        upstream.close().await;
+        // Dropping `sub` leaves the share; the last one out ends the upstream operation.
     });
     Ok(Some(SubscriptionStream {
         events: rx,
         overflowed,
     }))
+}
+
+/// The subgraph's errors on an event, as client errors.
+fn event_errors(ev: &SubgraphResponse) -> Vec<GraphQLError> {
+    ev.errors
+        .iter()
+        .map(|e| {
+            let mut g =
+                GraphQLError::new(e.get("message").and_then(Value::as_str).unwrap_or("error"));
+            g.path = e
+                .get("path")
+                .and_then(Value::as_array)
+                .map(|p| p.iter().filter_map(PathSeg::from_json).collect());
+            g.extensions = e.get("extensions").cloned();
+            g
+        })
+        .collect()
 }
 
 fn split_plan(node: Option<&PlanNode>) -> Option<(&FetchNode, &[PlanNode])> {

@@ -45,7 +45,7 @@ pub async fn respond(state: SharedState, headers: HeaderMap, req: GraphQLRequest
         Ok(Some(mut sub)) => {
             let stream = async_stream::stream! {
                 while let Some(r) = sub.events.recv().await {
-                    yield Ok::<_, Infallible>(next_event(&r));
+                    yield Ok::<_, Infallible>(Event::default().event("next").data(&*r));
                 }
                 if sub.overflowed.load(Ordering::SeqCst) {
                     yield Ok(next_event(&Response::request_error(vec![subscription::overflow_error()])));

@@ -23,5 +23,6 @@ mod operations;
 mod persisted;
 mod realtime;
 mod shop;
+mod subscription_sharing;
 mod teardown;
 mod tokens;

@@ -1,0 +1,227 @@
+//! Subscriptions at scale: clients asking for the same subscription share one upstream
+//! operation, different operations to one subgraph share one upstream socket, and clients with
+//! different credentials never share either.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_graphql::{Context, EmptyMutation, Object, Schema, Subscription};
+use async_graphql_axum::{GraphQL, GraphQLSubscription};
+use axum::routing::post_service;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::common::*;
+
+#[derive(Default)]
+struct Seen {
+    /// Upstream subscription streams started.
+    started: AtomicUsize,
+    /// The Authorization header of every WebSocket upgrade the subgraph accepted.
+    upgrades: Mutex<Vec<Option<String>>>,
+}
+
+struct Query;
+
+#[Object]
+impl Query {
+    async fn ok(&self) -> bool {
+        true
+    }
+}
+
+struct Ticks;
+
+#[Subscription(name = "Subscription")]
+impl Ticks {
+    /// `start + 1`, `start + 2`, ... every 10 ms, forever.
+    async fn ticks(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 0)] start: i32,
+    ) -> impl futures_util::Stream<Item = i32> {
+        ctx.data_unchecked::<Arc<Seen>>()
+            .started
+            .fetch_add(1, Ordering::SeqCst);
+        async_stream::stream! {
+            let mut n = start;
+            loop {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                n += 1;
+                yield n;
+            }
+        }
+    }
+}
+
+/// The ticker subgraph with a probe on its WebSocket upgrades, and the router in front.
+async fn world() -> (String, Arc<Seen>) {
+    let seen = Arc::new(Seen::default());
+    let schema = Schema::build(Query, EmptyMutation, Ticks)
+        .data(seen.clone())
+        .enable_federation()
+        .enable_subscription_in_federation()
+        .finish();
+    let probe = seen.clone();
+    let app = axum::Router::new()
+        .route(
+            "/graphql",
+            post_service(GraphQL::new(schema.clone()))
+                .get_service(GraphQLSubscription::new(schema)),
+        )
+        .layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                if req.headers().contains_key("upgrade") {
+                    let auth = req
+                        .headers()
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string);
+                    probe.upgrades.lock().unwrap().push(auth);
+                }
+                next.run(req)
+            },
+        ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let url = start_router(&[("ticker", &format!("http://{addr}/graphql"))]).await;
+    (url, seen)
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<
+    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+>;
+
+/// Connects, initialises with `init` and subscribes to `query` as operation "1".
+async fn subscribe(url: &str, init: Value, query: &str) -> Ws {
+    let mut request = url
+        .replace("http://", "ws://")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let text = |v: Value| Message::Text(v.to_string().into());
+    ws.send(text(json!({"type": "connection_init", "payload": init})))
+        .await
+        .unwrap();
+    loop {
+        let Some(Ok(Message::Text(t))) = ws.next().await else {
+            panic!("closed before connection_ack")
+        };
+        if t.as_str().contains("connection_ack") {
+            break;
+        }
+    }
+    ws.send(text(
+        json!({"id": "1", "type": "subscribe", "payload": {"query": query}}),
+    ))
+    .await
+    .unwrap();
+    ws
+}
+
+/// The next `count` tick values this client receives.
+async fn ticks(ws: &mut Ws, count: usize) -> Vec<i64> {
+    let mut got = Vec::new();
+    while got.len() < count {
+        let Some(Ok(Message::Text(t))) = ws.next().await else {
+            panic!("stream ended after {got:?}")
+        };
+        let v: Value = serde_json::from_str(t.as_str()).unwrap();
+        match v["type"].as_str() {
+            Some("next") => got.push(v["payload"]["data"]["ticks"].as_i64().expect("a tick")),
+            Some("ping") => {}
+            _ => panic!("unexpected message: {v}"),
+        }
+    }
+    got
+}
+
+fn increasing(v: &[i64]) -> bool {
+    v.windows(2).all(|w| w[0] < w[1])
+}
+
+#[tokio::test]
+async fn clients_with_the_same_subscription_share_one_upstream_operation() {
+    tokio::time::timeout(Duration::from_secs(20), async {
+        let (url, seen) = world().await;
+        let mut clients = Vec::new();
+        for _ in 0..5 {
+            clients.push(subscribe(&url, json!({}), "subscription { ticks }").await);
+        }
+        for ws in &mut clients {
+            let got = ticks(ws, 3).await;
+            assert!(increasing(&got), "{got:?}");
+        }
+        assert_eq!(seen.started.load(Ordering::SeqCst), 1, "one upstream operation");
+        assert_eq!(seen.upgrades.lock().unwrap().len(), 1, "one upstream socket");
+    })
+    .await
+    .expect("finished in time");
+}
+
+#[tokio::test]
+async fn different_operations_to_one_subgraph_ride_one_socket() {
+    tokio::time::timeout(Duration::from_secs(20), async {
+        let (url, seen) = world().await;
+        let mut low = subscribe(&url, json!({}), "subscription { ticks(start: 100) }").await;
+        let mut high = subscribe(&url, json!({}), "subscription { ticks(start: 5000) }").await;
+        let (a, b) = (ticks(&mut low, 3).await, ticks(&mut high, 3).await);
+        assert!(a.iter().all(|n| (100..5000).contains(n)), "{a:?}");
+        assert!(b.iter().all(|n| *n > 5000), "{b:?}");
+        assert_eq!(seen.started.load(Ordering::SeqCst), 2, "two operations");
+        assert_eq!(seen.upgrades.lock().unwrap().len(), 1, "one socket");
+    })
+    .await
+    .expect("finished in time");
+}
+
+#[tokio::test]
+async fn clients_with_different_credentials_never_share() {
+    tokio::time::timeout(Duration::from_secs(20), async {
+        let (url, seen) = world().await;
+        let q = "subscription { ticks }";
+        let mut ada = subscribe(&url, json!({"Authorization": "Bearer ada"}), q).await;
+        let mut bob = subscribe(&url, json!({"Authorization": "Bearer bob"}), q).await;
+        let mut ada2 = subscribe(&url, json!({"Authorization": "Bearer ada"}), q).await;
+        for ws in [&mut ada, &mut bob, &mut ada2] {
+            let got = ticks(ws, 2).await;
+            assert!(increasing(&got), "{got:?}");
+        }
+        // Ada's two clients share; Bob has his own socket and operation.
+        assert_eq!(seen.started.load(Ordering::SeqCst), 2);
+        let mut upgrades = seen.upgrades.lock().unwrap().clone();
+        upgrades.sort();
+        assert_eq!(
+            upgrades,
+            vec![Some("Bearer ada".to_string()), Some("Bearer bob".to_string())]
+        );
+    })
+    .await
+    .expect("finished in time");
+}
+
+#[tokio::test]
+async fn a_client_leaving_does_not_end_the_shared_operation_for_the_others() {
+    tokio::time::timeout(Duration::from_secs(20), async {
+        let (url, seen) = world().await;
+        let mut stay = subscribe(&url, json!({}), "subscription { ticks }").await;
+        let mut leave = subscribe(&url, json!({}), "subscription { ticks }").await;
+        ticks(&mut leave, 2).await;
+        leave.close(None).await.unwrap();
+        drop(leave);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let got = ticks(&mut stay, 5).await;
+        assert!(increasing(&got), "{got:?}");
+        assert_eq!(seen.started.load(Ordering::SeqCst), 1);
+    })
+    .await
+    .expect("finished in time");
+}
