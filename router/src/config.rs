@@ -51,6 +51,8 @@ pub struct RouterConfig {
     pub persisted: crate::persisted::PersistedConfig,
     /// `ROUTER_REDIS_URL`, else `REDIS_URL`: shared state for APQ and rate limits.
     pub redis_url: Option<String>,
+    /// Per-client rate limits (`[rate_limit]`, `ROUTER_RATE_LIMIT*`; see `rate_limit`).
+    pub rate_limit: crate::rate_limit::RateLimitConfig,
     /// `ROUTER_ACCESS_LOG`: `stdout` (default), `off`, or a file path (see `access_log`).
     pub access_log: crate::access_log::Target,
     /// `ROUTER_AUTH`, `ROUTER_JWKS_URL`, `ROUTER_JWT_*`: token verification at the edge.
@@ -81,6 +83,7 @@ impl RouterConfig {
             csrf: crate::csrf::CsrfConfig::default(),
             persisted: crate::persisted::PersistedConfig::default(),
             redis_url: None,
+            rate_limit: crate::rate_limit::RateLimitConfig::default(),
             access_log: crate::access_log::Target::default(),
             auth: crate::auth::AuthConfig::default(),
             cache: crate::cache::CacheConfig::default(),
@@ -142,6 +145,7 @@ impl RouterConfig {
         self.limits.apply_vars(&env)?;
         self.csrf.apply_vars(&env)?;
         self.persisted.apply_vars(&env)?;
+        self.rate_limit.apply_vars(&env)?;
         if let Some(v) = env("ROUTER_REDIS_URL").or_else(|| env("REDIS_URL")) {
             self.redis_url = Some(v);
         }

@@ -47,6 +47,7 @@ pub struct ConfigFile {
     csrf: Option<crate::csrf::CsrfConfig>,
     persisted_queries: Option<crate::persisted::PersistedConfig>,
     redis_url: Option<String>,
+    rate_limit: Option<crate::rate_limit::RateLimitConfig>,
     access_log: Option<String>,
     authentication: Option<crate::auth::AuthFile>,
     /// Where the file lives; relative paths in it are resolved from here.
@@ -142,6 +143,9 @@ impl ConfigFile {
         }
         if let Some(url) = self.redis_url {
             config.redis_url = Some(url);
+        }
+        if let Some(r) = self.rate_limit {
+            config.rate_limit = r;
         }
         if let Some(f) = self.authentication {
             config.auth.apply_file(f);

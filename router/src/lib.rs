@@ -37,6 +37,7 @@ pub mod limits;
 pub mod metrics;
 pub mod persisted;
 pub mod pipeline;
+pub mod rate_limit;
 pub mod redis_store;
 pub mod reload;
 pub mod response;

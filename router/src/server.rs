@@ -21,6 +21,8 @@ pub struct AppState {
     pub subscriptions: Arc<crate::subscription_hub::Hub>,
     /// APQ and trusted documents (see `persisted`).
     pub persisted: crate::persisted::Persisted,
+    /// Per-client request budgets (see `rate_limit`).
+    pub rate_limiter: crate::rate_limit::RateLimiter,
     /// Bearer-token verification at the edge (see `auth`).
     pub auth: crate::auth::Authenticator,
 }
@@ -37,6 +39,7 @@ impl AppState {
         let redis = crate::redis_store::RedisStore::new(config.redis_url.clone());
         AppState {
             persisted: crate::persisted::Persisted::new_or_closed(&config.persisted, redis.clone()),
+            rate_limiter: crate::rate_limit::RateLimiter::new(&config.rate_limit, redis.clone()),
             supergraph: RwLock::new(Arc::new(supergraph)),
             client,
             subscriptions: crate::subscription_hub::Hub::new(
@@ -64,7 +67,12 @@ pub fn app(state: SharedState) -> Router {
         state.config.cors_allow_credentials,
     );
     Router::new()
-        .route("/graphql", get(http::get_graphql).post(http::post_graphql))
+        .route(
+            "/graphql",
+            get(http::get_graphql).post(http::post_graphql).layer(
+                axum::middleware::from_fn_with_state(state.clone(), crate::rate_limit::middleware),
+            ),
+        )
         .route("/health", get(http::health))
         .route("/metrics", get(crate::metrics::handler))
         .route("/graphiql/{file}", get(crate::graphiql::asset))
@@ -90,7 +98,9 @@ pub async fn run(
     state: SharedState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, app(state))
+    // The peer address feeds per-IP rate limits.
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
     Ok(())

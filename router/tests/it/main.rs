@@ -21,6 +21,7 @@ mod limits;
 mod observe;
 mod operations;
 mod persisted;
+mod rate_limit;
 mod realtime;
 mod shop;
 mod subscription_sharing;
