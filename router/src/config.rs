@@ -43,6 +43,8 @@ pub struct RouterConfig {
     pub url_overrides: HashMap<String, String>,
     /// `ROUTER_WS_BUFFER`: events buffered per subscription before a slow client is dropped.
     pub subscription_buffer: usize,
+    /// In-flight fetch de-duplication (`ROUTER_DEDUP`; see `dedup`).
+    pub dedup: crate::dedup::DedupConfig,
     /// Operation limits (`[limits]`, `ROUTER_LIMIT_*`; see `limits`).
     pub limits: crate::limits::LimitsConfig,
     /// CSRF prevention (`[csrf]`, `ROUTER_CSRF*`; see `csrf`).
@@ -79,6 +81,7 @@ impl RouterConfig {
             plan_cache_size: 1024,
             url_overrides: HashMap::new(),
             subscription_buffer: 64,
+            dedup: crate::dedup::DedupConfig::default(),
             limits: crate::limits::LimitsConfig::default(),
             csrf: crate::csrf::CsrfConfig::default(),
             persisted: crate::persisted::PersistedConfig::default(),
@@ -154,6 +157,7 @@ impl RouterConfig {
                 crate::limits::parse_switch("ROUTER_CORS_ALLOW_CREDENTIALS", &v)?;
         }
         crate::cors::validate(&self.cors_origins, self.cors_allow_credentials)?;
+        self.dedup.apply(env)?;
         if let Some(v) = env("ROUTER_WS_BUFFER") {
             self.subscription_buffer = v.parse()?;
         }

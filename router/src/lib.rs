@@ -26,6 +26,7 @@ pub mod access_log;
 pub mod auth;
 pub mod cache;
 pub mod compose;
+pub mod dedup;
 pub mod config;
 pub mod config_file;
 pub mod cors;

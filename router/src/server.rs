@@ -35,7 +35,8 @@ impl AppState {
             config.subgraph_timeout,
             config.subgraph_timeouts.clone(),
             config.propagate_headers.clone(),
-        );
+        )
+        .with_dedup(config.dedup.enabled);
         let redis = crate::redis_store::RedisStore::new(config.redis_url.clone());
         AppState {
             persisted: crate::persisted::Persisted::new_or_closed(&config.persisted, redis.clone()),

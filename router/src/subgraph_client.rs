@@ -23,6 +23,8 @@ pub struct SubgraphClient {
     /// Per-subgraph overrides of `timeout`, by subgraph name.
     timeouts: std::sync::Arc<HashMap<String, Duration>>,
     propagate: std::sync::Arc<Vec<String>>,
+    /// Identical query fetches in flight, shared (`dedup`); `None` when turned off.
+    inflight: Option<std::sync::Arc<crate::dedup::Inflight>>,
 }
 
 impl SubgraphClient {
@@ -47,6 +49,31 @@ impl SubgraphClient {
                     .map(|h| h.to_ascii_lowercase())
                     .collect(),
             ),
+            inflight: None,
+        }
+    }
+
+    /// Shares identical in-flight query fetches between requests (see `dedup`).
+    pub fn with_dedup(mut self, on: bool) -> Self {
+        self.inflight = on.then(Default::default);
+        self
+    }
+
+    /// `fetch`, joined with an identical query fetch in flight when de-duplication is on.
+    /// Mutations always send their own.
+    pub async fn fetch_shared(
+        &self,
+        subgraph: &str,
+        url: &str,
+        body: Vec<u8>,
+        headers: &[(String, String)],
+        mutation: bool,
+    ) -> Result<SubgraphResponse, String> {
+        match &self.inflight {
+            Some(inflight) if !mutation => {
+                inflight.fetch(self, subgraph, url, body, headers).await
+            }
+            _ => self.fetch(subgraph, url, body, headers).await,
         }
     }
 

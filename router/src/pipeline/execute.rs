@@ -201,8 +201,9 @@ impl<'a> Execution<'a> {
         };
         let body = serde_json::to_vec(&SubgraphRequest { query, variables })
             .map_err(|e| GraphQLError::new(e.to_string()))?;
+        let mutation = crate::dedup::is_mutation(query);
         self.client
-            .fetch(service, url, body, self.headers)
+            .fetch_shared(service, url, body, self.headers, mutation)
             .await
             .map_err(|reason| {
                 GraphQLError::new(format!(

@@ -11,6 +11,7 @@ mod browser;
 mod common;
 mod conformance;
 mod csrf;
+mod dedup;
 mod directives;
 mod edge_auth;
 mod fixtures;

@@ -1,0 +1,154 @@
+//! In-flight fetch de-duplication: concurrent identical query fetches share one subgraph call;
+//! mutations, different credentials and `ROUTER_DEDUP=off` never share.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::sync::Semaphore;
+
+use crate::common::*;
+
+const SDL: &str = r#"
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+type Query { price(sku: String!): Int }
+type Mutation { bump(sku: String!): Int }
+"#;
+
+/// A subgraph that counts fetches and holds each one until the test opens the gate.
+struct Gate {
+    fetches: AtomicUsize,
+    open: Semaphore,
+}
+
+async fn held_subgraph(gate: Arc<Gate>) -> String {
+    let app = axum::Router::new().route(
+        "/graphql",
+        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+            let gate = gate.clone();
+            async move {
+                let query = body["query"].as_str().unwrap_or_default().to_string();
+                if query.contains("_service") {
+                    return axum::Json(json!({"data": {"_service": {"sdl": SDL}}}));
+                }
+                gate.fetches.fetch_add(1, Ordering::SeqCst);
+                let _permit = gate.open.acquire().await.unwrap();
+                let field = if query.starts_with("mutation") {
+                    "bump"
+                } else {
+                    "price"
+                };
+                axum::Json(json!({"data": {field: 42}}))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/graphql")
+}
+
+async fn router_for(subgraph: &str, dedup: bool) -> String {
+    let sdl = router::reload::compose_from_subgraphs(&[("prices".into(), subgraph.into())])
+        .await
+        .unwrap();
+    let mut config = router::RouterConfig::with_supergraph_sdl(sdl);
+    config.dedup.enabled = dedup;
+    start_router_with_config(config).await
+}
+
+/// Sends `n` requests at once (`auth(i)` as each one's Authorization), waits until the
+/// subgraph holds a fetch and the rest have had time to reach the router, then opens the gate.
+async fn burst(
+    url: &str,
+    gate: &Gate,
+    query: &str,
+    n: usize,
+    auth: impl Fn(usize) -> String,
+) -> Vec<Value> {
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let (url, query, auth) = (url.to_string(), query.to_string(), auth(i));
+            tokio::spawn(async move {
+                reqwest::Client::new()
+                    .post(url)
+                    .header("authorization", auth)
+                    .json(&json!({ "query": query }))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<Value>()
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    while gate.fetches.load(Ordering::SeqCst) == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    gate.open.add_permits(1000);
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+fn gate() -> Arc<Gate> {
+    Arc::new(Gate {
+        fetches: AtomicUsize::new(0),
+        open: Semaphore::new(0),
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_identical_queries_share_one_fetch() {
+    let gate = gate();
+    let url = router_for(&held_subgraph(gate.clone()).await, true).await;
+    let bodies = burst(&url, &gate, r#"{ price(sku: "a") }"#, 10, |_| {
+        "Bearer same".into()
+    })
+    .await;
+    for b in &bodies {
+        assert_eq!(b, &json!({"data": {"price": 42}}));
+    }
+    assert_eq!(gate.fetches.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn different_credentials_do_not_share_a_fetch() {
+    let gate = gate();
+    let url = router_for(&held_subgraph(gate.clone()).await, true).await;
+    let bodies = burst(&url, &gate, r#"{ price(sku: "a") }"#, 6, |i| {
+        format!("Bearer user{}", i % 3)
+    })
+    .await;
+    assert!(bodies.iter().all(|b| b["data"]["price"] == 42));
+    assert_eq!(gate.fetches.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mutations_never_share() {
+    let gate = gate();
+    let url = router_for(&held_subgraph(gate.clone()).await, true).await;
+    let bodies = burst(&url, &gate, r#"mutation { bump(sku: "a") }"#, 5, |_| {
+        "Bearer same".into()
+    })
+    .await;
+    assert!(bodies.iter().all(|b| b["data"]["bump"] == 42));
+    assert_eq!(gate.fetches.load(Ordering::SeqCst), 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn turned_off_every_request_fetches() {
+    let gate = gate();
+    let url = router_for(&held_subgraph(gate.clone()).await, false).await;
+    let bodies = burst(&url, &gate, r#"{ price(sku: "a") }"#, 5, |_| {
+        "Bearer same".into()
+    })
+    .await;
+    assert!(bodies.iter().all(|b| b["data"]["price"] == 42));
+    assert_eq!(gate.fetches.load(Ordering::SeqCst), 5);
+}
