@@ -4,6 +4,7 @@
 //! holds only its domain.
 
 pub mod auth;
+pub mod authz_directives;
 pub mod cache;
 pub mod cache_control;
 pub mod config;
