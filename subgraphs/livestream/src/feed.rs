@@ -9,6 +9,7 @@ use std::sync::Arc;
 use async_graphql::{Context, Result, SimpleObject, Subscription, Union, ID};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
+use kit::auth::optional_caller;
 use kit::events::{Event, QueueSpec};
 use kit::ids::parse_id;
 use kit::schema::service;
@@ -18,8 +19,10 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::chat::ChatMessage;
 use crate::pins::Pin;
+use crate::settings::Settings;
 use crate::status::LivestreamStatus;
 use crate::stream;
+use crate::viewers::Viewers;
 
 /// The stream moved along its status table.
 #[derive(Debug, Clone, SimpleObject)]
@@ -73,6 +76,31 @@ pub struct LiveDealChanged {
     pub remaining: i64,
 }
 
+/// How many are watching (every instance's subscribers), every few seconds while someone is.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct ViewerCount {
+    pub livestream_id: ID,
+    pub viewers: i64,
+}
+
+/// A paid order included items bought from the stream (no buyer identity).
+#[derive(Debug, Clone, SimpleObject)]
+pub struct JustBought {
+    pub livestream_id: ID,
+    pub seq: i64,
+    pub items: Vec<BoughtItem>,
+    /// Units of the order attributed to the stream.
+    pub units: i64,
+}
+
+#[derive(Debug, Clone, SimpleObject)]
+pub struct BoughtItem {
+    pub product_id: Option<ID>,
+    pub variant_id: Option<ID>,
+    pub title: Option<String>,
+    pub quantity: i64,
+}
+
 /// One thing that happened on a stream; switch on `__typename`.
 #[derive(Debug, Clone, Union)]
 pub enum LivestreamEvent {
@@ -82,13 +110,16 @@ pub enum LivestreamEvent {
     ProductPinned(ProductPinned),
     ProductUnpinned(ProductUnpinned),
     LiveDealChanged(LiveDealChanged),
+    ViewerCount(ViewerCount),
+    JustBought(JustBought),
 }
 
 /// An event for the subscribers of one stream.
 #[derive(Debug)]
 struct FeedItem {
     stream_id: String,
-    seq: i64,
+    /// The stream's event number; `None` for viewer counts, which are not stream events.
+    seq: Option<i64>,
     event: LivestreamEvent,
 }
 
@@ -96,19 +127,21 @@ struct FeedItem {
 #[derive(Clone)]
 pub struct LivestreamFeed {
     sender: broadcast::Sender<Arc<FeedItem>>,
+    viewers: Viewers,
 }
 
 impl Default for LivestreamFeed {
     fn default() -> Self {
         LivestreamFeed {
             sender: broadcast::channel(4096).0,
+            viewers: Viewers::default(),
         }
     }
 }
 
 impl LivestreamFeed {
     /// Starts this instance's fan-out consumer of `livestream.*` events.
-    pub async fn start(&self, svc: &Service) -> anyhow::Result<()> {
+    pub async fn start(&self, svc: &Service, settings: &Settings) -> anyhow::Result<()> {
         let feed = self.clone();
         svc.consume(
             QueueSpec::fan_out("livestream-feed", &["livestream.*"]),
@@ -120,7 +153,32 @@ impl LivestreamFeed {
                 async { Ok(()) }
             },
         )
-        .await
+        .await?;
+        // The viewer heartbeat: this instance's counts out, every instance's totals back in.
+        let feed = self.clone();
+        let interval = settings.viewer_heartbeat;
+        kit::periodic::every(svc.clone(), "livestream-viewers", interval, move |svc| {
+            let feed = feed.clone();
+            async move {
+                let totals = feed
+                    .viewers
+                    .heartbeat(&svc.db, interval)
+                    .await
+                    .map_err(AppError::into_anyhow)?;
+                for (stream_id, viewers) in totals {
+                    let _ = feed.sender.send(Arc::new(FeedItem {
+                        event: LivestreamEvent::ViewerCount(ViewerCount {
+                            livestream_id: ID(stream_id.clone()),
+                            viewers,
+                        }),
+                        stream_id,
+                        seq: None,
+                    }));
+                }
+                Ok(0)
+            }
+        });
+        Ok(())
     }
 }
 
@@ -168,11 +226,26 @@ fn item_of(event: &Event) -> Option<FeedItem> {
             pin_id: ID(data["pinId"].as_str()?.to_string()),
             remaining: data["remaining"].as_i64()?,
         }),
+        "livestream.sale_recorded" => LivestreamEvent::JustBought(JustBought {
+            livestream_id: id,
+            seq,
+            units: data["units"].as_i64()?,
+            items: data["items"]
+                .as_array()?
+                .iter()
+                .map(|i| BoughtItem {
+                    product_id: i["productId"].as_str().map(|v| ID(v.to_string())),
+                    variant_id: i["variantId"].as_str().map(|v| ID(v.to_string())),
+                    title: i["title"].as_str().map(str::to_string),
+                    quantity: i["quantity"].as_i64().unwrap_or(0),
+                })
+                .collect(),
+        }),
         _ => return None,
     };
     Some(FeedItem {
         stream_id,
-        seq,
+        seq: Some(seq),
         event,
     })
 }
@@ -182,7 +255,8 @@ pub struct FeedSubscription;
 
 #[Subscription]
 impl FeedSubscription {
-    /// Status changes, chat, pins and live-deal changes of one stream, in order, from the moment of subscribing. Public.
+    /// Status changes, chat, pins, live-deal changes and sales of one stream, in order, from the
+    /// moment of subscribing, and the viewer count every few seconds. Public.
     async fn livestream_events(
         &self,
         ctx: &Context<'_>,
@@ -190,28 +264,38 @@ impl FeedSubscription {
     ) -> Result<impl Stream<Item = LivestreamEvent>> {
         let stream_id = parse_id("streamId", &stream_id)?;
         // Subscribe before reading the stream, so nothing after the read is missed.
-        let receiver = ctx.data_unchecked::<LivestreamFeed>().sender.subscribe();
-        let current = stream::by_id(&service(ctx).db, &stream_id)
+        let feed = ctx.data_unchecked::<LivestreamFeed>();
+        let receiver = feed.sender.subscribe();
+        let db = &service(ctx).db;
+        let current = stream::by_id(db, &stream_id)
             .await?
             .ok_or_else(|| AppError::not_found(format!("no livestream {stream_id}")))?;
+        let viewer = match optional_caller(ctx) {
+            Some(caller) => caller.user_id.clone(),
+            None => format!("anon:{}", kit::ids::new_id()),
+        };
+        let guard = feed.viewers.join(db, &stream_id, &viewer).await?;
         // Events up to the stream's current number happened before the subscription.
-        let start = (receiver, current.seq);
+        let start = (receiver, current.seq, guard);
         Ok(futures_util::stream::unfold(
             start,
-            move |(mut rx, mut last)| {
+            move |(mut rx, mut last, guard)| {
                 let stream_id = stream_id.clone();
                 async move {
                     loop {
-                        match rx.recv().await {
-                            // Redeliveries and events older than the subscription: skip.
-                            Ok(item) if item.stream_id == stream_id && item.seq > last => {
-                                last = item.seq;
-                                return Some((item.event.clone(), (rx, last)));
-                            }
+                        let item = match rx.recv().await {
+                            Ok(item) if item.stream_id == stream_id => item,
                             // Another stream, or events this slow subscriber missed: carry on.
                             Ok(_) | Err(RecvError::Lagged(_)) => continue,
                             Err(RecvError::Closed) => return None,
+                        };
+                        match item.seq {
+                            // Redeliveries and events older than the subscription: skip.
+                            Some(seq) if seq <= last => continue,
+                            Some(seq) => last = seq,
+                            None => {}
                         }
+                        return Some((item.event.clone(), (rx, last, guard)));
                     }
                 }
             },

@@ -5,6 +5,7 @@
 //! `livestreamEvents` subscription. Owns `Livestream` and `ChatMessage`; extends catalog's
 //! `Product` with `livestreams`; publishes `livestream.*`.
 
+pub mod analytics;
 pub mod chat;
 pub mod entities;
 pub mod events;
@@ -14,12 +15,14 @@ pub mod ingest;
 pub mod pins;
 pub mod products;
 pub mod queries;
+pub mod sales;
 pub mod secret;
 pub mod settings;
 pub mod status;
 pub mod stream;
 pub mod transition;
 pub mod users;
+pub mod viewers;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 use axum::Router;
@@ -83,7 +86,10 @@ impl Subgraph for Livestream {
     async fn build(svc: &mut Service) -> anyhow::Result<Router> {
         let settings = Settings::from_config(&svc.config)?;
         let feed = LivestreamFeed::default();
-        feed.start(svc).await?;
+        feed.start(svc, &settings).await?;
+        if settings.sales_consumer {
+            sales::start(svc).await?;
+        }
         let routes = ingest::routes(ingest::Ingest {
             svc: svc.clone(),
             settings: settings.clone(),

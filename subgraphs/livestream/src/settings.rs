@@ -21,6 +21,12 @@ pub struct Settings {
     pub chat_max_chars: usize,
     /// Chat messages one user may send per window (across all streams).
     pub chat_rate: Limit,
+    /// How often each instance reports its viewers and reads every instance's total.
+    pub viewer_heartbeat: Duration,
+    /// Whether this instance consumes `order.paid` for live sales (`SALES_CONSUMER`, default
+    /// true). Instances share the durable queue anyway; only a second instance on the same
+    /// in-process bus (one process, tests) must leave it to the first.
+    pub sales_consumer: bool,
 }
 
 impl Settings {
@@ -42,6 +48,8 @@ impl Settings {
                 max: env.parse("CHAT_RATE_MAX", 5)?,
                 window: Duration::from_millis(env.parse("CHAT_RATE_WINDOW_MS", 10_000)?),
             },
+            viewer_heartbeat: Duration::from_millis(env.parse("VIEWER_HEARTBEAT_MS", 2_000)?),
+            sales_consumer: env.parse("SALES_CONSUMER", true)?,
         };
         anyhow::ensure!(
             settings.hls_url_template.contains("{playback_id}"),
@@ -54,6 +62,10 @@ impl Settings {
         anyhow::ensure!(
             settings.chat_rate.max > 0 && !settings.chat_rate.window.is_zero(),
             "CHAT_RATE_MAX and CHAT_RATE_WINDOW_MS must be positive"
+        );
+        anyhow::ensure!(
+            !settings.viewer_heartbeat.is_zero(),
+            "VIEWER_HEARTBEAT_MS must be positive"
         );
         Ok(settings)
     }

@@ -14,6 +14,7 @@ use kit::ids::from_millis;
 use kit::pagination::{Cursor, Total};
 use kit::{AppError, Db, Tx};
 
+use crate::analytics::LivestreamAnalytics;
 use crate::chat::{self, ChatMessage};
 use crate::pins::Pin;
 use crate::products::Product;
@@ -164,6 +165,15 @@ impl Livestream {
     /// The products pinned now, oldest pin first, with their live deals.
     async fn pinned_products(&self, ctx: &Context<'_>) -> Result<Vec<Pin>> {
         Ok(crate::pins::current(&kit::schema::service(ctx).db, &self.id).await?)
+    }
+
+    /// Viewers, chat and sales figures, current at each read. Staff only.
+    async fn analytics(&self, ctx: &Context<'_>) -> Result<Option<LivestreamAnalytics>> {
+        require_role(ctx, Role::Staff)?;
+        let heartbeat = ctx.data_unchecked::<Settings>().viewer_heartbeat;
+        Ok(Some(
+            crate::analytics::load(&kit::schema::service(ctx).db, &self.id, heartbeat).await?,
+        ))
     }
 
     /// Chat history, newest first (deleted messages left out).

@@ -6,6 +6,7 @@
 //!
 //! One binary for the crate's integration tests; each concern is a module here.
 
+mod analytics;
 mod chat;
 mod common;
 mod ingest;
