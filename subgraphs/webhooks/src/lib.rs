@@ -4,7 +4,8 @@
 //! endpoint, with every attempt). Consumes every event type ([`fanout`]); a durable, leased
 //! worker ([`worker`]) sends deliveries with retries over about a day, per-endpoint
 //! concurrency, timeouts and a capped response read ([`sender`]), and disables an endpoint
-//! failing past a threshold, announcing `webhook.endpoint_disabled` ([`outcome`]). Targets on
+//! failing past a threshold, announcing `webhook.endpoint_disabled` ([`outcome`]); finished
+//! deliveries are kept for a retention period ([`retention`]). Targets on
 //! private, loopback or link-local addresses are refused at registration and on every
 //! connection ([`targets`]).
 
@@ -17,6 +18,7 @@ pub mod entities;
 pub mod fanout;
 pub mod filters;
 pub mod outcome;
+pub mod retention;
 pub mod sender;
 pub mod settings;
 pub mod signing;
@@ -87,6 +89,11 @@ impl Subgraph for Webhooks {
         let sender = Arc::new(sender::Sender::new(&settings)?);
         fanout::start(svc, wake.clone()).await?;
         worker::Worker::new(svc, Arc::new(settings.clone()), sender, wake.clone()).spawn();
+        retention::start(
+            svc,
+            settings.delivery_retention,
+            settings.retention_sweep_interval,
+        );
         Ok(kit::server::app(
             svc,
             schema(svc, &settings, Wake(wake)),

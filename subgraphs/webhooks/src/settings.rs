@@ -35,6 +35,11 @@ pub struct Settings {
     /// and it has been failing for `DISABLE_AFTER_SECS` (86400).
     pub disable_after_failures: i64,
     pub disable_after: Duration,
+    /// Finished (SUCCEEDED or FAILED) deliveries and their attempts are removed
+    /// `DELIVERY_RETENTION_SECS` (30 days) after their last change, by a sweep every
+    /// `RETENTION_SWEEP_INTERVAL_MS` (one hour).
+    pub delivery_retention: Duration,
+    pub retention_sweep_interval: Duration,
 }
 
 impl Settings {
@@ -56,6 +61,12 @@ impl Settings {
             worker_poll: Duration::from_millis(env.parse("WORKER_POLL_MS", 1000)?),
             disable_after_failures: env.parse("DISABLE_AFTER_FAILURES", 20)?,
             disable_after: Duration::from_secs(env.parse("DISABLE_AFTER_SECS", 86400)?),
+            delivery_retention: Duration::from_secs(
+                env.parse("DELIVERY_RETENTION_SECS", 30 * 86400)?,
+            ),
+            retention_sweep_interval: Duration::from_millis(
+                env.parse("RETENTION_SWEEP_INTERVAL_MS", 3_600_000)?,
+            ),
         };
         anyhow::ensure!(
             settings.max_in_flight_per_endpoint >= 1 && settings.max_in_flight >= 1,
@@ -70,8 +81,8 @@ impl Settings {
             "CONNECT_TIMEOUT_MS and REQUEST_TIMEOUT_MS must be positive"
         );
         anyhow::ensure!(
-            !settings.worker_poll.is_zero(),
-            "WORKER_POLL_MS must be positive"
+            !settings.worker_poll.is_zero() && !settings.retention_sweep_interval.is_zero(),
+            "WORKER_POLL_MS and RETENTION_SWEEP_INTERVAL_MS must be positive"
         );
         Ok(settings)
     }

@@ -10,6 +10,7 @@ mod concurrency;
 mod delivery;
 mod disable;
 mod receiver;
+mod retention;
 mod retries;
 mod rotation;
 mod schema_drift;
