@@ -383,3 +383,51 @@ async fn root_field_error_with_path_is_not_followed_by_a_null_propagation_error(
     assert_eq!(body["data"], json!(null), "{body}");
     assert_eq!(paths(&body), vec![json!(["me"])], "{body}");
 }
+
+// ---- @interfaceObject: the concrete type comes from the interface's owner ---------------------
+
+const CONTENT_SDL: &str = r#"
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+interface Media @key(fields: "id") { id: ID! title: String }
+type Book implements Media @key(fields: "id") { id: ID! title: String }
+type Query { anyMedia: [Media] }
+"#;
+
+const RATINGS_SDL: &str = r#"
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@interfaceObject"])
+type Media @key(fields: "id") @interfaceObject { id: ID! rating: Int }
+type Query { topRated: [Media] }
+"#;
+
+#[tokio::test]
+async fn interface_object_whose_concrete_type_cannot_be_resolved_is_null_not_the_interface() {
+    let content = serve_raw(CONTENT_SDL, |body| {
+        let entities: Vec<Value> = reps(body)
+            .iter()
+            .map(|r| match r["id"].as_str() {
+                Some("1") => json!({"__typename": "Book", "id": "1", "title": "Dune"}),
+                _ => Value::Null,
+            })
+            .collect();
+        json!({"data": {"_entities": entities}})
+    })
+    .await;
+    let ratings = serve_raw(RATINGS_SDL, |_| {
+        json!({"data": {"topRated": [
+            {"__typename": "Media", "id": "1", "rating": 5},
+            {"__typename": "Media", "id": "404", "rating": 1}
+        ]}})
+    })
+    .await;
+    let url = start_router(&[("content", &content), ("ratings", &ratings)]).await;
+    let text = post_text(&url, "{ topRated { __typename id rating } }", json!({})).await;
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        body,
+        json!({"data": {"topRated": [
+            {"__typename": "Book", "id": "1", "rating": 5},
+            null
+        ]}}),
+        "{text}"
+    );
+}
