@@ -6,6 +6,7 @@
 #[allow(dead_code)]
 mod launcher;
 
+mod audit;
 mod buying;
 mod checkout;
 mod freshness;
