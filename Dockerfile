@@ -7,7 +7,7 @@ COPY . .
 ARG FEATURES=""
 RUN cargo build --release --locked --workspace --bins --features "$FEATURES" \
  && mkdir /out \
- && cp target/release/accounts target/release/catalog target/release/inventory target/release/reviews target/release/media target/release/cart target/release/discounts target/release/orders target/release/payments target/release/shipping target/release/webhooks target/release/audit target/release/notifications target/release/router target/release/shop /out/
+ && cp target/release/accounts target/release/catalog target/release/inventory target/release/reviews target/release/media target/release/cart target/release/discounts target/release/orders target/release/payments target/release/shipping target/release/webhooks target/release/audit target/release/notifications target/release/livestream target/release/router target/release/shop /out/
 
 FROM debian:bookworm-slim
 RUN apt-get update \

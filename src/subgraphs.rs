@@ -50,6 +50,7 @@ pub async fn prepare_all(
     launch.one::<discounts::Discounts>().await?;
     launch.one::<payments::Payments>().await?;
     launch.one::<shipping::Shipping>().await?;
+    launch.one::<livestream::Livestream>().await?;
     launch.one::<webhooks::Webhooks>().await?;
     launch.one::<audit::Audit>().await?;
     launch.one::<notifications::Notifications>().await?;
