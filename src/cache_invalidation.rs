@@ -16,12 +16,14 @@ pub async fn start(svc: &kit::Service, cache: Arc<Cache>) -> anyhow::Result<()> 
     svc.consume(QueueSpec::fan_out("router-cache", BINDINGS), move |event| {
         let cache = consumer.clone();
         async move {
-            cache.invalidate_event(
-                &event.event_type,
-                &event.source,
-                event.subject.as_deref(),
-                &event.data,
-            );
+            cache
+                .invalidate_event(
+                    &event.event_type,
+                    &event.source,
+                    event.subject.as_deref(),
+                    &event.data,
+                )
+                .await;
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_micros() as i64);

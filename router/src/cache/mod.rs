@@ -1,7 +1,10 @@
 //! Response caching in the router: `_entities` results per entity and root-field results per
 //! arguments, for what the subgraphs declare cacheable with `@cacheControl` (`policy`), in a
 //! bounded in-memory store (`store`), dropped by the subgraphs' events (`invalidate`), with
-//! `Cache-Control`/`ETag` on the HTTP response (`headers`).
+//! `Cache-Control`/`ETag` on the HTTP response (`headers`). With a Redis configured
+//! (`ROUTER_REDIS_URL`, else `REDIS_URL`) the entries live there instead (`redis_tier`), so every
+//! router instance shares them and an invalidation on one is seen by all; a Redis unreachable at
+//! start leaves the cache in memory.
 //!
 //! A key is (subgraph, subgraph operation text — so the selection —, its variables or the one
 //! entity representation, and the headers the router forwards to subgraphs). Anonymous callers
@@ -13,11 +16,13 @@
 //! entry of a subgraph when a mutation passes through this router to it (so a writer reads its
 //! own write without waiting for the event); `maxAge` is only the safety net.
 //!
-//! Settings (`ROUTER_CACHE`, `ROUTER_CACHE_MAX_ENTRIES`): see `router/README.md`.
+//! Settings (`ROUTER_CACHE`, `ROUTER_CACHE_MAX_ENTRIES`, `ROUTER_CACHE_REDIS`,
+//! `ROUTER_CACHE_PREFIX`): see `router/README.md`.
 
 pub mod headers;
 pub mod invalidate;
 pub mod policy;
+pub mod redis_tier;
 pub mod store;
 
 use std::future::Future;
@@ -26,18 +31,25 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
+use crate::redis_store::RedisStore;
 use crate::response::GraphQLError;
 use crate::subgraph_client::SubgraphResponse;
 use policy::{Fetch, Policy, Rule};
+use redis_tier::{Put, RedisTier};
 use store::{Found, Store};
 
-/// `ROUTER_CACHE` (`on`/`off`, default on) and `ROUTER_CACHE_MAX_ENTRIES` (default 100000).
+/// `ROUTER_CACHE` (`on`/`off`, default on), `ROUTER_CACHE_MAX_ENTRIES` (default 100000), and the
+/// shared tier: `ROUTER_CACHE_REDIS` (`on`/`off`, default on: Redis when a URL is set) with the
+/// router's Redis URL, keys under `ROUTER_CACHE_PREFIX` (else `CACHE_PREFIX`, else `shop`).
 /// The store lives here so that it outlives supergraph reloads and so that the process running
 /// the router (the launcher) can feed it invalidations (`Cache::invalidate_event`).
 #[derive(Clone)]
 pub struct CacheConfig {
     pub enabled: bool,
     pub max_entries: usize,
+    /// The Redis the entries live in (`None`: memory).
+    pub redis_url: Option<String>,
+    pub prefix: String,
     pub cache: Arc<Cache>,
 }
 
@@ -46,6 +58,8 @@ impl std::fmt::Debug for CacheConfig {
         f.debug_struct("CacheConfig")
             .field("enabled", &self.enabled)
             .field("max_entries", &self.max_entries)
+            .field("redis", &self.redis_url.is_some())
+            .field("prefix", &self.prefix)
             .finish()
     }
 }
@@ -56,6 +70,8 @@ impl Default for CacheConfig {
         CacheConfig {
             enabled: true,
             max_entries,
+            redis_url: None,
+            prefix: "shop".into(),
             cache: Arc::new(Cache::new(max_entries)),
         }
     }
@@ -63,7 +79,7 @@ impl Default for CacheConfig {
 
 impl CacheConfig {
     /// Applies `ROUTER_CACHE*` read through `env`.
-    pub fn apply(&mut self, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+    pub fn apply(&mut self, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<()> {
         if let Some(v) = env("ROUTER_CACHE") {
             self.enabled = match v.trim() {
                 "on" | "true" | "1" => true,
@@ -79,12 +95,47 @@ impl CacheConfig {
             if n == 0 {
                 anyhow::bail!("ROUTER_CACHE_MAX_ENTRIES: must be at least 1");
             }
-            if n != self.max_entries {
-                self.max_entries = n;
-                self.cache = Arc::new(Cache::new(n));
-            }
+            self.max_entries = n;
         }
+        let shared = match env("ROUTER_CACHE_REDIS").as_deref().map(str::trim) {
+            None | Some("on" | "true" | "1") => true,
+            Some("off" | "false" | "0") => false,
+            Some(other) => anyhow::bail!("ROUTER_CACHE_REDIS: expected on or off, got {other:?}"),
+        };
+        if let Some(p) = env("ROUTER_CACHE_PREFIX").or_else(|| env("CACHE_PREFIX")) {
+            self.prefix = p.trim().to_string();
+        }
+        self.redis_url = env("ROUTER_REDIS_URL")
+            .or_else(|| env("REDIS_URL"))
+            .filter(|u| shared && !u.trim().is_empty());
+        self.cache = Arc::new(Cache::with_redis(
+            self.max_entries,
+            self.redis_url.clone(),
+            &self.prefix,
+        ));
         Ok(())
+    }
+
+    /// Keeps the entries in the Redis at `url` under `prefix` (shared with every router using
+    /// the same two), or in memory with `None`.
+    pub fn use_redis(&mut self, url: Option<String>, prefix: &str) {
+        self.redis_url = url;
+        self.prefix = prefix.to_string();
+        self.cache = Arc::new(Cache::with_redis(
+            self.max_entries,
+            self.redis_url.clone(),
+            prefix,
+        ));
+    }
+
+    /// Bounds the in-memory store at `n` entries.
+    pub fn set_max_entries(&mut self, n: usize) {
+        self.max_entries = n.max(1);
+        self.cache = Arc::new(Cache::with_redis(
+            self.max_entries,
+            self.redis_url.clone(),
+            &self.prefix,
+        ));
     }
 
     /// The cache a supergraph's requests use: none when off or when nothing is declared.
@@ -100,10 +151,18 @@ impl CacheConfig {
     }
 }
 
-/// The process's cache store, with the recent event-to-invalidation lags.
+/// The process's cache store (memory, or Redis when configured and reachable), with the recent
+/// event-to-invalidation lags.
 pub struct Cache {
     store: Store,
+    redis: Option<(RedisStore, RedisTier)>,
     lags: parking_lot::Mutex<std::collections::VecDeque<f64>>,
+}
+
+/// The invalidation count a lookup saw, handed back when storing what the fetch returned.
+enum Epoch {
+    Memory(u64),
+    Redis(String),
 }
 
 /// Lags kept for the percentile (the most recent ones).
@@ -111,10 +170,70 @@ const LAGS_KEPT: usize = 10_000;
 
 impl Cache {
     pub fn new(max_entries: usize) -> Self {
+        Self::with_redis(max_entries, None, "shop")
+    }
+
+    /// A cache in the Redis at `url` (keys under `prefix`), else in memory bounded at
+    /// `max_entries`.
+    pub fn with_redis(max_entries: usize, url: Option<String>, prefix: &str) -> Self {
         Cache {
             store: Store::new(max_entries),
+            redis: url.map(|u| (RedisStore::new(Some(u)), RedisTier::new(prefix))),
             lags: Default::default(),
         }
+    }
+
+    async fn redis(&self) -> Option<(redis::aio::ConnectionManager, &RedisTier)> {
+        let (store, tier) = self.redis.as_ref()?;
+        Some((store.conn().await?, tier))
+    }
+
+    /// Each key's value, and the epoch to store under (`None`: do not store).
+    async fn lookup(&self, keys: &[u128]) -> (Option<Epoch>, Vec<Option<Arc<Value>>>) {
+        if let Some((mut conn, tier)) = self.redis().await {
+            return match tier.get(&mut conn, keys).await {
+                Some((epoch, values)) => (Some(Epoch::Redis(epoch)), values),
+                None => (None, vec![None; keys.len()]),
+            };
+        }
+        let epoch = self.store.epoch();
+        let values = keys
+            .iter()
+            .map(|k| match self.store.get(*k) {
+                Found::Hit(v) => Some(v),
+                Found::Miss => None,
+            })
+            .collect();
+        (Some(Epoch::Memory(epoch)), values)
+    }
+
+    /// Stores `entries` unless an invalidation happened since the lookup that saw `epoch`.
+    async fn keep(&self, epoch: Option<Epoch>, entries: Vec<Put>) {
+        match epoch {
+            None => {}
+            Some(Epoch::Memory(epoch)) => {
+                let now = Instant::now();
+                for p in entries {
+                    if self.store.put(p.key, p.value, now + p.ttl, p.tags, epoch) {
+                        record("evict");
+                    }
+                }
+            }
+            Some(Epoch::Redis(epoch)) => {
+                if let Some((mut conn, tier)) = self.redis().await {
+                    tier.put(&mut conn, &epoch, entries).await;
+                }
+            }
+        }
+    }
+
+    /// Drops every entry carrying one of `tags` (in memory and in Redis); returns how many.
+    pub async fn invalidate(&self, tags: &[String]) -> usize {
+        let mut dropped = self.store.invalidate(tags);
+        if let Some((mut conn, tier)) = self.redis().await {
+            dropped += tier.invalidate(&mut conn, tags).await.unwrap_or(0);
+        }
+        dropped
     }
 
     /// Records how long after its event (its `time`) an invalidation happened.
@@ -139,7 +258,7 @@ impl Cache {
     }
 
     /// Drops the entries a subgraph event makes stale (see `invalidate`); returns how many.
-    pub fn invalidate_event(
+    pub async fn invalidate_event(
         &self,
         event_type: &str,
         source: &str,
@@ -147,14 +266,14 @@ impl Cache {
         data: &Value,
     ) -> usize {
         let tags = invalidate::tags(event_type, source, subject, data);
-        let dropped = self.store.invalidate(&tags);
+        let dropped = self.invalidate(&tags).await;
         for _ in 0..dropped {
             crate::metrics::cache("response", "invalidate");
         }
         dropped
     }
 
-    /// Entries held now.
+    /// Entries held in memory now (with Redis, Redis holds them).
     pub fn len(&self) -> usize {
         self.store.len()
     }
@@ -250,8 +369,8 @@ impl Bound {
                 headers::report_uncacheable();
                 let result = send(vars).await;
                 self.cache
-                    .store
-                    .invalidate(&[format!("subgraph:{service}")]);
+                    .invalidate(&[format!("subgraph:{service}")])
+                    .await;
                 result
             }
             Fetch::Root(rule) => self.root(*rule, service, query, vars, headers, send).await,
@@ -272,11 +391,11 @@ impl Bound {
         F: FnOnce(Map<String, Value>) -> Fut,
         Fut: Future<Output = Result<SubgraphResponse, GraphQLError>>,
     {
-        let store = &self.cache.store;
         let mut h = hasher(service, query, headers);
         feed(&mut h, &Value::Object(vars.clone()));
         let key = h.digest128();
-        if let Found::Hit(v) = store.get(key) {
+        let (epoch, mut found) = self.cache.lookup(&[key]).await;
+        if let Some(v) = found.pop().flatten() {
             record("hit");
             headers::report(rule);
             return Ok(SubgraphResponse {
@@ -285,7 +404,6 @@ impl Bound {
             });
         }
         record("miss");
-        let epoch = store.epoch();
         let resp = send(vars).await?;
         match &resp.data {
             Some(data) if resp.errors.is_empty() => {
@@ -294,10 +412,13 @@ impl Bound {
                     Arc::from(format!("subgraph:{service}")),
                 ];
                 entity_tags(data, &mut tags);
-                let expires = Instant::now() + Duration::from_secs(rule.max_age_secs.into());
-                if store.put(key, Arc::new(data.clone()), expires, tags, epoch) {
-                    record("evict");
-                }
+                let put = Put {
+                    key,
+                    value: Arc::new(data.clone()),
+                    ttl: Duration::from_secs(rule.max_age_secs.into()),
+                    tags,
+                };
+                self.cache.keep(epoch, vec![put]).await;
                 headers::report(rule);
             }
             _ => headers::report_uncacheable(),
@@ -317,7 +438,6 @@ impl Bound {
         F: FnOnce(Map<String, Value>) -> Fut,
         Fut: Future<Output = Result<SubgraphResponse, GraphQLError>>,
     {
-        let store = &self.cache.store;
         let reps = match vars.remove("representations") {
             Some(Value::Array(reps)) => reps,
             other => {
@@ -364,15 +484,16 @@ impl Bound {
                 h.digest128()
             })
             .collect();
+        let (epoch, looked) = self.cache.lookup(&keys).await;
         let mut found: Vec<Option<Value>> = Vec::with_capacity(reps.len());
         let mut misses = Vec::new();
-        for (i, key) in keys.iter().enumerate() {
-            match store.get(*key) {
-                Found::Hit(v) => {
+        for (i, value) in looked.into_iter().enumerate() {
+            match value {
+                Some(v) => {
                     record("hit");
                     found.push(Some((*v).clone()));
                 }
-                Found::Miss => {
+                None => {
                     record("miss");
                     found.push(None);
                     misses.push(i);
@@ -384,7 +505,6 @@ impl Bound {
             let all = found.into_iter().map(Option::unwrap_or_default).collect();
             return Ok(entities_response(all, Vec::new()));
         }
-        let epoch = store.epoch();
         let miss_reps: Vec<Value> = misses.iter().map(|&i| reps[i].clone()).collect();
         vars.insert("representations".into(), Value::Array(miss_reps));
         let resp = send(vars).await?;
@@ -412,17 +532,21 @@ impl Bound {
             .map(|i| i as usize)
             .collect();
         let unplaced = resp.errors.iter().any(|e| e.get("path").is_none());
-        let expires = Instant::now() + Duration::from_secs(rule.max_age_secs.into());
+        let ttl = Duration::from_secs(rule.max_age_secs.into());
+        let mut puts = Vec::with_capacity(misses.len());
         for (j, &i) in misses.iter().enumerate() {
             let value = fetched[j].clone();
             if !unplaced && !errored.contains(&j) && !value.is_null() {
-                let tag = vec![tags[i].clone(), subgraph_tag.clone()];
-                if store.put(keys[i], Arc::new(value.clone()), expires, tag, epoch) {
-                    record("evict");
-                }
+                puts.push(Put {
+                    key: keys[i],
+                    value: Arc::new(value.clone()),
+                    ttl,
+                    tags: vec![tags[i].clone(), subgraph_tag.clone()],
+                });
             }
             found[i] = Some(value);
         }
+        self.cache.keep(epoch, puts).await;
         if !resp.errors.is_empty() {
             headers::report_uncacheable();
         }

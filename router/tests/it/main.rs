@@ -24,6 +24,7 @@ mod operations;
 mod persisted;
 mod rate_limit;
 mod realtime;
+mod response_cache;
 mod shop;
 mod subscription_sharing;
 mod teardown;
