@@ -185,7 +185,7 @@ impl Rejection {
         }
     }
 
-    fn message(self) -> &'static str {
+    pub fn message(self) -> &'static str {
         match self {
             Rejection::NotBearer => "the Authorization header must be `Bearer <access token>`",
             Rejection::Expired => "the access token has expired; sign in again",

@@ -43,6 +43,9 @@ pub struct RouterConfig {
     pub url_overrides: HashMap<String, String>,
     /// `ROUTER_WS_BUFFER`: events buffered per subscription before a slow client is dropped.
     pub subscription_buffer: usize,
+    /// `ROUTER_MULTIPART_HEARTBEAT_MS`: idle interval between `{}` parts of a multipart
+    /// subscription (default 5000; see `executors::multipart`).
+    pub multipart_heartbeat: Duration,
     /// In-flight fetch de-duplication (`ROUTER_DEDUP`; see `dedup`).
     pub dedup: crate::dedup::DedupConfig,
     /// Operation limits (`[limits]`, `ROUTER_LIMIT_*`; see `limits`).
@@ -55,10 +58,17 @@ pub struct RouterConfig {
     pub redis_url: Option<String>,
     /// Per-client rate limits (`[rate_limit]`, `ROUTER_RATE_LIMIT*`; see `rate_limit`).
     pub rate_limit: crate::rate_limit::RateLimitConfig,
+    /// Per-subgraph circuit breakers (`[circuit_breaker]`, `ROUTER_BREAKER_*`; see `breaker`).
+    pub breaker: crate::breaker::BreakerConfig,
+    /// `ROUTER_OPERATION_TIMEOUT_MS`: a whole HTTP operation's deadline (see `timeout`).
+    pub operation_timeout: Duration,
     /// `ROUTER_ACCESS_LOG`: `stdout` (default), `off`, or a file path (see `access_log`).
     pub access_log: crate::access_log::Target,
     /// `ROUTER_AUTH`, `ROUTER_JWKS_URL`, `ROUTER_JWT_*`: token verification at the edge.
     pub auth: crate::auth::AuthConfig,
+    /// `ROUTER_AUTHZ`, `[authorization]`: the `@authenticated`/`@requiresScopes`/`@policy`
+    /// enforcement and its named policies (see `authz`).
+    pub authorization: crate::authz::AuthzConfig,
     /// Response/entity caching (`ROUTER_CACHE*`; see `cache`).
     pub cache: crate::cache::CacheConfig,
 }
@@ -81,14 +91,18 @@ impl RouterConfig {
             plan_cache_size: 1024,
             url_overrides: HashMap::new(),
             subscription_buffer: 64,
+            multipart_heartbeat: Duration::from_secs(5),
             dedup: crate::dedup::DedupConfig::default(),
             limits: crate::limits::LimitsConfig::default(),
             csrf: crate::csrf::CsrfConfig::default(),
             persisted: crate::persisted::PersistedConfig::default(),
             redis_url: None,
             rate_limit: crate::rate_limit::RateLimitConfig::default(),
+            breaker: crate::breaker::BreakerConfig::default(),
+            operation_timeout: crate::timeout::DEFAULT,
             access_log: crate::access_log::Target::default(),
             auth: crate::auth::AuthConfig::default(),
+            authorization: crate::authz::AuthzConfig::default(),
             cache: crate::cache::CacheConfig::default(),
         }
     }
@@ -141,14 +155,19 @@ impl RouterConfig {
             self.plan_cache_size = v.parse()?;
         }
         self.auth.apply_env(&env)?;
-        self.cache.apply(&env)?;
+        self.authorization.apply_env(&env);
         if let Some(v) = env("ROUTER_ACCESS_LOG") {
             self.access_log = crate::access_log::Target::parse(&v);
         }
         self.limits.apply_vars(&env)?;
+        self.cache.apply(&env)?;
         self.csrf.apply_vars(&env)?;
         self.persisted.apply_vars(&env)?;
         self.rate_limit.apply_vars(&env)?;
+        self.breaker.apply_vars(&env)?;
+        if let Some(v) = env("ROUTER_OPERATION_TIMEOUT_MS") {
+            self.operation_timeout = Duration::from_millis(v.parse()?);
+        }
         if let Some(v) = env("ROUTER_REDIS_URL").or_else(|| env("REDIS_URL")) {
             self.redis_url = Some(v);
         }
@@ -160,6 +179,13 @@ impl RouterConfig {
         self.dedup.apply(env)?;
         if let Some(v) = env("ROUTER_WS_BUFFER") {
             self.subscription_buffer = v.parse()?;
+        }
+        if let Some(v) = env("ROUTER_MULTIPART_HEARTBEAT_MS") {
+            let ms: u64 = v
+                .trim()
+                .parse()
+                .map_err(|e| anyhow::anyhow!("ROUTER_MULTIPART_HEARTBEAT_MS={v:?}: {e}"))?;
+            self.multipart_heartbeat = Duration::from_millis(ms.max(1));
         }
         if let Some(v) = env("ROUTER_SUBGRAPH_URLS") {
             self.url_overrides = parse_subgraph_list(&v.replace(',', "\n"))?

@@ -12,6 +12,7 @@
 //! poll_interval_ms = 5000
 //! plan_cache_size = 1024
 //! subscription_buffer = 64
+//! multipart_heartbeat_ms = 5000
 //! [subgraph_timeouts]
 //! reviews = 500
 //! [subgraph_urls]
@@ -43,13 +44,17 @@ pub struct ConfigFile {
     plan_cache_size: Option<usize>,
     subgraph_urls: Option<HashMap<String, String>>,
     subscription_buffer: Option<usize>,
+    multipart_heartbeat_ms: Option<u64>,
     limits: Option<crate::limits::LimitsConfig>,
     csrf: Option<crate::csrf::CsrfConfig>,
     persisted_queries: Option<crate::persisted::PersistedConfig>,
     redis_url: Option<String>,
     rate_limit: Option<crate::rate_limit::RateLimitConfig>,
+    circuit_breaker: Option<crate::breaker::BreakerConfig>,
+    operation_timeout_ms: Option<u64>,
     access_log: Option<String>,
     authentication: Option<crate::auth::AuthFile>,
+    authorization: Option<crate::authz::AuthzFile>,
     /// Where the file lives; relative paths in it are resolved from here.
     #[serde(skip)]
     dir: PathBuf,
@@ -131,6 +136,9 @@ impl ConfigFile {
         if let Some(n) = self.subscription_buffer {
             config.subscription_buffer = n;
         }
+        if let Some(ms) = self.multipart_heartbeat_ms {
+            config.multipart_heartbeat = Duration::from_millis(ms.max(1));
+        }
         if let Some(limits) = self.limits {
             config.limits = limits;
         }
@@ -147,8 +155,17 @@ impl ConfigFile {
         if let Some(r) = self.rate_limit {
             config.rate_limit = r;
         }
+        if let Some(b) = self.circuit_breaker {
+            config.breaker = b;
+        }
+        if let Some(ms) = self.operation_timeout_ms {
+            config.operation_timeout = Duration::from_millis(ms);
+        }
         if let Some(f) = self.authentication {
             config.auth.apply_file(f);
+        }
+        if let Some(f) = self.authorization {
+            config.authorization.apply_file(f);
         }
         if let Some(v) = self.access_log {
             config.access_log = match crate::access_log::Target::parse(&v) {

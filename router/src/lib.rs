@@ -24,15 +24,18 @@
 
 pub mod access_log;
 pub mod auth;
+pub mod authz;
+pub mod breaker;
 pub mod cache;
 pub mod compose;
-pub mod dedup;
 pub mod config;
 pub mod config_file;
 pub mod cors;
 pub mod csrf;
+pub mod dedup;
 pub mod executors;
 pub mod graphiql;
+pub mod incremental;
 pub mod introspection;
 pub mod limits;
 pub mod metrics;
@@ -49,6 +52,7 @@ pub mod subgraph_ws;
 pub mod subscription;
 pub mod subscription_hub;
 pub mod supergraph;
+pub mod timeout;
 
 use std::future::Future;
 use std::sync::Arc;

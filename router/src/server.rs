@@ -7,6 +7,7 @@ use std::sync::Arc;
 use axum::routing::get;
 use axum::Router;
 use parking_lot::RwLock;
+use tower_http::compression::Predicate as _;
 
 use crate::config::RouterConfig;
 use crate::executors::http;
@@ -17,12 +18,12 @@ pub struct AppState {
     supergraph: RwLock<Arc<Supergraph>>,
     pub client: SubgraphClient,
     pub config: RouterConfig,
-    /// Shared upstream subscriptions (see `subscription_hub`).
-    pub subscriptions: Arc<crate::subscription_hub::Hub>,
     /// APQ and trusted documents (see `persisted`).
     pub persisted: crate::persisted::Persisted,
     /// Per-client request budgets (see `rate_limit`).
     pub rate_limiter: crate::rate_limit::RateLimiter,
+    /// Shared upstream subscriptions (see `subscription_hub`).
+    pub subscriptions: Arc<crate::subscription_hub::Hub>,
     /// Bearer-token verification at the edge (see `auth`).
     pub auth: crate::auth::Authenticator,
 }
@@ -36,18 +37,19 @@ impl AppState {
             config.subgraph_timeouts.clone(),
             config.propagate_headers.clone(),
         )
-        .with_dedup(config.dedup.enabled);
+        .with_dedup(config.dedup.enabled)
+        .with_breakers(&config.breaker);
         let redis = crate::redis_store::RedisStore::new(config.redis_url.clone());
         AppState {
             persisted: crate::persisted::Persisted::new_or_closed(&config.persisted, redis.clone()),
             rate_limiter: crate::rate_limit::RateLimiter::new(&config.rate_limit, redis.clone()),
             supergraph: RwLock::new(Arc::new(supergraph)),
             client,
+            auth: crate::auth::Authenticator::new(config.auth.clone()),
             subscriptions: crate::subscription_hub::Hub::new(
                 crate::subscription_hub::OPS_PER_CONNECTION,
                 config.subscription_buffer,
             ),
-            auth: crate::auth::Authenticator::new(config.auth.clone()),
             config,
         }
     }
@@ -86,7 +88,17 @@ pub fn app(state: SharedState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(
             state.config.limits.max_body_bytes,
         ))
-        .layer(tower_http::compression::CompressionLayer::new())
+        // Streams (multipart parts, SSE events) must reach the client part by part; a
+        // compressor would hold them back.
+        .layer(
+            tower_http::compression::CompressionLayer::new().compress_when(
+                tower_http::compression::predicate::DefaultPredicate::new().and(
+                    tower_http::compression::predicate::NotForContentType::const_new(
+                        "multipart/mixed",
+                    ),
+                ),
+            ),
+        )
         // A bug must cost one request a 500, not the connection.
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(cors)

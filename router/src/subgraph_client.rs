@@ -25,6 +25,8 @@ pub struct SubgraphClient {
     propagate: std::sync::Arc<Vec<String>>,
     /// Identical query fetches in flight, shared (`dedup`); `None` when turned off.
     inflight: Option<std::sync::Arc<crate::dedup::Inflight>>,
+    /// Per-subgraph circuit breakers (`breaker`).
+    breakers: std::sync::Arc<crate::breaker::Breakers>,
 }
 
 impl SubgraphClient {
@@ -50,7 +52,14 @@ impl SubgraphClient {
                     .collect(),
             ),
             inflight: None,
+            breakers: Default::default(),
         }
+    }
+
+    /// Opens a subgraph's circuit after consecutive failures (see `breaker`).
+    pub fn with_breakers(mut self, config: &crate::breaker::BreakerConfig) -> Self {
+        self.breakers = std::sync::Arc::new(crate::breaker::Breakers::new(config));
+        self
     }
 
     /// Shares identical in-flight query fetches between requests (see `dedup`).
@@ -70,9 +79,7 @@ impl SubgraphClient {
         mutation: bool,
     ) -> Result<SubgraphResponse, String> {
         match &self.inflight {
-            Some(inflight) if !mutation => {
-                inflight.fetch(self, subgraph, url, body, headers).await
-            }
+            Some(inflight) if !mutation => inflight.fetch(self, subgraph, url, body, headers).await,
             _ => self.fetch(subgraph, url, body, headers).await,
         }
     }
@@ -98,8 +105,13 @@ impl SubgraphClient {
         body: Vec<u8>,
         headers: &[(String, String)],
     ) -> Result<SubgraphResponse, String> {
+        self.breakers.admit(subgraph)?;
+        // Dropped before an outcome (cancelled): a half-open probe must not stay in flight.
+        let pending = scopeguard(|| self.breakers.abandon(subgraph));
         let started = std::time::Instant::now();
         let result = self.send(subgraph, url, body, headers).await;
+        pending.defuse();
+        self.breakers.record(subgraph, result.is_ok());
         crate::metrics::subgraph_fetch(subgraph, started.elapsed().as_secs_f64(), result.is_ok());
         result
     }
@@ -139,6 +151,27 @@ impl SubgraphClient {
         match serde_json::from_slice::<SubgraphResponse>(&bytes) {
             Ok(r) if r.data.is_some() || !r.errors.is_empty() => Ok(r),
             _ => Err(format!("invalid response (HTTP {})", status.as_u16())),
+        }
+    }
+}
+
+/// Runs its closure when dropped, unless defused.
+struct Guard<F: FnOnce()>(Option<F>);
+
+fn scopeguard<F: FnOnce()>(f: F) -> Guard<F> {
+    Guard(Some(f))
+}
+
+impl<F: FnOnce()> Guard<F> {
+    fn defuse(mut self) {
+        self.0 = None;
+    }
+}
+
+impl<F: FnOnce()> Drop for Guard<F> {
+    fn drop(&mut self) {
+        if let Some(f) = self.0.take() {
+            f();
         }
     }
 }

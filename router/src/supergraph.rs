@@ -27,6 +27,8 @@ pub struct Supergraph {
     /// The response cache with this supergraph's `@cacheControl` rules (`None`: nothing cached).
     pub response_cache: Option<crate::cache::Bound>,
     endpoints: HashMap<String, String>,
+    /// `@authenticated` / `@requiresScopes` / `@policy` of this supergraph (see `authz`).
+    pub authz: crate::authz::Authz,
 }
 
 impl Supergraph {
@@ -56,6 +58,10 @@ impl Supergraph {
         for (name, url) in url_overrides {
             endpoints.insert(name.clone(), url.clone());
         }
+        // Without edge verification every caller looks anonymous; enforcing the directives then
+        // would deny staff their own fields, so the subgraphs alone decide.
+        let verifying = config.auth.enabled
+            && (config.auth.jwks_url.is_some() || endpoints.contains_key("accounts"));
         Ok(Supergraph {
             sdl: sdl.to_string(),
             planner,
@@ -67,6 +73,7 @@ impl Supergraph {
             limits: crate::limits::Limits::new(&config.limits, &doc),
             response_cache: config.cache.bind(&doc),
             endpoints,
+            authz: crate::authz::Authz::new(&doc, &config.authorization, verifying),
         })
     }
 

@@ -2,6 +2,7 @@
 //! planner accepts. Uses `graphql-composition`, then adds the `@join__type` on root types that it
 //! leaves out, so that the planner can route root fields.
 
+pub mod authz_link;
 pub mod fetch;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,7 +20,8 @@ pub fn compose(subgraphs: &[SubgraphSdl]) -> Result<String, Vec<String>> {
     let mut input = graphql_composition::Subgraphs::default();
     let mut errors = Vec::new();
     for s in subgraphs {
-        if let Err(e) = input.ingest_str(&s.sdl, &s.name, Some(&s.url)) {
+        let sdl = authz_link::normalize(&s.sdl);
+        if let Err(e) = input.ingest_str(&sdl, &s.name, Some(&s.url)) {
             errors.push(format!("subgraph '{}': {e}", s.name));
         }
     }

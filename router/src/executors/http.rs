@@ -33,7 +33,7 @@ pub async fn health() -> impl IntoResponse {
     )
 }
 
-fn accepts(headers: &HeaderMap, media: &str) -> bool {
+pub(crate) fn accepts(headers: &HeaderMap, media: &str) -> bool {
     headers
         .get_all(header::ACCEPT)
         .iter()
@@ -72,6 +72,9 @@ pub async fn post_graphql(
     }
     if accepts(&headers, "text/event-stream") {
         return super::sse::respond(state, headers, req).await;
+    }
+    if accepts(&headers, "multipart/mixed") {
+        return super::multipart::respond(state, headers, req, false).await;
     }
     execute(state, headers, req, false).await
 }
@@ -123,17 +126,20 @@ pub async fn get_graphql(
     if accepts(&headers, "text/event-stream") {
         return super::sse::respond(state, headers, req).await;
     }
+    if accepts(&headers, "multipart/mixed") {
+        return super::multipart::respond(state, headers, req, true).await;
+    }
     execute(state, headers, req, true).await
 }
 
-async fn execute(
+pub(crate) async fn execute(
     state: SharedState,
     headers: HeaderMap,
     req: GraphQLRequest,
     is_get: bool,
 ) -> HttpResponse {
     let supergraph = state.current();
-    let _principal = match state.auth.authenticate(&supergraph, &headers).await {
+    let principal = match state.auth.authenticate(&supergraph, &headers).await {
         Ok(p) => p,
         Err(rejection) => {
             let summary = crate::access_log::Summary::new(
@@ -150,9 +156,13 @@ async fn execute(
         supergraph: &supergraph,
         client: &state.client,
         headers: &forwarded,
+        principal: principal.as_deref(),
     };
-    let ((response, outcome), verdict) =
-        crate::cache::headers::collect(pipeline::execute(&ctx, &req, is_get)).await;
+    let ((response, outcome), verdict) = crate::cache::headers::collect(crate::timeout::run(
+        state.config.operation_timeout,
+        pipeline::execute(&ctx, &req, is_get),
+    ))
+    .await;
     let caching = crate::cache::headers::decide(&headers, verdict, &response);
     let summary = crate::access_log::Summary::new(
         req.operation_name.as_deref(),
@@ -168,6 +178,9 @@ async fn execute(
         Outcome::Executed => StatusCode::OK,
         Outcome::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         // Legacy application/json clients get 200 for well-formed requests that fail validation.
+        Outcome::RequestError if crate::timeout::is_timeout(&response) => {
+            StatusCode::GATEWAY_TIMEOUT
+        }
         Outcome::RequestError if strict || crate::limits::is_refusal(&response) => {
             StatusCode::BAD_REQUEST
         }

@@ -1,5 +1,6 @@
 //! GraphQL over Server-Sent Events (distinct connections mode): one subscription per request,
-//! `next` events then `complete`; queries and mutations yield a single `next`.
+//! `next` events then `complete`; queries and mutations yield a single `next`, or with `@defer`
+//! one per incremental payload (see `incremental`).
 
 use std::convert::Infallible;
 use std::sync::atomic::Ordering;
@@ -25,7 +26,7 @@ fn complete_event() -> Event {
 }
 
 pub async fn respond(state: SharedState, headers: HeaderMap, req: GraphQLRequest) -> HttpResponse {
-    let _principal = match state.auth.authenticate(&state.current(), &headers).await {
+    let principal = match state.auth.authenticate(&state.current(), &headers).await {
         Ok(p) => p,
         Err(rejection) => return rejection.into_response(req.operation_name.clone()),
     };
@@ -58,10 +59,42 @@ pub async fn respond(state: SharedState, headers: HeaderMap, req: GraphQLRequest
         }
         Ok(None) => {
             let supergraph = state.current();
+            // `@defer`: one `next` per incremental payload (see `incremental`).
+            let split =
+                pipeline::prepare_request(&supergraph, &req)
+                    .ok()
+                    .and_then(|(prepared, vars)| {
+                        crate::incremental::split(&prepared, &vars).map(|s| (prepared, vars, s))
+                    });
+            if let Some((prepared, vars, split)) = split {
+                let stream = async_stream::stream! {
+                    let ctx = Context {
+                        supergraph: &supergraph,
+                        client: &state.client,
+                        headers: &forwarded,
+                        principal: principal.as_deref(),
+                    };
+                    let payloads = crate::incremental::payloads(
+                        &ctx,
+                        prepared,
+                        split,
+                        req.operation_name.clone(),
+                        vars,
+                        state.config.operation_timeout,
+                    );
+                    futures_util::pin_mut!(payloads);
+                    while let Some(p) = futures_util::StreamExt::next(&mut payloads).await {
+                        yield Ok::<_, Infallible>(Event::default().event("next").data(p));
+                    }
+                    yield Ok(complete_event());
+                };
+                return Sse::new(stream).into_response();
+            }
             let ctx = Context {
                 supergraph: &supergraph,
                 client: &state.client,
                 headers: &forwarded,
+                principal: principal.as_deref(),
             };
             let (response, outcome) = pipeline::execute(&ctx, &req, false).await;
             if outcome != Outcome::Executed {

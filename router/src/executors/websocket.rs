@@ -193,6 +193,24 @@ async fn run_operation(
             }
         }
     };
+    // A bad token (from `connection_init` or the upgrade request) is refused here, once.
+    let authorization = headers
+        .iter()
+        .find(|(k, _)| k == "authorization")
+        .map(|(_, v)| v.clone());
+    let principal = match authorization {
+        Some(a) => match state.auth.authenticate_value(&state.current(), &a).await {
+            Ok(p) => p,
+            Err(rejection) => {
+                let error =
+                    crate::response::GraphQLError::new(rejection.message()).code("UNAUTHENTICATED");
+                send(text(json!({"id": id, "type": "error", "payload": [error]})));
+                subs.lock().remove(&id);
+                return;
+            }
+        },
+        None => None,
+    };
     match subscription::start(state.clone(), &req, headers.clone(), init_payload) {
         Err(errors) => {
             send(text(json!({"id": id, "type": "error", "payload": errors})));
@@ -221,6 +239,7 @@ async fn run_operation(
                 supergraph: &supergraph,
                 client: &state.client,
                 headers: &headers,
+                principal: principal.as_deref(),
             };
             let (response, _) = pipeline::execute(&ctx, &req, false).await;
             if send(text(json!({"id": id, "type": "next", "payload": response}))) {

@@ -209,7 +209,7 @@ impl<'a> Execution<'a> {
                 GraphQLError::new(format!(
                     "Failed to fetch from subgraph '{service}': {reason}"
                 ))
-                .code("SUBGRAPH_REQUEST_FAILED")
+                .code(crate::breaker::error_code(&reason))
             })
     }
 

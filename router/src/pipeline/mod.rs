@@ -49,6 +49,8 @@ pub struct Context<'a> {
     pub supergraph: &'a Supergraph,
     pub client: &'a SubgraphClient,
     pub headers: &'a [(String, String)],
+    /// The verified caller (`None`: anonymous), for the authorization directives.
+    pub principal: Option<&'a crate::auth::Principal>,
 }
 
 /// Parses, validates and plans, and coerces variables; shared by HTTP, WebSocket and SSE.
@@ -96,9 +98,27 @@ pub async fn execute(ctx: &Context<'_>, req: &GraphQLRequest, is_get: bool) -> (
         }
         _ => {}
     }
-    let initial = router_owned_fields(ctx.supergraph, &prepared, &vars);
-    let response = run_plan(ctx, &prepared, &vars, initial).await;
-    (response, Outcome::Executed)
+    match run_prepared(ctx, &prepared, req.operation_name.as_deref(), &vars).await {
+        Ok(response) => (response, Outcome::Executed),
+        Err(errors) => (Response::request_error(errors), Outcome::RequestError),
+    }
+}
+
+/// Runs a prepared query or mutation: router-owned fields, the authorization directives
+/// (`authz`), then the plan. `Err` when the operation left after authorization does not plan.
+pub async fn run_prepared(
+    ctx: &Context<'_>,
+    prepared: &Prepared,
+    operation_name: Option<&str>,
+    vars: &Map<String, Value>,
+) -> Result<Response, Vec<GraphQLError>> {
+    let initial = router_owned_fields(ctx.supergraph, prepared, vars);
+    let restricted =
+        crate::authz::restrict(ctx.supergraph, prepared, operation_name, ctx.principal)?;
+    Ok(match restricted {
+        Some(r) => crate::authz::run(ctx, prepared, r, vars, initial).await,
+        None => run_plan(ctx, prepared, vars, initial).await,
+    })
 }
 
 /// Executes the prepared plan starting from `initial` data and shapes the response.

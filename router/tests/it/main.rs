@@ -6,7 +6,9 @@
 //! `tests/browser/graphiql.mjs` (the npm project stays in `tests/browser/`).
 
 mod auth;
+mod authz;
 mod batching;
+mod breaker;
 mod browser;
 mod common;
 mod conformance;
@@ -19,6 +21,7 @@ mod http;
 mod interface_object;
 mod library;
 mod limits;
+mod multipart;
 mod observe;
 mod operations;
 mod persisted;

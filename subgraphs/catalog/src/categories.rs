@@ -269,6 +269,7 @@ pub struct CategoryMutation;
 #[Object]
 impl CategoryMutation {
     /// Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn create_category(
         &self,
         ctx: &Context<'_>,
@@ -320,6 +321,7 @@ impl CategoryMutation {
 
     /// Renames or moves a category; a move under itself or its own descendant is refused.
     /// Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn update_category(
         &self,
         ctx: &Context<'_>,

@@ -206,6 +206,7 @@ pub struct CollectionMutation;
 #[Object]
 impl CollectionMutation {
     /// Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn create_collection(
         &self,
         ctx: &Context<'_>,
@@ -240,6 +241,7 @@ impl CollectionMutation {
     }
 
     /// Changes title, slug or description. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn update_collection(
         &self,
         ctx: &Context<'_>,
@@ -275,6 +277,7 @@ impl CollectionMutation {
 
     /// Appends products to the end of the collection (ones already in it stay where they are).
     /// Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn add_products_to_collection(
         &self,
         ctx: &Context<'_>,
@@ -321,6 +324,7 @@ impl CollectionMutation {
     }
 
     /// Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn remove_products_from_collection(
         &self,
         ctx: &Context<'_>,

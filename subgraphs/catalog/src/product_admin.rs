@@ -181,6 +181,7 @@ pub struct ProductMutation;
 #[Object]
 impl ProductMutation {
     /// Creates a draft product. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn create_product(
         &self,
         ctx: &Context<'_>,
@@ -245,6 +246,7 @@ impl ProductMutation {
     }
 
     /// Changes a product's fields; omitted fields stay. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn update_product(
         &self,
         ctx: &Context<'_>,
@@ -326,12 +328,14 @@ impl ProductMutation {
     }
 
     /// Makes a product visible to the public (it needs a variant). Emits `product.updated`.
+    #[graphql(requires_scopes = "staff")]
     async fn publish_product(&self, ctx: &Context<'_>, id: ID) -> Result<Product> {
         Ok(set_status(ctx, &id, ProductStatus::Published, "product.updated").await?)
     }
 
     /// Withdraws a product from lists and search; it still resolves by key (old orders).
     /// Emits `product.archived`.
+    #[graphql(requires_scopes = "staff")]
     async fn archive_product(&self, ctx: &Context<'_>, id: ID) -> Result<Product> {
         Ok(set_status(ctx, &id, ProductStatus::Archived, "product.archived").await?)
     }

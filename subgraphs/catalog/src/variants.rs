@@ -375,6 +375,7 @@ pub struct VariantMutation;
 #[Object]
 impl VariantMutation {
     /// Adds a variant to a product. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn create_variant(
         &self,
         ctx: &Context<'_>,
@@ -460,6 +461,7 @@ impl VariantMutation {
 
     /// Changes a variant and emits `variant.updated`; a new price also emits
     /// `variant.price_changed`. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn update_variant(
         &self,
         ctx: &Context<'_>,
