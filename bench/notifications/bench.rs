@@ -111,6 +111,9 @@ async fn main() -> anyhow::Result<()> {
     app.stop().await;
     let _ = sink.kill();
     let _ = sink.wait();
-    anyhow::ensure!(received == events, "the sink got {received}, expected {events}");
+    anyhow::ensure!(
+        received == events,
+        "the sink got {received}, expected {events}"
+    );
     Ok(())
 }

@@ -123,7 +123,7 @@ async fn updates(rx: &mut tokio::sync::mpsc::Receiver<Value>, n: usize) -> Vec<V
 }
 
 /// A customer's (or, with `cart_token`, a guest's) cart holding `quantity` of `variant`.
-async fn cart_with(
+pub(crate) async fn cart_with(
     shop: &Shop,
     bearer: Option<&str>,
     variant: &str,
@@ -154,7 +154,7 @@ async fn cart_with(
 }
 
 /// The Standard method's id and what the cart costs with it, as the storefront shows them.
-async fn quote(
+pub(crate) async fn quote(
     shop: &Shop,
     bearer: Option<&str>,
     cart: &str,
@@ -186,7 +186,7 @@ async fn quote(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn checkout(
+pub(crate) async fn checkout(
     shop: &Shop,
     bearer: Option<&str>,
     cart_token: Option<&str>,
@@ -210,7 +210,7 @@ async fn checkout(
     .await
 }
 
-async fn pay(
+pub(crate) async fn pay(
     shop: &Shop,
     bearer: Option<&str>,
     order_token: Option<&str>,

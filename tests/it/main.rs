@@ -9,6 +9,7 @@ mod launcher;
 mod audit;
 mod buying;
 mod checkout;
+mod consumers;
 mod freshness;
 mod merchandising;
 mod steps;

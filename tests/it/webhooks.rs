@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::launcher::{Shop, ADMIN};
 
 /// A minimal HTTP receiver: records each request's head and body, answers 204.
-async fn receiver() -> (String, Arc<Mutex<Vec<(String, String)>>>) {
+pub(crate) async fn receiver() -> (String, Arc<Mutex<Vec<(String, String)>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     let seen = Arc::new(Mutex::new(Vec::new()));
