@@ -12,7 +12,7 @@ use kit::ids::parse_id;
 use kit::money::{Money, MoneyInput};
 use kit::pagination::{Cursor, Total, Window};
 use kit::schema::service;
-use kit::{AppError, Db};
+use kit::AppError;
 
 use crate::attributes::NameValueInput;
 use crate::products::{is_staff, Product, ProductRow, ProductStatus, COLUMNS};
@@ -185,7 +185,8 @@ impl Listing {
 
     /// Appends `FROM ... WHERE ...` selecting this listing's products as `p` (with the
     /// collection membership as `cp` when it applies), `categories` being the category filter's
-    /// subtree ([`subtree`]). The text of a search is not part of it: search runs in the engine.
+    /// subtree when known (else it is read in the same statement). The text of a search is not
+    /// part of it: search runs in the engine.
     pub fn write_selection(&self, sql: &mut Sql, categories: Option<&[String]>) {
         sql.push(" FROM products p");
         if let Some(collection) = &self.collection_id {
@@ -201,15 +202,25 @@ impl Listing {
         // Ids rather than a subquery: with one category (a leaf, the usual storefront page)
         // the database walks the (category_id, status, sort key) index and stops at the page
         // size instead of sorting every product of the category.
-        match categories {
-            None => {}
-            Some([]) => {
+        // A subtree not known is read by the same statement (one round trip, not two): the
+        // categories table is small and its prefix match cheap next to the page itself.
+        match (categories, &self.category_id) {
+            (None, None) => {}
+            (None, Some(category)) => {
+                sql.push(
+                    " AND p.category_id IN (SELECT c.id FROM categories c WHERE c.path LIKE \
+                     (SELECT c2.path FROM categories c2 WHERE c2.id = ",
+                )
+                .bind(category)
+                .push(") || '%')");
+            }
+            (Some([]), _) => {
                 sql.push(" AND 1 = 0");
             }
-            Some([one]) => {
+            (Some([one]), _) => {
                 sql.push(" AND p.category_id = ").bind(one);
             }
-            Some(many) => {
+            (Some(many), _) => {
                 sql.push(" AND p.category_id IN (")
                     .bind_list(many.iter())
                     .push(")");
@@ -262,19 +273,7 @@ pub fn decode(order: Order, field: &str, raw: &str) -> Result<(i64, String), App
     Ok((key.parse().map_err(|_| bad())?, id.to_string()))
 }
 
-/// The ids of `category` and of every category below it (none when it does not exist).
-async fn subtree(db: &Db, category: &str) -> Result<Vec<String>, AppError> {
-    Ok(sqlx::query_scalar(
-        "SELECT c.id FROM categories c WHERE c.path LIKE \
-         (SELECT c2.path FROM categories c2 WHERE c2.id = $1) || '%'",
-    )
-    .bind(category)
-    .fetch_all(db.pool())
-    .await?)
-}
-
-/// One page of `listing`, plus its total count when selected: two or three statements with a
-/// category filter whose subtree is not known (its subtree first), else one or two.
+/// One page of `listing`, plus its total count when selected: one statement, two with the count.
 pub async fn page(
     ctx: &Context<'_>,
     listing: &Listing,
@@ -294,13 +293,9 @@ pub async fn page(
         ("<", "DESC")
     };
 
-    let categories = match (&listing.subtree, &listing.category_id) {
-        (Some(known), _) => Some(known.clone()),
-        (None, Some(category)) => Some(subtree(db, category).await?),
-        (None, None) => None,
-    };
+    let categories = listing.subtree.as_deref();
     let mut sql = Sql::new(&format!("SELECT {COLUMNS}, {key} AS sort_key"));
-    listing.write_selection(&mut sql, categories.as_deref());
+    listing.write_selection(&mut sql, categories);
     if let Some(cursor) = &window.cursor {
         let field = if window.backward { "before" } else { "after" };
         let (k, id) = decode(order, field, cursor)?;
@@ -319,7 +314,7 @@ pub async fn page(
     // Counting a large category costs more than the page itself: only when asked for.
     let total = if ctx.look_ahead().field("totalCount").exists() {
         let mut count = Sql::new("SELECT COUNT(*)");
-        listing.write_selection(&mut count, categories.as_deref());
+        listing.write_selection(&mut count, categories);
         let (total,): (i64,) = count.query_as().fetch_one(db.pool()).await?;
         total
     } else {
