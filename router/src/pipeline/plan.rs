@@ -2,11 +2,18 @@
 //! Two bounded LRU caches: prepared operations by (query text, operation name) hash, and plans by
 //! the planner's normalized-operation hash (so differently formatted texts share a plan).
 //! `@skip`/`@include` become Condition nodes, so a plan never depends on variable values.
+//! Progressive `@override(label: "percent(N)")`: each request draws a number in [0, 100); the
+//! labels' percentages cut that range into buckets that plan alike, and both caches are keyed
+//! by the bucket as well, so a request is routed to the overriding subgraph with probability N%.
+//! Each bucket plans with its own planner over the supergraph with the labels settled (an active
+//! one becomes a plain `@override`, an inactive one loses the overriding `@join__field`), since
+//! the planner crate finds no path to a labelled field reached through an entity call.
 
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use graphql_tools::static_graphql::query::{
@@ -16,6 +23,7 @@ use graphql_tools::static_graphql::query::{
 use hive_router_query_planner::ast::normalization::normalize_operation;
 use hive_router_query_planner::graph::PlannerOverrideContext;
 use hive_router_query_planner::planner::plan_nodes::QueryPlan;
+use hive_router_query_planner::planner::{Planner, QueryPlannerOptions};
 use hive_router_query_planner::utils::cancellation::CancellationToken;
 use lru::LruCache;
 use parking_lot::Mutex;
@@ -84,6 +92,11 @@ fn op_name(op: &OperationDefinition) -> Option<&str> {
 pub struct PlanCache {
     prepared: Mutex<LruCache<u64, Arc<Prepared>>>,
     plans: Mutex<LruCache<u64, Arc<QueryPlan>>>,
+    /// The distinct `percent(N)` override percentages of the supergraph, ascending (read from
+    /// its SDL on first use).
+    percentages: OnceLock<Vec<f64>>,
+    /// One planner per override bucket, built on first use.
+    planners: Mutex<HashMap<u64, Arc<Planner>>>,
 }
 
 impl PlanCache {
@@ -92,15 +105,169 @@ impl PlanCache {
         PlanCache {
             prepared: Mutex::new(LruCache::new(cap)),
             plans: Mutex::new(LruCache::new(cap)),
+            percentages: OnceLock::new(),
+            planners: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The planner for a bucket: the supergraph's own when it has no percentage labels.
+    fn planner_for(
+        &self,
+        supergraph: &Supergraph,
+        (bucket, lower): (u64, f64),
+    ) -> Result<Option<Arc<Planner>>, String> {
+        if self.percentages.get().is_none_or(Vec::is_empty) {
+            return Ok(None);
+        }
+        if let Some(p) = self.planners.lock().get(&bucket) {
+            return Ok(Some(p.clone()));
+        }
+        let sdl = settle_override_labels(&supergraph.sdl, lower);
+        let doc = graphql_tools::parser::parse_schema::<String>(&sdl)
+            .map_err(|e| e.to_string())?
+            .into_static();
+        let planner = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            Planner::new_from_supergraph(&doc, QueryPlannerOptions::default())
+        }))
+        .map_err(|_| "internal planner error".to_string())?
+        .map_err(|e| e.to_string())?;
+        let planner = Arc::new(planner);
+        self.planners.lock().insert(bucket, planner.clone());
+        Ok(Some(planner))
+    }
+
+    /// Draws this request's override bucket: `(bucket, percentage to plan with)`. Bucket `b`
+    /// holds draws in `[p[b-1], p[b])`; every draw in it enables the same labels, so planning
+    /// with its lower bound gives the plan of any draw in it. Without labels: always bucket 0.
+    fn override_bucket(&self, sdl: &str) -> (u64, f64) {
+        let percentages = self.percentages.get_or_init(|| override_percentages(sdl));
+        if percentages.is_empty() {
+            return (0, 0.0);
+        }
+        let draw = random_unit() * 100.0;
+        let bucket = percentages.iter().take_while(|p| **p <= draw).count();
+        let lower = if bucket == 0 {
+            0.0
+        } else {
+            percentages[bucket - 1]
+        };
+        (bucket as u64, lower)
     }
 }
 
-fn text_key(query: &str, operation_name: Option<&str>) -> u64 {
+/// The percentages of every `overrideLabel: "percent(N)"` in a supergraph SDL, ascending and
+/// distinct. Parsed from the same text the planner parses, so a bucket's lower bound scales to
+/// exactly the planner's value for that label.
+fn override_percentages(sdl: &str) -> Vec<f64> {
+    let mut out: Vec<f64> = sdl
+        .match_indices("percent(")
+        .filter(|(at, _)| sdl[..*at].trim_end().ends_with(['"']))
+        .filter_map(|(at, m)| {
+            let rest = &sdl[at + m.len()..];
+            rest[..rest.find(')')?].trim().parse::<f64>().ok()
+        })
+        .filter(|p| (0.0..=100.0).contains(p))
+        .collect();
+    out.sort_by(f64::total_cmp);
+    out.dedup();
+    out
+}
+
+/// The supergraph SDL as planned for draws from `lower` up to the next percentage: a label
+/// `percent(N)` with `lower < N` is active (plain `@override`), the others are not (the
+/// overriding subgraph's `@join__field` goes, so the field stays where it was).
+fn settle_override_labels(sdl: &str, lower: f64) -> String {
+    const DIRECTIVE: &str = "@join__field(";
+    let mut out = String::with_capacity(sdl.len());
+    let mut rest = sdl;
+    while let Some(at) = rest.find(DIRECTIVE) {
+        let args_from = at + DIRECTIVE.len();
+        let Some(len) = closing_paren(&rest[args_from..]) else {
+            break;
+        };
+        let end = args_from + len + 1;
+        let directive = &rest[at..end];
+        out.push_str(&rest[..at]);
+        match label_percentage(directive) {
+            Some((pct, label)) if lower < pct => out.push_str(&directive.replace(label, "")),
+            Some(_) => {}
+            None => out.push_str(directive),
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The `, overrideLabel: "percent(N)"` argument of a `@join__field` and its N.
+fn label_percentage(directive: &str) -> Option<(f64, &str)> {
+    let start = directive.find("overrideLabel:")?;
+    let open = start + directive[start..].find('"')? + 1;
+    let close = open + directive[open..].find('"')?;
+    let pct = directive[open..close]
+        .strip_prefix("percent(")?
+        .strip_suffix(')')?
+        .trim()
+        .parse::<f64>()
+        .ok()?;
+    let arg_start = directive[..start]
+        .trim_end()
+        .strip_suffix(',')
+        .map_or(start, str::len);
+    Some((pct, &directive[arg_start..=close]))
+}
+
+/// The byte offset of the `)` closing an argument list, skipping string contents.
+fn closing_paren(args: &str) -> Option<usize> {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for (i, c) in args.char_indices() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '(' => depth += 1,
+            ')' if depth == 0 => return Some(i),
+            ')' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A uniform draw in [0, 1): splitmix64 over a process-wide counter seeded from the clock
+/// (traffic splitting needs an even spread, not unpredictability).
+fn random_unit() -> f64 {
+    static STATE: OnceLock<AtomicU64> = OnceLock::new();
+    let state = STATE.get_or_init(|| {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0x853C_49E6_748F_EA9B);
+        AtomicU64::new(seed)
+    });
+    let mut z = state
+        .fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed)
+        .wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
+fn text_key(query: &str, operation_name: Option<&str>, bucket: u64) -> u64 {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     h.update(query.as_bytes());
     h.update(&[0]);
     h.update(operation_name.unwrap_or("").as_bytes());
+    h.update(&[0]);
+    h.update(&bucket.to_le_bytes());
     h.digest()
 }
 
@@ -110,7 +277,8 @@ pub fn prepare(
     query: &str,
     operation_name: Option<&str>,
 ) -> Result<Arc<Prepared>, Vec<GraphQLError>> {
-    let key = text_key(query, operation_name);
+    let bucket = supergraph.cache.override_bucket(&supergraph.sdl);
+    let key = text_key(query, operation_name, bucket.0);
     if let Some(p) = supergraph.cache.prepared.lock().get(&key) {
         crate::metrics::plan_cache(true);
         return Ok(p.clone());
@@ -140,7 +308,7 @@ pub fn prepare(
         )]
     })?;
     let name = op_name(op).map(str::to_string);
-    let plan = plan_operation(supergraph, &doc, op_index, name.as_deref())?;
+    let plan = plan_operation(supergraph, &doc, op_index, name.as_deref(), bucket)?;
     let fragments = doc
         .definitions
         .iter()
@@ -203,6 +371,7 @@ fn plan_operation(
     doc: &Document,
     op_index: usize,
     name: Option<&str>,
+    bucket: (u64, f64),
 ) -> Result<Option<Arc<QueryPlan>>, Vec<GraphQLError>> {
     let mut doc = doc.clone();
     let Definition::Operation(op) = &mut doc.definitions[op_index] else {
@@ -223,7 +392,6 @@ fn plan_operation(
     doc.definitions
         .retain(|d| matches!(d, Definition::Fragment(_)));
     doc.definitions.insert(0, chosen);
-    let planner = &supergraph.planner;
     let plan_err = |msg: String| vec![GraphQLError::new(msg).code("QUERY_PLANNING_FAILED")];
     // The planner crate still has internal panics on unusual input; never let one take down a
     // request task.
@@ -232,13 +400,18 @@ fn plan_operation(
             "Failed to {what} operation: internal planner error"
         ))
     };
+    let bucket_planner = supergraph
+        .cache
+        .planner_for(supergraph, bucket)
+        .map_err(|e| plan_err(format!("Failed to plan operation: {e}")))?;
+    let planner = bucket_planner.as_deref().unwrap_or(&supergraph.planner);
     let normalized = std::panic::catch_unwind(AssertUnwindSafe(|| {
         normalize_operation(&planner.supergraph, &doc, name)
     }))
     .map_err(|_| guard("normalize"))?
     .map_err(|e| plan_err(format!("Failed to normalize operation: {e}")))?;
     let operation = normalized.executable_operation();
-    let hash = operation.hash();
+    let hash = operation.hash() ^ bucket.0.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     if let Some(plan) = supergraph.cache.plans.lock().get(&hash) {
         return Ok(Some(plan.clone()));
     }
@@ -301,6 +474,43 @@ type Query @join__type(graph: A) { hello(name: String): String @join__field(grap
         }
         assert_eq!(sg.cache.prepared.lock().len(), 2);
         assert_eq!(sg.cache.plans.lock().len(), 2);
+    }
+
+    #[test]
+    fn override_percentages_are_read_from_labels_only() {
+        let sdl = r#"a @join__field(graph: A, override: "b", overrideLabel: "percent(25)")
+            b @join__field(graph: A, override: "b", overrideLabel: "percent(12.5)")
+            c @join__field(graph: A, override: "b", overrideLabel: "percent(25)")
+            d @join__field(graph: A, override: "b", overrideLabel: "beta")
+            "text about percent(99) in a description" "#;
+        assert_eq!(override_percentages(sdl), vec![12.5, 25.0]);
+    }
+
+    #[test]
+    fn settled_labels_become_plain_overrides_or_go() {
+        let sdl = r#"price: Int @join__field(graph: OLD) @join__field(graph: NEW, override: "old", overrideLabel: "percent(50)")
+  tax: Int @join__field(graph: NEW, requires: "x(a: \")\")", override: "old", overrideLabel: "percent(10)")"#;
+        assert_eq!(
+            settle_override_labels(sdl, 0.0),
+            r#"price: Int @join__field(graph: OLD) @join__field(graph: NEW, override: "old")
+  tax: Int @join__field(graph: NEW, requires: "x(a: \")\")", override: "old")"#
+        );
+        assert_eq!(
+            settle_override_labels(sdl, 10.0),
+            r#"price: Int @join__field(graph: OLD) @join__field(graph: NEW, override: "old")
+  tax: Int "#
+        );
+    }
+
+    #[test]
+    fn draws_are_spread_over_the_unit_interval() {
+        let mut buckets = [0u32; 10];
+        for _ in 0..10_000 {
+            let d = random_unit();
+            assert!((0.0..1.0).contains(&d));
+            buckets[(d * 10.0) as usize] += 1;
+        }
+        assert!(buckets.iter().all(|&n| n > 800), "{buckets:?}");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Federation conformance corners, with hand-written subgraphs that answer what a real subgraph
 //! may answer: `@inaccessible` enum values and object types in responses, null and keyless
-//! entities between fetches, and where root-field errors land.
+//! entities between fetches, where root-field errors land, `__typename` of `@interfaceObject`
+//! entities, progressive `@override(label: "percent(N)")`, `@requires` with a nested selection
+//! on a field with arguments, and `@provides` on an interface-typed field.
 
 use std::sync::{Arc, Mutex};
 
@@ -430,4 +432,223 @@ async fn interface_object_whose_concrete_type_cannot_be_resolved_is_null_not_the
         ]}}),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn interface_object_typename_alone_is_asked_of_the_interface_owner() {
+    let asked = Arc::new(Mutex::new(0u32));
+    let counter = asked.clone();
+    let content = serve_raw(CONTENT_SDL, move |body| {
+        *counter.lock().unwrap() += 1;
+        let entities: Vec<Value> = reps(body)
+            .iter()
+            .map(|r| json!({"__typename": "Book", "id": r["id"]}))
+            .collect();
+        json!({"data": {"_entities": entities}})
+    })
+    .await;
+    let ratings = serve_raw(
+        RATINGS_SDL,
+        |_| json!({"data": {"topRated": [{"__typename": "Media", "id": "1"}]}}),
+    )
+    .await;
+    let url = start_router(&[("content", &content), ("ratings", &ratings)]).await;
+    let body = gql(&url, "{ topRated { __typename } }", json!({})).await;
+    assert_eq!(
+        body,
+        json!({"data": {"topRated": [{"__typename": "Book"}]}})
+    );
+    assert_eq!(
+        *asked.lock().unwrap(),
+        1,
+        "the concrete type comes from `content`"
+    );
+}
+
+// ---- progressive @override(label: "percent(N)") ---------------------------------------------
+
+const OLD_PRICES_SDL: &str = r#"
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+type Product @key(fields: "id") { id: ID! price: Int }
+type Query { products: [Product] }
+"#;
+
+const NEW_PRICES_SDL: &str = r#"
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@override"])
+type Product @key(fields: "id") { id: ID! price: Int @override(from: "old", label: "percent(50)") }
+"#;
+
+#[tokio::test]
+async fn percent_override_sends_about_that_share_of_requests_to_the_new_subgraph() {
+    let old = serve_raw(OLD_PRICES_SDL, |body| {
+        let with_price = query_of(body).contains("price");
+        let product = |id: &str| {
+            let mut p = json!({"__typename": "Product", "id": id});
+            if with_price {
+                p["price"] = json!(1);
+            }
+            p
+        };
+        json!({"data": {"products": [product("p1"), product("p2")]}})
+    })
+    .await;
+    let new = serve_raw(NEW_PRICES_SDL, |body| {
+        let entities: Vec<Value> = reps(body)
+            .iter()
+            .map(|r| json!({"__typename": "Product", "id": r["id"], "price": 2}))
+            .collect();
+        json!({"data": {"_entities": entities}})
+    })
+    .await;
+    let url = start_router(&[("old", &old), ("new", &new)]).await;
+    let mut from_new = 0;
+    for _ in 0..200 {
+        let body = gql(&url, "{ products { id price } }", json!({})).await;
+        let prices: Vec<&Value> = body["data"]["products"]
+            .as_array()
+            .map(|ps| ps.iter().map(|p| &p["price"]).collect())
+            .unwrap_or_default();
+        assert!(
+            prices == [&json!(1), &json!(1)] || prices == [&json!(2), &json!(2)],
+            "one request is served by one side: {body}"
+        );
+        if prices[0] == &json!(2) {
+            from_new += 1;
+        }
+    }
+    // Binomial(200, 0.5): 50..=150 is more than seven standard deviations wide.
+    assert!((50..=150).contains(&from_new), "{from_new} of 200 from new");
+}
+
+// ---- @requires with a nested selection, on a field with arguments ------------------------------
+
+const SIZES_SDL: &str = r#"
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])
+type Dimensions @shareable { width: Int height: Int }
+type Parcel @key(fields: "id") { id: ID! dims: Dimensions }
+type Query { parcels: [Parcel] }
+"#;
+
+const SHIPPING_SDL: &str = r#"
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable", "@external", "@requires"])
+type Dimensions @shareable { width: Int height: Int }
+type Parcel @key(fields: "id") {
+  id: ID!
+  dims: Dimensions @external
+  cost(zone: Int!): Int @requires(fields: "dims { width height }")
+}
+"#;
+
+#[tokio::test]
+async fn requires_with_a_nested_selection_on_a_field_with_arguments() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let seen_reps = seen.clone();
+    let sizes = serve_raw(SIZES_SDL, |_| {
+        json!({"data": {"parcels": [
+            {"__typename": "Parcel", "id": "1", "dims": {"width": 2, "height": 3}},
+            {"__typename": "Parcel", "id": "2", "dims": {"width": 4, "height": 5}}
+        ]}})
+    })
+    .await;
+    let shipping = serve_raw(SHIPPING_SDL, move |body| {
+        let reps = reps(body);
+        seen_reps.lock().unwrap().extend(reps.iter().cloned());
+        // The argument travels as a variable of the entity fetch.
+        let zone = body["variables"]
+            .as_object()
+            .and_then(|vs| {
+                vs.iter()
+                    .find(|(k, _)| *k != "representations")
+                    .and_then(|(_, v)| v.as_i64())
+            })
+            .unwrap_or(0);
+        let entities: Vec<Value> = reps
+            .iter()
+            .map(|r| {
+                let area = r["dims"]["width"].as_i64().unwrap_or(0)
+                    * r["dims"]["height"].as_i64().unwrap_or(0);
+                json!({"__typename": "Parcel", "cost": area * zone})
+            })
+            .collect();
+        json!({"data": {"_entities": entities}})
+    })
+    .await;
+    let url = start_router(&[("sizes", &sizes), ("shipping", &shipping)]).await;
+    let body = gql(
+        &url,
+        "query($z: Int!) { parcels { id cost(zone: $z) } }",
+        json!({"z": 10}),
+    )
+    .await;
+    assert_eq!(
+        body,
+        json!({"data": {"parcels": [{"id": "1", "cost": 60}, {"id": "2", "cost": 200}]}})
+    );
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![
+            json!({"__typename": "Parcel", "id": "1", "dims": {"width": 2, "height": 3}}),
+            json!({"__typename": "Parcel", "id": "2", "dims": {"width": 4, "height": 5}})
+        ]
+    );
+}
+
+// ---- @provides on an abstract type -------------------------------------------------------------
+
+const FEED_SDL: &str = r#"
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@external", "@provides"])
+interface Post { id: ID! }
+type Article implements Post @key(fields: "id") { id: ID! title: String @external }
+type Clip implements Post { id: ID! }
+type Query { feed: [Post] @provides(fields: "... on Article { title }") }
+"#;
+
+const ARTICLES_SDL: &str = r#"
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
+type Article @key(fields: "id") { id: ID! title: String body: String }
+"#;
+
+#[tokio::test]
+async fn provides_on_an_interface_field_spares_the_owner_when_only_provided_fields_are_asked() {
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let log = asked.clone();
+    let feed = serve_raw(FEED_SDL, |_| {
+        json!({"data": {"feed": [
+            {"__typename": "Article", "id": "a1", "title": "From the feed"},
+            {"__typename": "Clip", "id": "c1"}
+        ]}})
+    })
+    .await;
+    let articles = serve_raw(ARTICLES_SDL, move |body| {
+        log.lock().unwrap().push(query_of(body).to_string());
+        let entities: Vec<Value> = reps(body)
+            .iter()
+            .map(|r| json!({"__typename": "Article", "id": r["id"], "title": "From the feed", "body": "Text"}))
+            .collect();
+        json!({"data": {"_entities": entities}})
+    })
+    .await;
+    let url = start_router(&[("feed", &feed), ("articles", &articles)]).await;
+    let body = gql(&url, "{ feed { id ... on Article { title } } }", json!({})).await;
+    assert_eq!(
+        body,
+        json!({"data": {"feed": [{"id": "a1", "title": "From the feed"}, {"id": "c1"}]}})
+    );
+    assert!(
+        asked.lock().unwrap().is_empty(),
+        "{:?}",
+        asked.lock().unwrap()
+    );
+
+    let body = gql(
+        &url,
+        "{ feed { ... on Article { title body } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        body,
+        json!({"data": {"feed": [{"title": "From the feed", "body": "Text"}, {}]}})
+    );
+    assert_eq!(asked.lock().unwrap().len(), 1, "body is not provided");
 }
