@@ -4,7 +4,8 @@
 //! through the router, so only the change's event can drop the cached entries. Each new value
 //! must appear on the pages, and once seen an old value never comes back. The time from the
 //! write's acknowledgement to the first read showing it is printed (the event-to-invalidation
-//! bound, plus one poll).
+//! bound, plus one poll). Also: signed-in customers reading through the same cache never see
+//! each other's data.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -255,4 +256,66 @@ async fn changes_appear_on_cached_pages_after_their_event_and_never_revert() {
         (ds - stock_at).max(0.0) * 1e3,
         (rc - review_at).max(0.0) * 1e3,
     );
+}
+
+/// The cache never hands one customer's data to another: two signed-in customers and an
+/// anonymous reader take turns with the same operation (their own account beside a public,
+/// cached product), and each always reads their own account; the response carrying private
+/// data is never marked `public`.
+#[tokio::test]
+async fn customers_never_see_each_others_data_through_the_cache() {
+    let shop = Shop::start(12).await;
+    let mut tokens = Vec::new();
+    for who in ["cache-reader-a", "cache-reader-b"] {
+        shop.data(
+            None,
+            "mutation($e: String!) { register(email: $e, password: \"a-long-password-2026\", name: \"Reader\") { id } }",
+            json!({ "e": format!("{who}@example.com") }),
+        )
+        .await;
+        tokens.push((
+            format!("{who}@example.com"),
+            shop.login(&format!("{who}@example.com"), "a-long-password-2026")
+                .await,
+        ));
+    }
+    let (category, _) = shop.biggest_leaf().await;
+    let listing = shop.data(None, LISTING, json!({ "c": category })).await;
+    let slug = listing["category"]["products"]["edges"][0]["node"]["slug"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let q = "query($s: String!) { me { email } product(slug: $s) { title } }";
+    let public = "query($s: String!) { product(slug: $s) { title } }";
+    for round in 0..3 {
+        for (email, token) in &tokens {
+            let resp = shop
+                .http()
+                .post(&shop.router)
+                .bearer_auth(token)
+                .json(&json!({ "query": q, "variables": { "s": slug } }))
+                .send()
+                .await
+                .unwrap();
+            let control = resp.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .to_string();
+            let body: Value = resp.json().await.unwrap();
+            assert_eq!(
+                body["data"]["me"]["email"],
+                email.as_str(),
+                "round {round}: {body}"
+            );
+            assert!(
+                !control.starts_with("public"),
+                "private data marked {control}"
+            );
+        }
+        // Anonymous: no account, whatever the customers' reads left in the cache.
+        let body = shop.gql(None, q, json!({ "s": slug })).await;
+        assert!(body["data"]["me"].is_null(), "round {round}: {body}");
+        let body = shop.data(None, public, json!({ "s": slug })).await;
+        assert!(body["product"]["title"].is_string());
+    }
 }
