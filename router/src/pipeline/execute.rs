@@ -44,9 +44,65 @@ struct SubgraphRequest<'b> {
 /// Entities collected for one `_entities` selection: representations and where they came from.
 #[derive(Default)]
 struct EntitySet<'p> {
+    /// Representations as values, for the response cache (which reads them); empty otherwise.
     reps: Vec<Value>,
+    /// Without the response cache: the representations as comma-separated JSON text, written
+    /// straight from the data tree and spliced into the request body (no `Value` per entity).
+    raw: Vec<u8>,
     /// For each representation, every place in the data that produced it.
     paths: Vec<Vec<Loc<'p>>>,
+}
+
+impl EntitySet<'_> {
+    fn len(&self) -> usize {
+        self.paths.len()
+    }
+
+    /// The representations variable's value: a JSON array.
+    fn into_value(self) -> Value {
+        if self.raw.is_empty() {
+            return Value::Array(self.reps);
+        }
+        let mut text = Vec::with_capacity(self.raw.len() + 2);
+        text.push(b'[');
+        text.extend_from_slice(&self.raw);
+        text.push(b']');
+        serde_json::from_slice(&text).unwrap_or(Value::Array(Vec::new()))
+    }
+}
+
+/// Subgraph request body with representations spliced in as JSON text:
+/// `{"query": …, "variables": {<name>: [<raw>], …, <other variables>}}`.
+fn request_body(
+    query: &str,
+    reps: &[(&str, &[u8])],
+    variables: &Map<String, Value>,
+) -> serde_json::Result<Vec<u8>> {
+    let size = query.len() + reps.iter().map(|(_, r)| r.len() + 32).sum::<usize>() + 64;
+    let mut body = Vec::with_capacity(size);
+    body.extend_from_slice(b"{\"query\":");
+    serde_json::to_writer(&mut body, query)?;
+    body.extend_from_slice(b",\"variables\":{");
+    let mut first = true;
+    for (name, raw) in reps {
+        if !std::mem::take(&mut first) {
+            body.push(b',');
+        }
+        serde_json::to_writer(&mut body, name)?;
+        body.extend_from_slice(b":[");
+        body.extend_from_slice(raw);
+        body.push(b']');
+    }
+    for (name, value) in variables {
+        if !std::mem::take(&mut first) {
+            body.push(b',');
+        }
+        serde_json::to_writer(&mut body, name)?;
+        body.push(b':');
+        serde_json::to_writer(&mut body, value)?;
+    }
+    body.extend_from_slice(b"}}");
+    Ok(body)
 }
 
 /// Where an entity sits in the data: a flatten path plus the list indices taken along it.
@@ -187,11 +243,46 @@ impl<'a> Execution<'a> {
         }
     }
 
+    /// Sends an entity fetch: representations as text when they were written as text (no
+    /// response cache), else as values through `send`.
+    async fn send_entities(
+        &self,
+        service: &str,
+        query: &str,
+        mut variables: Map<String, Value>,
+        sets: Vec<(&str, EntitySet<'_>)>,
+    ) -> Result<SubgraphResponse, GraphQLError> {
+        if self.supergraph.response_cache.is_some() {
+            for (name, set) in sets {
+                variables.insert(name.to_string(), set.into_value());
+            }
+            return self.send(service, query, variables).await;
+        }
+        let reps: Vec<(&str, &[u8])> = sets
+            .iter()
+            .map(|(name, set)| (*name, set.raw.as_slice()))
+            .collect();
+        let body =
+            request_body(query, &reps, &variables).map_err(|e| GraphQLError::new(e.to_string()))?;
+        self.send_body(service, query, body).await
+    }
+
     async fn send_uncached(
         &self,
         service: &str,
         query: &str,
         variables: Map<String, Value>,
+    ) -> Result<SubgraphResponse, GraphQLError> {
+        let body = serde_json::to_vec(&SubgraphRequest { query, variables })
+            .map_err(|e| GraphQLError::new(e.to_string()))?;
+        self.send_body(service, query, body).await
+    }
+
+    async fn send_body(
+        &self,
+        service: &str,
+        query: &str,
+        body: Vec<u8>,
     ) -> Result<SubgraphResponse, GraphQLError> {
         let Some(url) = self.supergraph.endpoint(service) else {
             return Err(
@@ -199,8 +290,6 @@ impl<'a> Execution<'a> {
                     .code("SUBGRAPH_REQUEST_FAILED"),
             );
         };
-        let body = serde_json::to_vec(&SubgraphRequest { query, variables })
-            .map_err(|e| GraphQLError::new(e.to_string()))?;
         let mutation = crate::dedup::is_mutation(query);
         self.client
             .fetch_shared(service, url, body, self.headers, mutation)
@@ -269,7 +358,7 @@ impl<'a> Execution<'a> {
             self.root_fetch(f).await;
             return;
         };
-        let set = {
+        let mut set = {
             let data = self.data.lock();
             let mut set = EntitySet::default();
             let mut index = FastMap::default();
@@ -283,14 +372,19 @@ impl<'a> Execution<'a> {
             );
             set
         };
-        if set.reps.is_empty() {
+        if set.len() == 0 {
             return;
         }
-        let mut vars = self.used_variables(&f.variable_usages);
-        let reps_count = set.reps.len();
-        vars.insert("representations".into(), Value::Array(set.reps));
+        let vars = self.used_variables(&f.variable_usages);
+        let reps_count = set.len();
+        let paths = std::mem::take(&mut set.paths);
         match self
-            .send(&f.service_name, &f.operation.document_str, vars)
+            .send_entities(
+                &f.service_name,
+                &f.operation.document_str,
+                vars,
+                vec![("representations", set)],
+            )
             .await
         {
             Ok(resp) => {
@@ -300,18 +394,13 @@ impl<'a> Execution<'a> {
                 self.push_entity_errors(
                     resp.errors,
                     "_entities",
-                    &set.paths,
+                    &paths,
                     &f.service_name,
                     entities.as_ref(),
                 );
-                self.merge_entities(
-                    entities,
-                    &set.paths,
-                    reps_count,
-                    f.output_rewrites.as_deref(),
-                );
+                self.merge_entities(entities, &paths, reps_count, f.output_rewrites.as_deref());
             }
-            Err(e) => self.errors.lock().push(e.at(first_path(&set.paths))),
+            Err(e) => self.errors.lock().push(e.at(first_path(&paths))),
         }
     }
 
@@ -335,20 +424,18 @@ impl<'a> Execution<'a> {
                 sets.push(set);
             }
         }
-        if sets.iter().all(|s| s.reps.is_empty()) {
+        if sets.iter().all(|s| s.len() == 0) {
             return;
         }
-        let mut vars = self.used_variables(&b.variable_usages);
+        let vars = self.used_variables(&b.variable_usages);
         let mut paths = Vec::with_capacity(sets.len());
-        for (alias, set) in b.entity_batch.aliases.iter().zip(sets) {
-            vars.insert(
-                alias.representations_variable_name.clone(),
-                Value::Array(set.reps),
-            );
-            paths.push(set.paths);
+        let mut named = Vec::with_capacity(sets.len());
+        for (alias, mut set) in b.entity_batch.aliases.iter().zip(sets) {
+            paths.push(std::mem::take(&mut set.paths));
+            named.push((alias.representations_variable_name.as_str(), set));
         }
         match self
-            .send(&b.service_name, &b.operation.document_str, vars)
+            .send_entities(&b.service_name, &b.operation.document_str, vars, named)
             .await
         {
             Ok(resp) => {
@@ -416,6 +503,8 @@ impl<'a> Execution<'a> {
         index: &mut FastMap<u128, usize>,
     ) {
         let mut indices = Vec::new();
+        // Without the response cache nothing reads the representations: write them as text.
+        let as_text = self.supergraph.response_cache.is_none();
         self.walk_flatten(data, flatten, &mut indices, &mut |obj, indices| {
             // An object missing what the fetch requires (an earlier fetch returned it null, or
             // it came without its key) is not an entity this fetch can resolve: leave it out.
@@ -436,6 +525,16 @@ impl<'a> Execution<'a> {
                             segs: flatten,
                             indices: indices.to_vec(),
                         });
+                        return;
+                    }
+                    if as_text {
+                        if self.write_representation(obj, requires, &mut set.raw) {
+                            index.insert(key, set.paths.len());
+                            set.paths.push(vec![Loc {
+                                segs: flatten,
+                                indices: indices.to_vec(),
+                            }]);
+                        }
                         return;
                     }
                     let Some(rep) = self.representation(obj, requires) else {
@@ -460,8 +559,12 @@ impl<'a> Execution<'a> {
             match index.get(&key) {
                 Some(&i) => set.paths[i].push(loc),
                 None => {
-                    index.insert(key, set.reps.len());
-                    set.reps.push(rep);
+                    index.insert(key, set.paths.len());
+                    if as_text {
+                        push_text(&mut set.raw, &rep);
+                    } else {
+                        set.reps.push(rep);
+                    }
                     set.paths.push(vec![loc]);
                 }
             }
@@ -661,6 +764,123 @@ impl<'a> Execution<'a> {
         }
     }
 
+    /// Writes one representation as JSON text after the ones in `out` (what `representation`
+    /// builds, without building it). Returns false, writing nothing, exactly when
+    /// `representation` returns `None`.
+    fn write_representation(
+        &self,
+        obj: &Map<String, Value>,
+        requires: &PlanSelectionSet,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let Some(typename) = obj.get("__typename").and_then(Value::as_str) else {
+            return false;
+        };
+        let start = out.len();
+        if start > 0 {
+            out.push(b',');
+        }
+        out.push(b'{');
+        let mut keys = Vec::new();
+        let mut unique = true;
+        for item in &requires.items {
+            if let SelectionItem::InlineFragment(frag) = item {
+                if self.supergraph.api.applies(&frag.type_condition, typename)
+                    || frag.type_condition == typename
+                {
+                    unique &= self.write_select(obj, &frag.selections, out, &mut keys);
+                }
+            }
+        }
+        if unique && !keys.is_empty() {
+            out.push(b'}');
+            return true;
+        }
+        out.truncate(start);
+        // A key selected twice (overlapping fragments) is merged by the value builder.
+        match self.representation(obj, requires) {
+            Some(rep) if !keys.is_empty() => {
+                push_text(out, &rep);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Mirrors `select_into`, writing `"key":value` pairs; false when a key repeats.
+    fn write_select<'s>(
+        &self,
+        obj: &Map<String, Value>,
+        sel: &'s PlanSelectionSet,
+        out: &mut Vec<u8>,
+        keys: &mut Vec<&'s str>,
+    ) -> bool {
+        for item in &sel.items {
+            match item {
+                SelectionItem::Field(f) => {
+                    let Some(v) = obj.get(&f.name) else { continue };
+                    let key = f.alias.as_deref().unwrap_or(&f.name);
+                    if keys.contains(&key) {
+                        return false;
+                    }
+                    if !keys.is_empty() {
+                        out.push(b',');
+                    }
+                    keys.push(key);
+                    if serde_json::to_writer(&mut *out, key).is_err() {
+                        return false;
+                    }
+                    out.push(b':');
+                    let written = if f.selections.is_empty() {
+                        serde_json::to_writer(&mut *out, v).is_ok()
+                    } else {
+                        self.write_value(v, &f.selections, out)
+                    };
+                    if !written {
+                        return false;
+                    }
+                }
+                SelectionItem::InlineFragment(frag) => {
+                    let typename = obj.get("__typename").and_then(Value::as_str).unwrap_or("");
+                    if (typename.is_empty()
+                        || self.supergraph.api.applies(&frag.type_condition, typename))
+                        && !self.write_select(obj, &frag.selections, out, keys)
+                    {
+                        return false;
+                    }
+                }
+                SelectionItem::FragmentSpread(_) => {}
+            }
+        }
+        true
+    }
+
+    /// Mirrors `select_value`.
+    fn write_value(&self, v: &Value, sel: &PlanSelectionSet, out: &mut Vec<u8>) -> bool {
+        match v {
+            Value::Object(m) => {
+                out.push(b'{');
+                let ok = self.write_select(m, sel, out, &mut Vec::new());
+                out.push(b'}');
+                ok
+            }
+            Value::Array(items) => {
+                out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    if !self.write_value(item, sel, out) {
+                        return false;
+                    }
+                }
+                out.push(b']');
+                true
+            }
+            other => serde_json::to_writer(&mut *out, other).is_ok(),
+        }
+    }
+
     /// Builds one representation from the entity object using the fetch's `requires`.
     fn representation(
         &self,
@@ -842,6 +1062,15 @@ impl<'a> Execution<'a> {
             out.push(err);
         }
     }
+}
+
+/// Appends a representation to comma-separated JSON text.
+fn push_text(out: &mut Vec<u8>, rep: &Value) {
+    if !out.is_empty() {
+        out.push(b',');
+    }
+    // Writing a `Value` into a `Vec` cannot fail.
+    let _ = serde_json::to_writer(&mut *out, rep);
 }
 
 /// A 128-bit structural hash of a JSON value (object keys in order, as representations are
