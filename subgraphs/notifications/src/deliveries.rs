@@ -1,7 +1,7 @@
 //! The delivery log: one row per message per channel per recipient, unique per (event id,
 //! channel, recipient) and written in the consumer's transaction before anything is sent, so a
-//! redelivered event records (and sends) nothing twice. Email rows start PENDING for the
-//! worker; in-app rows are SENT as they are written. Staff read the log with
+//! redelivered event records (and sends) nothing twice. Email, SMS and push rows start
+//! PENDING for the worker; in-app rows are SENT as they are written. Staff read the log with
 //! `notificationDeliveries`.
 
 use async_graphql::connection::Connection;
@@ -21,14 +21,31 @@ use crate::kinds::Kind;
 pub enum DeliveryChannel {
     Email,
     InApp,
+    /// A text message to the user's phone number.
+    Sms,
+    /// A push message to one of the user's push subscriptions.
+    Push,
 }
 
 impl DeliveryChannel {
+    pub const ALL: [DeliveryChannel; 4] = [
+        DeliveryChannel::Email,
+        DeliveryChannel::InApp,
+        DeliveryChannel::Sms,
+        DeliveryChannel::Push,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             DeliveryChannel::Email => "EMAIL",
             DeliveryChannel::InApp => "IN_APP",
+            DeliveryChannel::Sms => "SMS",
+            DeliveryChannel::Push => "PUSH",
         }
+    }
+
+    pub fn parse(raw: &str) -> Option<DeliveryChannel> {
+        Self::ALL.into_iter().find(|c| c.as_str() == raw)
     }
 }
 
@@ -92,7 +109,7 @@ pub struct NotificationDelivery {
     pub event_id: String,
     pub event_type: String,
     pub channel: DeliveryChannel,
-    /// An email address, or a user id for in-app notifications.
+    /// An email address, a user id (in-app), a phone number (SMS) or a push topic.
     pub recipient: String,
     pub user_id: Option<ID>,
     pub kind: String,
@@ -140,11 +157,7 @@ fn from_row(r: Row) -> Result<NotificationDelivery, AppError> {
         id: ID(id),
         event_id,
         event_type,
-        channel: if channel == "IN_APP" {
-            DeliveryChannel::InApp
-        } else {
-            DeliveryChannel::Email
-        },
+        channel: DeliveryChannel::parse(&channel).unwrap_or(DeliveryChannel::Email),
         recipient,
         user_id: user_id.map(ID),
         kind,
@@ -163,7 +176,7 @@ fn from_row(r: Row) -> Result<NotificationDelivery, AppError> {
 pub struct DeliveryFilter {
     pub status: Option<DeliveryStatus>,
     pub channel: Option<DeliveryChannel>,
-    /// Exact email address (lower case) or user id.
+    /// Exact email address (matched in lower case), user id, phone number or push topic.
     pub recipient: Option<String>,
     pub event_id: Option<String>,
     pub event_type: Option<String>,
@@ -198,7 +211,14 @@ impl DeliveryQuery {
             where_.and("channel = ?", Bind::Text(c.as_str().into()));
         }
         if let Some(r) = f.recipient {
-            where_.and("recipient = ?", Bind::Text(r.trim().to_lowercase()));
+            // Emails are stored in lower case; topics are case-sensitive.
+            let r = r.trim();
+            let r = if r.contains('@') {
+                r.to_lowercase()
+            } else {
+                r.to_string()
+            };
+            where_.and("recipient = ?", Bind::Text(r));
         }
         if let Some(e) = f.event_id {
             where_.and("event_id = ?", Bind::Text(e));

@@ -1,11 +1,13 @@
 //! Notifications subgraph: tells people what happened. Consumes the user-facing events
 //! (accounts' sign-up, verification and password mails, orders' and payments' order updates,
 //! livestream starts for those who asked to be reminded, low stock for staff) and delivers
-//! them by email (SMTP, or `.eml` files under the data directory by default) and in the app
-//! (`myNotifications`, `notificationReceived`), as each user's preferences allow, exactly once
+//! them by email (SMTP, or `.eml` files under the data directory by default), in the app
+//! (`myNotifications`, `notificationReceived`), by SMS and by push (providers in `sms` and
+//! `push`, logged by default), as each user's preferences allow, exactly once
 //! in effect. Owns `Notification`; extends accounts' `User` with `notifications`.
 
 pub mod consumers;
+pub mod contacts;
 pub mod deliveries;
 pub mod entities;
 pub mod feed;
@@ -14,9 +16,12 @@ pub mod kinds;
 pub mod mailer;
 pub mod messages;
 pub mod preferences;
+pub mod providers;
+pub mod push;
 pub mod recipients;
 pub mod reminders;
 pub mod settings;
+pub mod sms;
 pub mod templates;
 pub mod worker;
 
@@ -38,6 +43,7 @@ pub struct Query(
     entities::EntityQuery,
     inbox::InboxQuery,
     preferences::PreferencesQuery,
+    contacts::ContactsQuery,
     deliveries::DeliveryQuery,
 );
 
@@ -45,6 +51,7 @@ pub struct Query(
 pub struct Mutation(
     inbox::InboxMutation,
     preferences::PreferencesMutation,
+    contacts::ContactsMutation,
     reminders::ReminderMutation,
 );
 
@@ -79,6 +86,8 @@ impl Subgraph for Notifications {
             db: svc.db.clone(),
             mailer: mailer::Mailer::new(&settings)?,
             templates: templates::Templates::load()?,
+            sms: sms::provider(&settings)?,
+            push: push::provider(&settings)?,
             settings,
             wake: Default::default(),
         });

@@ -19,13 +19,13 @@ pub struct SendError {
 }
 
 impl SendError {
-    fn permanent(message: impl Into<String>) -> SendError {
+    pub fn permanent(message: impl Into<String>) -> SendError {
         SendError {
             permanent: true,
             message: message.into(),
         }
     }
-    fn transient(message: impl Into<String>) -> SendError {
+    pub fn transient(message: impl Into<String>) -> SendError {
         SendError {
             permanent: false,
             message: message.into(),

@@ -1,6 +1,7 @@
-//! Per-user channel switches by category: `notificationPreferences` and
-//! `updateNotificationPreferences`. Everything is on until turned off; account and security
-//! emails cannot be turned off.
+//! Per-user channel switches by category (email, in-app, SMS, push): `notificationPreferences`
+//! and `updateNotificationPreferences`. Everything is on until turned off (SMS and push reach
+//! only users who registered a phone or a push subscription); account and security emails
+//! cannot be turned off.
 
 use std::collections::HashMap;
 
@@ -17,6 +18,8 @@ pub struct NotificationPreference {
     pub category: NotificationCategory,
     pub email: bool,
     pub in_app: bool,
+    pub sms: bool,
+    pub push: bool,
 }
 
 #[derive(InputObject)]
@@ -25,6 +28,8 @@ pub struct NotificationPreferenceInput {
     /// Unchanged when omitted.
     pub email: Option<bool>,
     pub in_app: Option<bool>,
+    pub sms: Option<bool>,
+    pub push: Option<bool>,
 }
 
 impl NotificationPreference {
@@ -33,30 +38,41 @@ impl NotificationPreference {
             category,
             email: true,
             in_app: true,
+            sms: true,
+            push: true,
         }
     }
 }
 
+/// Stored switches per category: email, in-app, SMS, push (0/1).
+type Switches = (i64, i64, i64, i64);
+
 async fn stored(
     conn: &mut sqlx::AnyConnection,
     user_id: &str,
-) -> Result<HashMap<String, (i64, i64)>, AppError> {
-    let rows: Vec<(String, i64, i64)> =
-        sqlx::query_as("SELECT category, email, in_app FROM preferences WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_all(conn)
-            .await?;
-    Ok(rows.into_iter().map(|(c, e, i)| (c, (e, i))).collect())
+) -> Result<HashMap<String, Switches>, AppError> {
+    let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT category, email, in_app, sms, push FROM preferences WHERE user_id = $1",
+    )
+    .bind(user_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(c, e, i, s, p)| (c, (e, i, s, p)))
+        .collect())
 }
 
-fn merge(stored: &HashMap<String, (i64, i64)>) -> Vec<NotificationPreference> {
+fn merge(stored: &HashMap<String, Switches>) -> Vec<NotificationPreference> {
     NotificationCategory::ALL
         .into_iter()
         .map(|c| match stored.get(c.as_str()) {
-            Some((e, i)) => NotificationPreference {
+            Some((e, i, s, p)) => NotificationPreference {
                 category: c,
                 email: *e != 0 || c == NotificationCategory::Account,
                 in_app: *i != 0,
+                sms: *s != 0,
+                push: *p != 0,
             },
             None => NotificationPreference::default_for(c),
         })
@@ -127,14 +143,17 @@ impl PreferencesMutation {
                 .copied()
                 .unwrap_or(NotificationPreference::default_for(p.category));
             sqlx::query(
-                "INSERT INTO preferences (user_id, category, email, in_app, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, category) DO UPDATE SET \
-                 email = excluded.email, in_app = excluded.in_app, updated_at = excluded.updated_at",
+                "INSERT INTO preferences (user_id, category, email, in_app, sms, push, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_id, category) DO UPDATE SET \
+                 email = excluded.email, in_app = excluded.in_app, sms = excluded.sms, \
+                 push = excluded.push, updated_at = excluded.updated_at",
             )
             .bind(&who.user_id)
             .bind(p.category.as_str())
             .bind(p.email.unwrap_or(now.email) as i64)
             .bind(p.in_app.unwrap_or(now.in_app) as i64)
+            .bind(p.sms.unwrap_or(now.sms) as i64)
+            .bind(p.push.unwrap_or(now.push) as i64)
             .bind(now_millis())
             .execute(tx.conn())
             .await

@@ -33,13 +33,72 @@ pub struct Settings {
     /// How long a claimed message is the worker's before another may take it (a crashed
     /// worker's messages are retried after this).
     pub lease: Duration,
+    /// Where text messages go (`SMS_PROVIDER`: `log`, the default, or `twilio`).
+    pub sms: SmsSettings,
+    /// Where push messages go (`PUSH_PROVIDER`: `log`, the default, or `ntfy`).
+    pub push: PushSettings,
+}
+
+#[derive(Debug, Clone)]
+pub enum SmsSettings {
+    Log,
+    /// Twilio's Messages API: `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`, `TWILIO_FROM` (the
+    /// sending number), `TWILIO_API_URL` (default `https://api.twilio.com`).
+    Twilio {
+        api_base: String,
+        account_sid: String,
+        auth_token: String,
+        from: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum PushSettings {
+    Log,
+    /// An ntfy server: `NTFY_URL` (default `https://ntfy.sh`), `NTFY_TOKEN` (optional).
+    Ntfy {
+        base: String,
+        token: Option<String>,
+    },
 }
 
 impl Settings {
     pub fn from_config(config: &Config) -> anyhow::Result<Settings> {
         let env = config.env();
         let data_dir = PathBuf::from(env.get("DATA_DIR").unwrap_or_else(|| "data".into()));
+        let required = |name: &str, provider: &str| {
+            env.get(name)
+                .ok_or_else(|| anyhow::anyhow!("{name} must be set with {provider}"))
+        };
+        let sms = match env.get("SMS_PROVIDER").as_deref() {
+            None | Some("log") => SmsSettings::Log,
+            Some("twilio") => SmsSettings::Twilio {
+                api_base: env
+                    .get("TWILIO_API_URL")
+                    .unwrap_or_else(|| "https://api.twilio.com".into())
+                    .trim_end_matches('/')
+                    .to_string(),
+                account_sid: required("TWILIO_ACCOUNT_SID", "SMS_PROVIDER=twilio")?,
+                auth_token: required("TWILIO_AUTH_TOKEN", "SMS_PROVIDER=twilio")?,
+                from: required("TWILIO_FROM", "SMS_PROVIDER=twilio")?,
+            },
+            Some(other) => anyhow::bail!("SMS_PROVIDER: unknown provider {other:?} (log, twilio)"),
+        };
+        let push = match env.get("PUSH_PROVIDER").as_deref() {
+            None | Some("log") => PushSettings::Log,
+            Some("ntfy") => PushSettings::Ntfy {
+                base: env
+                    .get("NTFY_URL")
+                    .unwrap_or_else(|| "https://ntfy.sh".into())
+                    .trim_end_matches('/')
+                    .to_string(),
+                token: env.get("NTFY_TOKEN"),
+            },
+            Some(other) => anyhow::bail!("PUSH_PROVIDER: unknown provider {other:?} (log, ntfy)"),
+        };
         Ok(Settings {
+            sms,
+            push,
             smtp_url: env.get("SMTP_URL"),
             mail_dir: env
                 .get("MAIL_DIR")

@@ -1,8 +1,10 @@
-//! The delivery worker: takes due PENDING email deliveries with a lease (so several instances
-//! share the work and a crashed worker's messages come back after the lease), renders each
-//! from its template and sends it. Success marks it SENT; a transient failure (server down,
-//! 4xx) schedules another attempt with exponential backoff; a permanent one (5xx, a bad
-//! address) or too many attempts marks it FAILED. The event was acknowledged once the row was
+//! The delivery worker: takes due PENDING email, SMS and push deliveries with a lease (so
+//! several instances share the work and a crashed worker's messages come back after the lease),
+//! renders each from its template and sends it by its channel (SMTP or files, the SMS provider,
+//! the push provider). Success marks it SENT; a transient failure (server down, an SMTP 4xx,
+//! an HTTP provider's 5xx or 429) schedules another attempt with exponential backoff; a
+//! permanent one (an SMTP 5xx, a bad address, an HTTP provider's 4xx) or too many attempts
+//! marks it FAILED. The event was acknowledged once the row was
 //! written, so a failing SMTP server delays mail but never loses it.
 
 use std::sync::Arc;
@@ -13,9 +15,12 @@ use kit::{Db, Service};
 use serde_json::Value;
 use tokio::sync::Notify;
 
+use crate::deliveries::DeliveryChannel;
 use crate::kinds::Kind;
 use crate::mailer::{Mailer, SendError};
+use crate::push::{Push, PushProvider};
 use crate::settings::Settings;
+use crate::sms::SmsProvider;
 use crate::templates::Templates;
 
 const BATCH: i64 = 50;
@@ -26,11 +31,13 @@ pub struct Worker {
     pub settings: Settings,
     pub templates: Templates,
     pub mailer: Mailer,
+    pub sms: Box<dyn SmsProvider>,
+    pub push: Box<dyn PushProvider>,
     pub wake: Notify,
 }
 
-/// A claimed delivery: id, recipient, kind, context, attempts so far.
-type Claimed = (String, String, String, String, i64);
+/// A claimed delivery: id, channel, recipient, kind, context, attempts so far.
+type Claimed = (String, String, String, String, String, i64);
 
 impl Worker {
     /// Runs until the service shuts down.
@@ -60,7 +67,7 @@ impl Worker {
         // that took a row first (PostgreSQL re-checks the outer condition) keeps it.
         sqlx::query(
             "UPDATE deliveries SET claim_token = $1, claimed_until = $2 WHERE id IN (\
-               SELECT id FROM deliveries WHERE status = 'PENDING' AND channel = 'EMAIL' \
+               SELECT id FROM deliveries WHERE status = 'PENDING' AND channel <> 'IN_APP' \
                AND next_attempt_at <= $3 AND (claimed_until IS NULL OR claimed_until < $3) \
                ORDER BY next_attempt_at LIMIT $4) \
              AND status = 'PENDING' AND (claimed_until IS NULL OR claimed_until < $3)",
@@ -72,7 +79,8 @@ impl Worker {
         .execute(self.db.background())
         .await?;
         let claimed: Vec<Claimed> = sqlx::query_as(
-            "SELECT id, recipient, kind, context, attempts FROM deliveries WHERE claim_token = $1",
+            "SELECT id, channel, recipient, kind, context, attempts FROM deliveries \
+             WHERE claim_token = $1",
         )
         .bind(&token)
         .fetch_all(self.db.background())
@@ -93,8 +101,8 @@ impl Worker {
     }
 
     async fn deliver(&self, c: Claimed, token: &str) -> anyhow::Result<()> {
-        let (id, recipient, kind, context, attempts) = c;
-        let outcome = self.send(&id, &recipient, &kind, &context).await;
+        let (id, channel, recipient, kind, context, attempts) = c;
+        let outcome = self.send(&id, &channel, &recipient, &kind, &context).await;
         let now = now_millis();
         let attempts = attempts + 1;
         let (status, next, error, location, subject) = match outcome {
@@ -130,10 +138,11 @@ impl Worker {
         Ok(())
     }
 
-    /// Renders and sends one email; returns where it went and its subject.
+    /// Renders and sends one message by its channel; returns where it went and its subject.
     async fn send(
         &self,
         id: &str,
+        channel: &str,
         recipient: &str,
         kind: &str,
         context: &str,
@@ -149,8 +158,34 @@ impl Worker {
             .templates
             .render(kind, &context)
             .map_err(|e| permanent(format!("template {}: {e:#}", kind.name())))?;
-        let message = self.mailer.message(recipient, &rendered)?;
-        let location = self.mailer.send(id, message).await?;
+        let link = context["link"].as_str();
+        let location = match DeliveryChannel::parse(channel) {
+            Some(DeliveryChannel::Sms) => {
+                // A text message is the in-app summary and the link: short, no markup.
+                let text = match link {
+                    Some(link) => format!("{} {link}", rendered.summary),
+                    None => rendered.summary.clone(),
+                };
+                self.sms.send(recipient, &text).await?
+            }
+            Some(DeliveryChannel::Push) => {
+                let push = Push {
+                    title: &rendered.subject,
+                    body: &rendered.summary,
+                    link,
+                };
+                self.push.send(recipient, &push).await?
+            }
+            Some(DeliveryChannel::Email) => {
+                let message = self.mailer.message(recipient, &rendered)?;
+                self.mailer.send(id, message).await?
+            }
+            Some(DeliveryChannel::InApp) | None => {
+                return Err(permanent(format!(
+                    "channel {channel} is not sent by the worker"
+                )))
+            }
+        };
         Ok((location, rendered.subject))
     }
 }

@@ -4,7 +4,8 @@
 //! and its verification link, order emails, a redelivered event sending nothing twice, an SMTP
 //! outage retried without loss, a refused mailbox recorded as failed, `.eml` files without
 //! SMTP, in-app notifications and their subscription, preferences, livestream reminders, staff
-//! alerts and the delivery log, and the checked-in SDL.
+//! alerts and the delivery log, SMS and push through real HTTP receivers, and the checked-in
+//! SDL.
 
 mod common;
 mod email_smtp;
@@ -13,3 +14,4 @@ mod in_app;
 mod preferences;
 mod reminders_and_staff;
 mod schema_drift;
+mod sms_push;
