@@ -1,14 +1,15 @@
 //! GraphiQL for browsers: the page served on `GET /graphql` and the vendored GraphiQL, React and
-//! graphql-ws bundles (`assets/graphiql/`, embedded in the binary) served under `/graphiql/`, so
-//! the page works without reaching a CDN. Queries go over HTTP, subscriptions over
-//! graphql-transport-ws on the same `/graphql` URL.
+//! graphql-ws bundles and the query explorer plugin (`assets/graphiql/`, embedded in the binary)
+//! served under `/graphiql/`, so the page works without reaching a CDN. Queries go over HTTP,
+//! subscriptions over graphql-transport-ws on the same `/graphql` URL. A first visit opens with
+//! an example operation that explains signing in and the Headers tab.
 
 use axum::extract::Path;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 /// Bumped with the vendored versions so cached copies of older bundles are never reused.
-const ASSET_VERSION: &str = "graphiql-3.8.3_react-18.3.1_graphql-ws-5.16.2";
+const ASSET_VERSION: &str = "graphiql-3.8.3_react-18.3.1_graphql-ws-5.16.2_plugin-explorer-3.2.6";
 
 /// One vendored file: its plain bytes and a gzip copy made by `assets/graphiql/fetch.sh`.
 struct Asset {
@@ -29,7 +30,7 @@ macro_rules! asset {
     };
 }
 
-static ASSETS: [Asset; 5] = [
+static ASSETS: [Asset; 7] = [
     asset!("react.production.min.js", "text/javascript; charset=utf-8"),
     asset!(
         "react-dom.production.min.js",
@@ -38,11 +39,64 @@ static ASSETS: [Asset; 5] = [
     asset!("graphql-ws.min.js", "text/javascript; charset=utf-8"),
     asset!("graphiql.min.js", "text/javascript; charset=utf-8"),
     asset!("graphiql.min.css", "text/css; charset=utf-8"),
+    asset!(
+        "graphiql-plugin-explorer.umd.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!("graphiql-plugin-explorer.css", "text/css; charset=utf-8"),
 ];
+
+/// The editor's text on a first visit: something to run at once, and how to sign in (GraphiQL
+/// keeps the user's own text in local storage after that).
+const EXAMPLE: &str = r#"# The shop's GraphQL API. Press the run button (or Ctrl-Enter) to run an operation;
+# with several, the button asks which. The Explorer (compass icon, left) builds queries by
+# ticking fields; Docs (book icon) lists every type.
+#
+# Your cart, orders and the staff tools need an access token:
+#   1. Run `SignIn` below with your email and password (the demo data has
+#      ada@example.com / demo-password-2026, a customer).
+#   2. Copy `accessToken` from the result.
+#   3. In the Headers tab under this editor, paste
+#        { "Authorization": "Bearer <the accessToken>" }
+#      and run `Me`. Tokens are short-lived: sign in again on UNAUTHENTICATED.
+
+query Storefront {
+  products(first: 5) {
+    edges {
+      node {
+        id
+        title
+        rating {
+          average
+          count
+        }
+      }
+    }
+  }
+}
+
+mutation SignIn {
+  login(email: "ada@example.com", password: "demo-password-2026") {
+    accessToken
+  }
+}
+
+query Me {
+  me {
+    id
+    name
+    email
+  }
+}
+"#;
 
 /// The HTML page. Asset URLs are relative to `/graphql` and carry the version for cache busting.
 pub fn page() -> String {
     let v = ASSET_VERSION;
+    // A JSON string is a valid JavaScript string literal; `</` must not end the script early.
+    let example = serde_json::to_string(EXAMPLE)
+        .expect("a string serializes")
+        .replace("</", "<\\/");
     format!(
         r#"<!doctype html>
 <html lang="en">
@@ -51,6 +105,7 @@ pub fn page() -> String {
   <title>Router · GraphiQL</title>
   <style>body {{ margin: 0; height: 100vh; }} #graphiql {{ height: 100vh; }}</style>
   <link rel="stylesheet" href="graphiql/graphiql.min.css?v={v}" />
+  <link rel="stylesheet" href="graphiql/graphiql-plugin-explorer.css?v={v}" />
 </head>
 <body>
   <div id="graphiql">Loading GraphiQL…</div>
@@ -58,13 +113,20 @@ pub fn page() -> String {
   <script src="graphiql/react-dom.production.min.js?v={v}"></script>
   <script src="graphiql/graphql-ws.min.js?v={v}"></script>
   <script src="graphiql/graphiql.min.js?v={v}"></script>
+  <script src="graphiql/graphiql-plugin-explorer.umd.js?v={v}"></script>
   <script>
     const url = window.location.href.split(/[?#]/)[0];
     const wsUrl = url.replace(/^http/, 'ws');
     const fetcher = GraphiQL.createFetcher({{ url, subscriptionUrl: wsUrl,
       wsClient: graphqlWs.createClient({{ url: wsUrl, lazy: true }}) }});
     ReactDOM.createRoot(document.getElementById('graphiql'))
-      .render(React.createElement(GraphiQL, {{ fetcher }}));
+      .render(React.createElement(GraphiQL, {{
+        fetcher,
+        defaultQuery: {example},
+        defaultHeaders: '{{}}',
+        defaultEditorToolsVisibility: 'headers',
+        plugins: [GraphiQLPluginExplorer.explorerPlugin()],
+      }}));
   </script>
 </body>
 </html>"#

@@ -95,6 +95,15 @@ try {
   await page.waitForSelector('.graphiql-execute-button');
   step('page loaded from the router');
 
+  // A first visit: the example operations explain signing in; the explorer plugin is there.
+  const example = await page.$eval('.graphiql-query-editor .CodeMirror', (el) => el.CodeMirror.getValue());
+  if (!example.includes('mutation SignIn') || !example.includes('Authorization')) {
+    throw new Error(`default editor text ${JSON.stringify(example)}`);
+  }
+  await page.click('button[aria-label="Show GraphiQL Explorer"]');
+  await page.waitForSelector('.graphiql-explorer-root, .docExplorerWrap');
+  step('example operation and explorer plugin present');
+
   await typeOperation(QUERY);
   await page.click('.graphiql-execute-button');
   const result = await waitForResult((v) => v.data?.topProducts?.length > 0, 'query');
