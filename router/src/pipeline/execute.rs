@@ -118,7 +118,10 @@ impl Loc<'_> {
         let mut idx = self.indices.iter();
         for seg in self.segs {
             v = match seg {
-                FlattenNodePathSegment::Field(k) => v.get_mut(k)?,
+                FlattenNodePathSegment::Field(k) => match v {
+                    Value::Object(m) => lookup_mut(m, k)?,
+                    _ => return None,
+                },
                 FlattenNodePathSegment::List => v.get_mut(*idx.next()? as usize)?,
                 FlattenNodePathSegment::TypeCondition(_) => v,
             };
@@ -595,7 +598,7 @@ impl<'a> Execution<'a> {
         };
         match (first, value) {
             (FlattenNodePathSegment::Field(k), Value::Object(m)) => {
-                if let Some(v) = m.get(k) {
+                if let Some(v) = lookup(m, k) {
                     self.walk_flatten(v, rest, indices, found);
                 }
             }
@@ -607,7 +610,9 @@ impl<'a> Execution<'a> {
                 }
             }
             (FlattenNodePathSegment::TypeCondition(types), Value::Object(m)) => {
-                let typename = m.get("__typename").and_then(Value::as_str).unwrap_or("");
+                let typename = lookup(m, "__typename")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
                 if types
                     .iter()
                     .any(|t| self.supergraph.api.applies(t, typename))
@@ -623,7 +628,7 @@ impl<'a> Execution<'a> {
     /// Absent means an earlier fetch did not deliver it; `null` is only accepted where the
     /// API schema allows it (a key is never null).
     fn has_required(&self, obj: &Map<String, Value>, requires: &PlanSelectionSet) -> bool {
-        let Some(typename) = obj.get("__typename").and_then(Value::as_str) else {
+        let Some(typename) = lookup(obj, "__typename").and_then(Value::as_str) else {
             return false;
         };
         let mut applicable = false;
@@ -648,9 +653,11 @@ impl<'a> Execution<'a> {
         typename: Option<&str>,
         sel: &PlanSelectionSet,
     ) -> bool {
-        let typename = obj.get("__typename").and_then(Value::as_str).or(typename);
+        let typename = lookup(obj, "__typename")
+            .and_then(Value::as_str)
+            .or(typename);
         sel.items.iter().all(|item| match item {
-            SelectionItem::Field(f) => match obj.get(&f.name) {
+            SelectionItem::Field(f) => match lookup(obj, &f.name) {
                 None => false,
                 Some(Value::Null) => !typename
                     .and_then(|t| self.supergraph.api.field_type(t, &f.name))
@@ -688,7 +695,7 @@ impl<'a> Execution<'a> {
         obj: &Map<String, Value>,
         requires: &PlanSelectionSet,
     ) -> Option<u128> {
-        let typename = obj.get("__typename").and_then(Value::as_str)?;
+        let typename = lookup(obj, "__typename").and_then(Value::as_str)?;
         let mut h = xxhash_rust::xxh3::Xxh3::new();
         let mut found = false;
         for item in &requires.items {
@@ -714,7 +721,9 @@ impl<'a> Execution<'a> {
         for item in &sel.items {
             match item {
                 SelectionItem::Field(f) => {
-                    let Some(v) = obj.get(&f.name) else { continue };
+                    let Some(v) = lookup(obj, &f.name) else {
+                        continue;
+                    };
                     found = true;
                     let key = f.alias.as_ref().unwrap_or(&f.name);
                     h.update(&[7]);
@@ -727,7 +736,9 @@ impl<'a> Execution<'a> {
                     }
                 }
                 SelectionItem::InlineFragment(frag) => {
-                    let typename = obj.get("__typename").and_then(Value::as_str).unwrap_or("");
+                    let typename = lookup(obj, "__typename")
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
                     if typename.is_empty()
                         || self.supergraph.api.applies(&frag.type_condition, typename)
                     {
@@ -773,7 +784,7 @@ impl<'a> Execution<'a> {
         requires: &PlanSelectionSet,
         out: &mut Vec<u8>,
     ) -> bool {
-        let Some(typename) = obj.get("__typename").and_then(Value::as_str) else {
+        let Some(typename) = lookup(obj, "__typename").and_then(Value::as_str) else {
             return false;
         };
         let start = out.len();
@@ -818,7 +829,9 @@ impl<'a> Execution<'a> {
         for item in &sel.items {
             match item {
                 SelectionItem::Field(f) => {
-                    let Some(v) = obj.get(&f.name) else { continue };
+                    let Some(v) = lookup(obj, &f.name) else {
+                        continue;
+                    };
                     let key = f.alias.as_deref().unwrap_or(&f.name);
                     if keys.contains(&key) {
                         return false;
@@ -841,7 +854,9 @@ impl<'a> Execution<'a> {
                     }
                 }
                 SelectionItem::InlineFragment(frag) => {
-                    let typename = obj.get("__typename").and_then(Value::as_str).unwrap_or("");
+                    let typename = lookup(obj, "__typename")
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
                     if (typename.is_empty()
                         || self.supergraph.api.applies(&frag.type_condition, typename))
                         && !self.write_select(obj, &frag.selections, out, keys)
@@ -887,7 +902,7 @@ impl<'a> Execution<'a> {
         obj: &Map<String, Value>,
         requires: &PlanSelectionSet,
     ) -> Option<Value> {
-        let typename = obj.get("__typename").and_then(Value::as_str)?;
+        let typename = lookup(obj, "__typename").and_then(Value::as_str)?;
         let mut rep = Map::new();
         for item in &requires.items {
             if let SelectionItem::InlineFragment(frag) = item {
@@ -911,7 +926,9 @@ impl<'a> Execution<'a> {
             match item {
                 SelectionItem::Field(f) => {
                     // `alias: name` in requires means: read data key `name`, send it as `alias`.
-                    let Some(v) = obj.get(&f.name) else { continue };
+                    let Some(v) = lookup(obj, &f.name) else {
+                        continue;
+                    };
                     let key = f.alias.as_ref().unwrap_or(&f.name).clone();
                     let projected = if f.selections.is_empty() {
                         v.clone()
@@ -928,7 +945,9 @@ impl<'a> Execution<'a> {
                     }
                 }
                 SelectionItem::InlineFragment(frag) => {
-                    let typename = obj.get("__typename").and_then(Value::as_str).unwrap_or("");
+                    let typename = lookup(obj, "__typename")
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
                     if typename.is_empty()
                         || self.supergraph.api.applies(&frag.type_condition, typename)
                     {
@@ -1064,6 +1083,30 @@ impl<'a> Execution<'a> {
     }
 }
 
+/// Objects with at most this many keys are searched by a linear scan.
+const SCAN_UP_TO: usize = 16;
+
+/// A key's value in an object. Subgraph objects have few keys, and comparing a few short keys
+/// costs less than hashing the key with the standard (SipHash) hasher serde_json's map uses.
+pub(crate) fn lookup<'m>(m: &'m Map<String, Value>, key: &str) -> Option<&'m Value> {
+    if m.len() <= SCAN_UP_TO {
+        m.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        m.get(key)
+    }
+}
+
+/// `lookup` for changing the value.
+pub(crate) fn lookup_mut<'m>(m: &'m mut Map<String, Value>, key: &str) -> Option<&'m mut Value> {
+    if m.len() <= SCAN_UP_TO {
+        m.iter_mut()
+            .find(|(k, _)| k.as_str() == key)
+            .map(|(_, v)| v)
+    } else {
+        m.get_mut(key)
+    }
+}
+
 /// Appends a representation to comma-separated JSON text.
 fn push_text(out: &mut Vec<u8>, rep: &Value) {
     if !out.is_empty() {
@@ -1182,10 +1225,10 @@ pub fn deep_merge(dst: &mut Value, src: Value) {
         (Value::Object(d), Value::Object(s)) => {
             // One hash per key: most merged keys are new to the destination object.
             for (k, v) in s {
-                match d.entry(k) {
-                    serde_json::map::Entry::Occupied(mut o) => deep_merge(o.get_mut(), v),
-                    serde_json::map::Entry::Vacant(slot) => {
-                        slot.insert(v);
+                match lookup_mut(d, &k) {
+                    Some(slot) => deep_merge(slot, v),
+                    None => {
+                        d.insert(k, v);
                     }
                 }
             }

@@ -15,6 +15,7 @@ use graphql_tools::static_graphql::query::{
 use graphql_tools::static_graphql::schema::Type;
 use serde_json::{Map, Value};
 
+use super::execute::{lookup, lookup_mut};
 use crate::response::{GraphQLError, Out, PathSeg};
 use crate::schema::{FastMap, SchemaIndex, TypeKind};
 
@@ -156,7 +157,7 @@ impl<'a> Projector<'a> {
                 continue;
             };
             path.push(Step::Key(key.clone()));
-            let value = obj.get_mut(&**key);
+            let value = lookup_mut(obj, key);
             let result = self.complete(ty, kind, value, fields, path);
             path.pop();
             out.push((key.clone(), result?));
@@ -278,7 +279,7 @@ impl<'a> Projector<'a> {
         if declared_info.kind == TypeKind::Object {
             return Some(declared);
         }
-        match obj.get("__typename").and_then(Value::as_str) {
+        match lookup(obj, "__typename").and_then(Value::as_str) {
             Some(t) => self
                 .schema
                 .types
