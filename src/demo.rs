@@ -2,7 +2,7 @@
 //! catalog its products); the data that hangs off another subgraph's ids — stock per variant,
 //! reviews per product by demo customers, product images, the cart's prices and stock, the
 //! discounts' category tree and demo coupons, shipping's zones, methods and variant weights,
-//! the named demo customers' past orders — is seeded here, where every subgraph's service
+//! the named demo customers' past orders, the demo livestreams — is seeded here, where every subgraph's service
 //! is at hand, by paging through catalog's demo products. Seeded rows publish no events, which
 //! is why the read models that events feed elsewhere are filled here directly. Every seed is
 //! idempotent, so a restart only fills gaps.
@@ -87,6 +87,7 @@ pub async fn seed(prepared: &[Prepared]) -> anyhow::Result<()> {
         .map(|(id, email, name)| orders::seed::DemoCustomer { id, email, name })
         .collect();
     orders::seed::demo(find(prepared, "orders")?, &customers, &order_lines).await?;
+    seed_livestreams(find(prepared, "livestream")?, &customers, &order_lines).await?;
     tracing::info!(
         products,
         elapsed_ms = started.elapsed().as_millis() as u64,
@@ -180,4 +181,60 @@ async fn seed_cart(
         stock.extend(found.into_iter().map(|(id, s)| (id, s.available)));
     }
     cart::seed::stock(cart, &stock).await
+}
+
+/// The demo livestreams (live, scheduled, ended with analytics) featuring the past orders'
+/// products, and, in the embedded demo only, a chat generator that keeps the live one's chat
+/// going: a demo customer posts a canned line every `DEMO_CHAT_INTERVAL_MS` (8000; 0 turns it
+/// off) through livestream's own chat path, so subscribers see it like any message.
+async fn seed_livestreams(
+    livestream: &Service,
+    customers: &[orders::seed::DemoCustomer],
+    lines: &[orders::seed::DemoLine],
+) -> anyhow::Result<()> {
+    let products: Vec<livestream::seed::DemoProduct> = lines
+        .iter()
+        .map(|l| livestream::seed::DemoProduct {
+            product_id: l.product_id.clone(),
+            variant_id: l.variant_id.clone(),
+            price_minor: l.unit_price_minor,
+            currency: l.currency.clone(),
+        })
+        .collect();
+    let viewers: Vec<String> = customers.iter().map(|c| c.id.clone()).collect();
+    let Some(host) = viewers.first() else {
+        return Ok(());
+    };
+    let Some(live) = livestream::seed::demo(livestream, host, &viewers, &products).await? else {
+        return Ok(());
+    };
+    let interval_ms: u64 = livestream
+        .config
+        .env()
+        .parse("DEMO_CHAT_INTERVAL_MS", 8_000)?;
+    if !livestream.config.is_embedded_db() || interval_ms == 0 {
+        return Ok(());
+    }
+    let mut turn = 0usize;
+    kit::periodic::every(
+        livestream.clone(),
+        "demo livestream chat",
+        std::time::Duration::from_millis(interval_ms),
+        move |svc| {
+            let said = livestream::seed::chat_lines();
+            let text = said[turn % said.len()].to_string();
+            let author = viewers[turn % viewers.len()].clone();
+            turn += 1;
+            let live = live.clone();
+            async move {
+                match livestream::chat::post(&svc, &live, &author, text).await {
+                    Ok(_) => Ok(1),
+                    // Someone ended the demo stream: nothing to say any more.
+                    Err(kit::AppError::BadInput { .. }) => Ok(0),
+                    Err(err) => Err(err.into_anyhow()),
+                }
+            }
+        },
+    );
+    Ok(())
 }

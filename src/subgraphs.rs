@@ -46,11 +46,12 @@ pub async fn prepare_all(
     launch.one::<inventory::Inventory>().await?;
     launch.one::<reviews::Reviews>().await?;
     launch.one::<media::Media>().await?;
+    // Cart claims live-deal units from livestream.
+    launch.one::<livestream::Livestream>().await?;
     launch.one::<cart::Cart>().await?;
     launch.one::<discounts::Discounts>().await?;
     launch.one::<payments::Payments>().await?;
     launch.one::<shipping::Shipping>().await?;
-    launch.one::<livestream::Livestream>().await?;
     launch.one::<webhooks::Webhooks>().await?;
     launch.one::<audit::Audit>().await?;
     launch.one::<notifications::Notifications>().await?;

@@ -11,6 +11,7 @@ mod buying;
 mod checkout;
 mod consumers;
 mod freshness;
+mod livestream;
 mod merchandising;
 mod steps;
 mod storefront;

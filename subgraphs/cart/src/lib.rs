@@ -14,6 +14,7 @@ pub mod create;
 pub mod entities;
 pub mod events;
 pub mod lines;
+pub mod live_deals;
 pub mod loader;
 pub mod merge;
 pub mod objects;
@@ -31,6 +32,7 @@ pub mod writes;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 use axum::Router;
+use kit::auth::service::ServiceIdentity;
 use kit::sqlx::migrate::Migrator;
 use kit::{Service, Subgraph};
 
@@ -45,13 +47,14 @@ pub struct Query(queries::CartQuery, entities::EntityQuery);
 pub struct Mutation(
     create::CreateMutation,
     lines::LineMutation,
+    live_deals::LiveDealMutation,
     merge::MergeMutation,
 );
 
 pub type CartSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// The schema with its batching loaders and settings.
-pub fn schema(svc: &Service, settings: Settings) -> CartSchema {
+pub fn schema(svc: &Service, settings: Settings, livestream: live_deals::Livestream) -> CartSchema {
     let builder = Schema::build(Query::default(), Mutation::default(), EmptySubscription);
     kit::schema::configure(builder, svc)
         .data(kit::schema::loader(
@@ -66,6 +69,7 @@ pub fn schema(svc: &Service, settings: Settings) -> CartSchema {
             entities::LineCarts { db: svc.db.clone() },
         ))
         .data(settings)
+        .data(livestream)
         .finish()
 }
 
@@ -82,8 +86,17 @@ impl Subgraph for Cart {
 
     async fn build(svc: &mut Service) -> anyhow::Result<Router> {
         let settings = Settings::from_config(&svc.config)?;
+        let identity = ServiceIdentity::from_config(&svc.config)?;
+        if identity.is_none() {
+            tracing::warn!("SERVICE_EMAIL / SERVICE_PASSWORD unset: live deals cannot be claimed from livestream");
+        }
+        let livestream = live_deals::Livestream::new(&settings, identity)?;
         consumers::start(svc).await?;
         sweeper::spawn(svc.clone(), settings.clone());
-        Ok(kit::server::app(svc, schema(svc, settings), Router::new()))
+        Ok(kit::server::app(
+            svc,
+            schema(svc, settings, livestream),
+            Router::new(),
+        ))
     }
 }

@@ -25,31 +25,31 @@ pub struct CartLineInput {
     pub quantity: i32,
 }
 
-/// The line of `cart_id` holding `variant_id`: (line id, quantity).
-async fn line_of_variant(
+/// The line of `cart_id` holding `variant_id`: (line id, quantity, from a live deal).
+pub async fn line_of_variant(
     tx: &mut Tx,
     cart_id: &str,
     variant_id: &str,
-) -> Result<Option<(String, i64)>, AppError> {
-    Ok(
-        sqlx::query_as(
-            "SELECT id, quantity FROM cart_lines WHERE cart_id = $1 AND variant_id = $2",
-        )
-        .bind(cart_id)
-        .bind(variant_id)
-        .fetch_optional(tx.conn())
-        .await?,
+) -> Result<Option<(String, i64, bool)>, AppError> {
+    let row: Option<(String, i64, Option<String>)> = sqlx::query_as(
+        "SELECT id, quantity, livestream_id FROM cart_lines WHERE cart_id = $1 AND variant_id = $2",
     )
+    .bind(cart_id)
+    .bind(variant_id)
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(|(id, quantity, stream)| (id, quantity, stream.is_some())))
 }
 
-/// A line of `cart_id` by id: (variant id, product id, quantity).
+/// A line of `cart_id` by id: (variant id, product id, quantity, live-deal claim id).
 async fn line_by_id(
     tx: &mut Tx,
     cart_id: &str,
     line_id: &str,
-) -> Result<(String, String, i64), AppError> {
+) -> Result<(String, String, i64, Option<String>), AppError> {
     sqlx::query_as(
-        "SELECT variant_id, product_id, quantity FROM cart_lines WHERE id = $1 AND cart_id = $2",
+        "SELECT variant_id, product_id, quantity, live_claim_id FROM cart_lines \
+         WHERE id = $1 AND cart_id = $2",
     )
     .bind(line_id)
     .bind(cart_id)
@@ -58,7 +58,7 @@ async fn line_by_id(
     .ok_or_else(|| AppError::not_found(format!("lineId: no line {line_id} in this cart")))
 }
 
-fn check_max(settings: &Settings, field: &str, quantity: i64) -> Result<(), AppError> {
+pub fn check_max(settings: &Settings, field: &str, quantity: i64) -> Result<(), AppError> {
     if quantity > settings.max_line_quantity {
         return Err(AppError::bad_input(
             field,
@@ -98,6 +98,12 @@ async fn add(
         ));
     }
     let existing = line_of_variant(&mut tx, cart_id, variant_id).await?;
+    if existing.as_ref().is_some_and(|(_, _, live)| *live) {
+        return Err(AppError::conflict(
+            "input.variantId: this variant is in the cart as a live-deal line; remove it first to buy more at the regular price",
+        ));
+    }
+    let existing = existing.map(|(id, q, _)| (id, q));
     let in_cart = existing.as_ref().map_or(0, |(_, q)| *q);
     if existing.is_none() {
         let lines: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cart_lines WHERE cart_id = $1")
@@ -164,16 +170,18 @@ async fn remove_line(
     cart: &CartView,
     line_id: &str,
 ) -> Result<(), AppError> {
-    let (variant_id, product_id, quantity) = line_by_id(tx, &cart.id, line_id).await?;
+    let (variant_id, product_id, quantity, claim) = line_by_id(tx, &cart.id, line_id).await?;
     sqlx::query("DELETE FROM cart_lines WHERE id = $1")
         .bind(line_id)
         .execute(tx.conn())
         .await?;
+    // `liveClaimId`: livestream gives the claimed deal units back on this event.
     let data = json!({
         "lineId": line_id,
         "variantId": variant_id,
         "productId": product_id,
         "quantity": quantity,
+        "liveClaimId": claim,
     });
     emit(
         service(ctx),
@@ -199,7 +207,12 @@ async fn update(
         remove_line(ctx, &mut tx, &cart, line_id).await?;
         return finish(ctx, tx, &[cart_id], cart_id).await;
     }
-    let (variant_id, product_id, before) = line_by_id(&mut tx, cart_id, line_id).await?;
+    let (variant_id, product_id, before, claim) = line_by_id(&mut tx, cart_id, line_id).await?;
+    if claim.is_some() && quantity != before {
+        return Err(AppError::conflict(format!(
+            "quantity: a live-deal line keeps the {before} units it claimed; remove it and add the deal again"
+        )));
+    }
     // Lowering a quantity is always allowed; raising it must still be possible to buy.
     if quantity > before {
         let offer = offer::find_one(&mut tx, &variant_id, "lineId").await?;
@@ -298,13 +311,20 @@ impl LineMutation {
         let svc = service(ctx);
         let mut tx = svc.db.begin().await.map_err(AppError::from)?;
         let cart = open(ctx, &mut tx, &cart_id).await?;
+        let claims: Vec<String> = sqlx::query_scalar(
+            "SELECT live_claim_id FROM cart_lines WHERE cart_id = $1 AND live_claim_id IS NOT NULL",
+        )
+        .bind(&cart_id)
+        .fetch_all(tx.conn())
+        .await
+        .map_err(AppError::from)?;
         let removed = sqlx::query("DELETE FROM cart_lines WHERE cart_id = $1")
             .bind(&cart_id)
             .execute(tx.conn())
             .await
             .map_err(AppError::from)?
             .rows_affected();
-        let data = json!({ "linesRemoved": removed });
+        let data = json!({ "linesRemoved": removed, "liveClaimIds": claims });
         emit(
             svc,
             &mut tx,

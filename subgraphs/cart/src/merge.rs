@@ -2,7 +2,9 @@
 //! customer's active cart, created if they have none (in the guest cart's currency). Lines of
 //! the same variant add up, capped by what is available and by the per-line maximum; lines
 //! that cannot be carried over (product no longer for sale, another currency, nothing
-//! available, cart full) are left out and listed in the `cart.merged` event. The guest cart
+//! available, cart full) are left out and listed in the `cart.merged` event. A live-deal line
+//! moves as it is (its own line, deal price and claim) or, when the customer's cart already
+//! holds the variant, is left out and its claim listed for livestream to release. The guest cart
 //! ends `MERGED`, empty and closed.
 
 use std::collections::HashMap;
@@ -23,12 +25,24 @@ use crate::settings::Settings;
 use crate::view::CartStatus;
 use crate::writes::{cart_in, closed, finish};
 
-type GuestLine = (String, String, String, i64, i64, i64);
+type GuestLine = (
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+);
 
 /// What happened to each guest line.
 struct Outcome {
     carried: Vec<Value>,
     skipped: Vec<Value>,
+    /// Live-deal claims of skipped lines, for livestream to release.
+    released_claims: Vec<String>,
 }
 
 async fn fold_lines(
@@ -53,17 +67,25 @@ async fn fold_lines(
     let mut outcome = Outcome {
         carried: Vec::new(),
         skipped: Vec::new(),
+        released_claims: Vec::new(),
     };
     let now = now_millis();
-    for (line_id, variant, product, quantity, price_when_added, added_at) in guest_lines {
-        let skip =
-            |reason: &str| json!({ "variantId": variant, "quantity": quantity, "reason": reason });
+    for line in guest_lines {
+        let (line_id, variant, product, quantity, price_when_added, added_at) =
+            (&line.0, &line.1, &line.2, line.3, line.4, line.5);
+        let (livestream_id, live_claim_id, live_ends_at) = (&line.6, &line.7, line.8);
+        let mut skip = |reason: &str| {
+            outcome
+                .skipped
+                .push(json!({ "variantId": variant, "quantity": quantity, "reason": reason }));
+            outcome.released_claims.extend(live_claim_id.clone());
+        };
         let Some(offer) = offers.get(variant).filter(|o| o.published) else {
-            outcome.skipped.push(skip("not for sale"));
+            skip("not for sale");
             continue;
         };
         if offer.currency != currency {
-            outcome.skipped.push(skip("other currency"));
+            skip("other currency");
             continue;
         }
         let (current_id, had) = match existing.get(variant) {
@@ -71,14 +93,23 @@ async fn fold_lines(
             None => (None, 0),
         };
         if current_id.is_none() && count >= settings.max_lines {
-            outcome.skipped.push(skip("cart full"));
+            skip("cart full");
+            continue;
+        }
+        // A live-deal line keeps its claimed units and price only as a line of its own.
+        if live_claim_id.is_some() && current_id.is_some() {
+            skip("already in the cart");
             continue;
         }
         let cap = settings.max_line_quantity.min(offer.available);
+        if live_claim_id.is_some() && quantity > cap {
+            skip("none available");
+            continue;
+        }
         // Never lowers what the customer's line already holds.
         let total = had.max((had + quantity).min(cap));
         if total == had {
-            outcome.skipped.push(skip("none available"));
+            skip("none available");
             continue;
         }
         match current_id {
@@ -94,8 +125,9 @@ async fn fold_lines(
                 // The guest line moves over with its id, snapshot price and time added.
                 sqlx::query(
                     "INSERT INTO cart_lines (id, cart_id, variant_id, product_id, quantity, \
-                     price_when_added, currency, added_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                     price_when_added, currency, added_at, updated_at, livestream_id, \
+                     live_claim_id, live_ends_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(line_id)
                 .bind(target)
@@ -106,6 +138,9 @@ async fn fold_lines(
                 .bind(currency)
                 .bind(added_at)
                 .bind(now)
+                .bind(livestream_id)
+                .bind(live_claim_id)
+                .bind(live_ends_at)
                 .execute(tx.conn())
                 .await?;
                 count += 1;
@@ -168,7 +203,8 @@ async fn attempt(
         .map(|c| c.currency)
         .ok_or_else(|| access::not_found(&target))?;
     let guest_lines: Vec<GuestLine> = sqlx::query_as(
-        "SELECT id, variant_id, product_id, quantity, price_when_added, added_at \
+        "SELECT id, variant_id, product_id, quantity, price_when_added, added_at, \
+         livestream_id, live_claim_id, live_ends_at \
          FROM cart_lines WHERE cart_id = $1 ORDER BY added_at, id",
     )
     .bind(guest_id)
@@ -183,6 +219,7 @@ async fn attempt(
         "guestCartId": guest_id,
         "lines": outcome.carried,
         "skipped": outcome.skipped,
+        "liveClaimIds": outcome.released_claims,
     });
     emit(svc, &mut tx, "cart.merged", &target, Some(customer), data).await?;
     Ok(Some(finish(ctx, tx, &[guest_id, &target], &target).await?))

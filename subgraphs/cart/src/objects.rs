@@ -70,7 +70,7 @@ impl Cart {
                     variant_id: ID(l.variant_id.clone()),
                     product_id: ID(l.product_id.clone()),
                     quantity: int(l.quantity),
-                    unit_price: money(l.unit_price, &l.currency)?,
+                    unit_price: money(l.unit_price(), &l.currency)?,
                 })
             })
             .collect()
@@ -126,9 +126,29 @@ impl CartLine {
         int(self.0.quantity)
     }
 
-    /// The variant's current unit price.
+    /// The unit price charged now: the live-deal price while the deal the line came from
+    /// lasts, else the variant's current price.
     async fn unit_price(&self) -> Result<MoneyObject, AppError> {
-        money(self.0.unit_price, &self.0.currency)
+        money(self.0.unit_price(), &self.0.currency)
+    }
+
+    /// The livestream the line was added from (`addLiveDealToCart`); orders attribute the
+    /// sale to it.
+    async fn livestream_id(&self) -> Option<ID> {
+        self.0.livestream_id.clone().map(ID)
+    }
+
+    /// The live-deal unit price while the deal lasts; null otherwise.
+    async fn live_price(&self) -> Result<Option<MoneyObject>, AppError> {
+        if !self.0.live_now() {
+            return Ok(None);
+        }
+        Ok(Some(money(self.0.price_when_added, &self.0.currency)?))
+    }
+
+    /// When the live deal this line came from ends; null for ordinary lines.
+    async fn live_deal_ends_at(&self) -> Option<DateTime<Utc>> {
+        self.0.live_ends_at.map(from_millis)
     }
 
     /// The unit price when the variant was first added to the cart.
@@ -138,7 +158,7 @@ impl CartLine {
 
     /// True when the current unit price differs from the price when added.
     async fn price_changed(&self) -> bool {
-        self.0.unit_price != self.0.price_when_added
+        self.0.unit_price() != self.0.price_when_added
     }
 
     /// Unit price times quantity.

@@ -21,6 +21,10 @@ pub struct Settings {
     /// Lifetime of a cached cart (`CACHE_TTL_SECS`): bounds staleness should an
     /// invalidation ever be lost.
     pub cache_ttl: Duration,
+    /// Livestream's `/graphql`, where live-deal units are claimed (`LIVESTREAM_URL`).
+    pub livestream_url: String,
+    /// How long a call to livestream may take (`REMOTE_TIMEOUT_MS`).
+    pub remote_timeout: Duration,
 }
 
 impl Settings {
@@ -36,6 +40,10 @@ impl Settings {
             guest_ttl: Duration::from_secs(env.parse("GUEST_CART_TTL_SECS", 30 * 86_400)?),
             sweep_interval: Duration::from_millis(env.parse("SWEEP_INTERVAL_MS", 60_000)?),
             cache_ttl: Duration::from_secs(env.parse("CACHE_TTL_SECS", 600)?),
+            livestream_url: env
+                .get("LIVESTREAM_URL")
+                .unwrap_or_else(|| "http://127.0.0.1:4011/graphql".into()),
+            remote_timeout: Duration::from_millis(env.parse("REMOTE_TIMEOUT_MS", 5_000)?),
         };
         anyhow::ensure!(
             (1..=1_000_000).contains(&settings.max_line_quantity),

@@ -37,15 +37,19 @@ async fn remove(svc: &Service, id: &str, cutoff: i64) -> Result<bool, AppError> 
     .rows_affected()
         == 1;
     if abandoned {
-        let lines: Vec<(String, i64)> =
-            sqlx::query_as("SELECT variant_id, quantity FROM cart_lines WHERE cart_id = $1")
-                .bind(id)
-                .fetch_all(tx.conn())
-                .await?;
-        let item_count: i64 = lines.iter().map(|(_, q)| q).sum();
+        let lines: Vec<(String, i64, Option<String>)> = sqlx::query_as(
+            "SELECT variant_id, quantity, live_claim_id FROM cart_lines WHERE cart_id = $1",
+        )
+        .bind(id)
+        .fetch_all(tx.conn())
+        .await?;
+        let item_count: i64 = lines.iter().map(|(_, q, _)| q).sum();
+        // `liveClaimId`: livestream gives the claimed deal units back on this event.
         let lines: Vec<_> = lines
             .iter()
-            .map(|(variant, quantity)| json!({ "variantId": variant, "quantity": quantity }))
+            .map(|(variant, quantity, claim)| {
+                json!({ "variantId": variant, "quantity": quantity, "liveClaimId": claim })
+            })
             .collect();
         let data = json!({ "lines": lines, "itemCount": item_count });
         emit(svc, &mut tx, "cart.abandoned", id, None, data).await?;

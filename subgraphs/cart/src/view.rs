@@ -2,6 +2,7 @@
 //! This is what the cache holds (serialized) and what every resolver works from, so reading a
 //! cart needs no other subgraph.
 
+use kit::ids::now_millis;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
@@ -58,10 +59,17 @@ pub struct LineView {
     /// Unit price snapshotted when the variant was first added, in the line's currency.
     pub price_when_added: i64,
     pub currency: String,
-    /// The variant's current unit price in the cart's currency. Falls back to the snapshot if
-    /// the variant is unknown or now priced in another currency (the cart keeps one currency).
-    pub unit_price: i64,
+    /// The variant's current catalog price in the cart's currency. Falls back to the snapshot
+    /// if the variant is unknown or now priced in another currency (the cart keeps one
+    /// currency).
+    pub regular_price: i64,
     pub added_at: i64,
+    /// The livestream the line was added from (its live deal), for the order's attribution.
+    pub livestream_id: Option<String>,
+    /// The line's claim on the deal's units; None once released (deal over).
+    pub live_claim_id: Option<String>,
+    /// When the deal ends (unix ms): until then the line costs `price_when_added`.
+    pub live_ends_at: Option<i64>,
 }
 
 /// `SELECT` list for carts, in [`CartRow`] order.
@@ -80,7 +88,8 @@ pub type CartRow = (
 /// Lines with their variant's current price joined in, in [`LineRow`] order (`l` = cart_lines,
 /// `v` = variants).
 pub const LINE_COLUMNS: &str = "l.id, l.cart_id, l.variant_id, l.product_id, l.quantity, \
-     l.price_when_added, l.currency, l.added_at, v.price_minor, v.currency";
+     l.price_when_added, l.currency, l.added_at, v.price_minor, v.currency, l.livestream_id, \
+     l.live_claim_id, l.live_ends_at";
 pub type LineRow = (
     String,
     String,
@@ -92,6 +101,9 @@ pub type LineRow = (
     i64,
     Option<i64>,
     Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
 );
 
 impl CartView {
@@ -130,9 +142,22 @@ impl CartView {
 
 impl LineView {
     pub fn from_row(row: LineRow) -> LineView {
-        let (id, cart_id, variant_id, product_id, quantity, when_added, currency, added_at, p, c) =
-            row;
-        let unit_price = match (p, c) {
+        let (
+            id,
+            cart_id,
+            variant_id,
+            product_id,
+            quantity,
+            when_added,
+            currency,
+            added_at,
+            p,
+            c,
+            livestream_id,
+            live_claim_id,
+            live_ends_at,
+        ) = row;
+        let regular_price = match (p, c) {
             (Some(price), Some(c)) if c == currency => price,
             _ => when_added,
         };
@@ -144,12 +169,30 @@ impl LineView {
             quantity,
             price_when_added: when_added,
             currency,
-            unit_price,
+            regular_price,
             added_at,
+            livestream_id,
+            live_claim_id,
+            live_ends_at,
+        }
+    }
+
+    /// Whether the line is at its live-deal price now. Decided at read time, not when the
+    /// cart was cached, so a cached cart stops showing the deal price the moment it ends.
+    pub fn live_now(&self) -> bool {
+        self.live_claim_id.is_some() && self.live_ends_at.is_some_and(|end| end > now_millis())
+    }
+
+    /// The unit price charged now: the deal price while the deal lasts, else catalog's.
+    pub fn unit_price(&self) -> i64 {
+        if self.live_now() {
+            self.price_when_added
+        } else {
+            self.regular_price
         }
     }
 
     pub fn total(&self) -> i64 {
-        self.unit_price * self.quantity
+        self.unit_price() * self.quantity
     }
 }

@@ -6,6 +6,7 @@
 //! `Product` with `livestreams`; publishes `livestream.*`.
 
 pub mod analytics;
+pub mod cart_claims;
 pub mod chat;
 pub mod entities;
 pub mod events;
@@ -17,6 +18,7 @@ pub mod products;
 pub mod queries;
 pub mod sales;
 pub mod secret;
+pub mod seed;
 pub mod settings;
 pub mod status;
 pub mod stream;
@@ -89,6 +91,7 @@ impl Subgraph for Livestream {
         feed.start(svc, &settings).await?;
         if settings.sales_consumer {
             sales::start(svc).await?;
+            cart_claims::start(svc).await?;
         }
         let routes = ingest::routes(ingest::Ingest {
             svc: svc.clone(),

@@ -191,6 +191,8 @@ pub struct LiveDealClaim {
     pub quantity: i64,
     /// The deal price per unit.
     pub price: MoneyObject,
+    /// When the deal ends: the cart charges the deal price until then.
+    pub ends_at: DateTime<Utc>,
     pub released_at: Option<DateTime<Utc>>,
 }
 
@@ -403,7 +405,16 @@ impl PinMutation {
         .map_err(AppError::from)?
         .rows_affected();
         if taken == 0 {
-            return Err(AppError::conflict("the live deal has too few units left").into());
+            let (left,): (i64,) =
+                sqlx::query_as("SELECT remaining FROM livestream_pins WHERE id = $1")
+                    .bind(&pin_id)
+                    .fetch_one(tx.conn())
+                    .await
+                    .map_err(AppError::from)?;
+            return Err(AppError::conflict(format!(
+                "quantity: the live deal has {left} units left, {quantity} asked"
+            ))
+            .into());
         }
         let id = new_id();
         sqlx::query(
@@ -430,6 +441,7 @@ impl PinMutation {
             cart_id,
             quantity,
             price: deal.price.into(),
+            ends_at: from_millis(deal.ends_at),
             released_at: None,
         })
     }
@@ -441,38 +453,49 @@ impl PinMutation {
         let svc = service(ctx);
         let claim_id = parse_id("claimId", &claim_id)?;
         let mut tx = svc.db.begin().await?;
-        let row: Option<(String, i64)> =
-            sqlx::query_as("SELECT pin_id, quantity FROM live_deal_claims WHERE id = $1")
-                .bind(&claim_id)
-                .fetch_optional(tx.conn())
-                .await
-                .map_err(AppError::from)?;
-        let (pin_id, quantity) =
-            row.ok_or_else(|| AppError::not_found(format!("no claim {claim_id}")))?;
-        let pin = pin_by_id(&mut tx, &pin_id).await?;
-        let current = stream::lock_existing(&mut tx, &pin.stream_id).await?;
-        let released = sqlx::query(
-            "UPDATE live_deal_claims SET released_at = $1 WHERE id = $2 AND released_at IS NULL",
-        )
-        .bind(now_millis())
-        .bind(&claim_id)
-        .execute(tx.conn())
-        .await
-        .map_err(AppError::from)?
-        .rows_affected();
-        if released == 1 {
-            sqlx::query("UPDATE livestream_pins SET remaining = remaining + $1 WHERE id = $2")
-                .bind(quantity)
-                .bind(&pin_id)
-                .execute(tx.conn())
-                .await
-                .map_err(AppError::from)?;
-            emit_remaining(svc, &mut tx, &current, &pin_id).await?;
-        }
+        let pin = release(svc, &mut tx, &claim_id)
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("claimId: no claim {claim_id}")))?;
         let claim = claim_by_id(&mut tx, &pin, &claim_id).await?;
         tx.commit().await?;
         Ok(claim)
     }
+}
+
+/// Gives claim `claim_id`'s units back to its deal unless that was done before (so a claim is
+/// released once however often it is asked); the claim's pin, or None for an unknown claim.
+pub async fn release(
+    svc: &kit::Service,
+    tx: &mut Tx,
+    claim_id: &str,
+) -> Result<Option<Pin>, AppError> {
+    let row: Option<(String, i64)> =
+        sqlx::query_as("SELECT pin_id, quantity FROM live_deal_claims WHERE id = $1")
+            .bind(claim_id)
+            .fetch_optional(tx.conn())
+            .await?;
+    let Some((pin_id, quantity)) = row else {
+        return Ok(None);
+    };
+    let pin = pin_by_id(tx, &pin_id).await?;
+    let current = stream::lock_existing(tx, &pin.stream_id).await?;
+    let released = sqlx::query(
+        "UPDATE live_deal_claims SET released_at = $1 WHERE id = $2 AND released_at IS NULL",
+    )
+    .bind(now_millis())
+    .bind(claim_id)
+    .execute(tx.conn())
+    .await?
+    .rows_affected();
+    if released == 1 {
+        sqlx::query("UPDATE livestream_pins SET remaining = remaining + $1 WHERE id = $2")
+            .bind(quantity)
+            .bind(&pin_id)
+            .execute(tx.conn())
+            .await?;
+        emit_remaining(svc, tx, &current, &pin_id).await?;
+    }
+    Ok(Some(pin))
 }
 
 async fn claim_by_key(
@@ -511,6 +534,7 @@ async fn claim_by_id(tx: &mut Tx, pin: &Pin, id: &str) -> Result<LiveDealClaim, 
         cart_id,
         quantity,
         price: deal.price.into(),
+        ends_at: from_millis(deal.ends_at),
         released_at: released_at.map(from_millis),
     })
 }

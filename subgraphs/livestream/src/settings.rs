@@ -23,8 +23,8 @@ pub struct Settings {
     pub chat_rate: Limit,
     /// How often each instance reports its viewers and reads every instance's total.
     pub viewer_heartbeat: Duration,
-    /// Whether this instance consumes `order.paid` for live sales (`SALES_CONSUMER`, default
-    /// true). Instances share the durable queue anyway; only a second instance on the same
+    /// Whether this instance consumes `order.paid` for live sales and `cart.*` for released
+    /// deal claims (`SALES_CONSUMER`, default true). Instances share the durable queue anyway; only a second instance on the same
     /// in-process bus (one process, tests) must leave it to the first.
     pub sales_consumer: bool,
 }

@@ -36,6 +36,7 @@ fn lines(order: &OrderView) -> Result<Value, AppError> {
             "quantity": l.quantity,
             "unitPrice": money(order, l.unit_price)?,
             "lineTotal": money(order, l.line_total)?,
+            "livestreamId": l.livestream_id,
         }))
     };
     Ok(Value::Array(

@@ -229,6 +229,10 @@ impl OrderLine {
     async fn unit_price(&self) -> Result<MoneyObject> {
         Ok(self.money(self.line.unit_price)?)
     }
+    /// The livestream the line was bought from (a live deal), if any.
+    async fn livestream_id(&self) -> Option<ID> {
+        self.line.livestream_id.clone().map(ID)
+    }
     /// Unit price times quantity.
     async fn line_total(&self) -> Result<MoneyObject> {
         Ok(self.money(self.line.line_total)?)

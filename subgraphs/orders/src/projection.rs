@@ -189,6 +189,7 @@ fn created(event: &Event) -> Result<OrderView, AppError> {
                     .ok_or_else(|| bad(event, "quantity"))?,
                 unit_price: minor(event, &l["unitPrice"], "unitPrice")?,
                 line_total: minor(event, &l["lineTotal"], "lineTotal")?,
+                livestream_id: optional(&l["livestreamId"]),
             })
         })
         .collect::<Result<Vec<_>, AppError>>()?;

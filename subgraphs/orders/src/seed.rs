@@ -318,6 +318,7 @@ impl Seeder<'_> {
                     quantity,
                     unit_price: p.unit_price_minor,
                     line_total: p.unit_price_minor * quantity,
+                    livestream_id: None,
                 }
             })
             .collect();

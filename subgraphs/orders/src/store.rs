@@ -84,7 +84,7 @@ pub async fn by_ids(
     }
     let sql = format!(
         "SELECT order_id, id, variant_id, product_id, sku, title, quantity, unit_price, \
-         line_total FROM order_lines WHERE order_id IN ({}) ORDER BY order_id, position",
+         line_total, livestream_id FROM order_lines WHERE order_id IN ({}) ORDER BY order_id, position",
         placeholders(1, ids.len())
     );
     let mut query = sqlx::query(&sql);
@@ -103,6 +103,7 @@ pub async fn by_ids(
                 quantity: row.try_get("quantity")?,
                 unit_price: row.try_get("unit_price")?,
                 line_total: row.try_get("line_total")?,
+                livestream_id: row.try_get("livestream_id")?,
             });
         }
     }

@@ -53,6 +53,9 @@ pub struct LineView {
     pub quantity: i64,
     pub unit_price: i64,
     pub line_total: i64,
+    /// The livestream the line was bought from (a live deal in the cart).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub livestream_id: Option<String>,
 }
 
 /// A shipping address, in the shape `order.created` / `order.paid` carry it.

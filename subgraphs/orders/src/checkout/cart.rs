@@ -2,26 +2,31 @@
 //! forwarded, so cart and accounts decide access): the cart, a saved address, and the
 //! customer's account email.
 
-use kit::money::Currency;
+use kit::money::{Currency, Money};
 use kit::remote::Credentials;
 use kit::server::RequestMeta;
 use kit::AppError;
 use serde_json::json;
 
-use crate::remotes::{rename_field, Remotes};
+use crate::remotes::{money_of, rename_field, Remotes};
 use crate::view::AddressView;
 
-const CART: &str = "query($id: ID!) { cart(id: $id) { id status customerId currencyCode lines { id variantId productId quantity } } }";
+const CART: &str = "query($id: ID!) { cart(id: $id) { id status customerId currencyCode lines { id variantId productId quantity livestreamId livePrice { amount currencyCode } } } }";
 const ADDRESS: &str = "query($id: ID!) { address(id: $id) { fullName line1 line2 city region postalCode countryCode phone } }";
 const ME: &str = "{ me { email } }";
 
-/// A cart line as the checkout needs it (prices come from catalog, not from here).
+/// A cart line as the checkout needs it (prices come from catalog, not from here, except a
+/// live deal's price while it lasts: livestream granted it to this line).
 #[derive(Debug, Clone)]
 pub struct CartLine {
     pub id: String,
     pub variant_id: String,
     pub product_id: String,
     pub quantity: i64,
+    /// The livestream the line came from, for the order line's attribution.
+    pub livestream_id: Option<String>,
+    /// The live-deal unit price, while the deal lasts.
+    pub live_price: Option<Money>,
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +76,11 @@ pub async fn read(
                 variant_id: text(&l["variantId"])?,
                 product_id: text(&l["productId"])?,
                 quantity: l["quantity"].as_i64()?,
+                livestream_id: text(&l["livestreamId"]),
+                live_price: match &l["livePrice"] {
+                    serde_json::Value::Null => None,
+                    price => Some(money_of("cart", price).ok()?),
+                },
             })
         })
         .collect::<Option<Vec<_>>>()

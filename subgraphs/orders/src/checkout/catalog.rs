@@ -1,6 +1,7 @@
 //! Authoritative prices and titles from catalog (`_entities` for the cart's variants, as the
 //! service so unpublished products are visible and can be named): the order charges what
-//! catalog says now, not what the cart cached. A line whose product is not PUBLISHED (or whose
+//! catalog says now, not what the cart cached, except a live deal's price while it lasts
+//! (livestream granted it to the cart line). A line whose product is not PUBLISHED (or whose
 //! variant is gone) is `BAD_USER_INPUT` naming the line, reason NOT_FOR_SALE.
 
 use std::collections::HashMap;
@@ -25,6 +26,8 @@ pub struct PricedLine {
     pub quantity: i64,
     /// Minor units of the cart's currency.
     pub unit_price: i64,
+    /// The livestream the line was bought from.
+    pub livestream_id: Option<String>,
 }
 
 impl PricedLine {
@@ -93,7 +96,11 @@ pub async fn price(remotes: &Remotes, cart: &Cart) -> Result<Vec<PricedLine>, Ap
                 ),
             ));
         }
-        let unit_price = money_of("catalog", &variant["price"])?;
+        // A live deal's price holds while the deal lasts (cart says so); catalog's otherwise.
+        let unit_price = match line.live_price {
+            Some(live) => live,
+            None => money_of("catalog", &variant["price"])?,
+        };
         if unit_price.currency != cart.currency {
             return Err(AppError::bad_input_because(
                 field,
@@ -116,6 +123,7 @@ pub async fn price(remotes: &Remotes, cart: &Cart) -> Result<Vec<PricedLine>, Ap
             title: line_title,
             quantity: line.quantity,
             unit_price: unit_price.minor,
+            livestream_id: line.livestream_id.clone(),
         });
     }
     Ok(priced)

@@ -387,6 +387,7 @@ impl Saga<'_> {
                     quantity: l.quantity,
                     unit_price: l.unit_price,
                     line_total: l.line_total(),
+                    livestream_id: l.livestream_id.clone(),
                 })
                 .collect(),
             subtotal: subtotal_minor,

@@ -95,8 +95,8 @@ pub async fn write(
     for (position, line) in order.lines.iter().enumerate() {
         sqlx::query(
             "INSERT INTO order_lines (id, order_id, position, variant_id, product_id, sku, \
-               title, quantity, unit_price, line_total) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+               title, quantity, unit_price, line_total, livestream_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(&line.id)
         .bind(&order.id)
@@ -108,6 +108,7 @@ pub async fn write(
         .bind(line.quantity)
         .bind(line.unit_price)
         .bind(line.line_total)
+        .bind(&line.livestream_id)
         .execute(tx.conn())
         .await?;
     }

@@ -91,6 +91,7 @@ mod tests {
             title: "Mug".into(),
             quantity: 2,
             unit_price: 100,
+            livestream_id: None,
         }
     }
 

@@ -157,6 +157,7 @@ pub fn order_view(customer: Option<&str>, email: &str, token_hash: Option<String
             quantity: 2,
             unit_price: 1250,
             line_total: 2500,
+            livestream_id: None,
         }],
         subtotal: 2500,
         discount_total: 0,

@@ -1,0 +1,493 @@
+//! Live shopping through the launcher: a pinned live deal capped at 5 goes to exactly 5 of 50
+//! carts adding it at once, at the deal price and attributed to the stream, and a removed line
+//! gives its unit back; a subscriber over WebSocket and one over SSE, both through the router,
+//! see the stream's status, chat, pin, deal and sale events in order, and the stream's
+//! analytics count what the test did.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::checkout::{checkout, pay, quote};
+use crate::launcher::{eventually, Shop, ADMIN, CUSTOMER, CUSTOMER_PASSWORD};
+use crate::steps::{code, minor};
+
+const ADD_DEAL: &str = "mutation($c: ID!, $p: ID!, $q: Int!) {
+  addLiveDealToCart(cartId: $c, input: { pinId: $p, quantity: $q }) {
+    id lines { id quantity livestreamId unitPrice { amount } livePrice { amount } } } }";
+
+const EVENTS: &str = "subscription($s: ID!) { livestreamEvents(streamId: $s) { __typename
+  ... on StatusChanged { seq from to }
+  ... on ChatPosted { seq message { text } }
+  ... on ProductPinned { seq pin { id deal { remaining } } }
+  ... on LiveDealChanged { seq remaining }
+  ... on JustBought { seq units items { variantId quantity } } } }";
+
+/// A LIVE stream with `product` pinned and a deal on `variant` at 1.00 for `cap` units; the
+/// stream's id and the pin's id.
+async fn live_deal(
+    shop: &Shop,
+    staff: &str,
+    product: &str,
+    variant: &str,
+    cap: i64,
+) -> (String, String) {
+    let stream = schedule(shop, staff).await;
+    shop.data(
+        Some(staff),
+        "mutation($s: ID!) { startLivestream(id: $s) { status } }",
+        json!({ "s": stream }),
+    )
+    .await;
+    let pin = pin(shop, staff, &stream, product, variant, cap).await;
+    (stream, pin)
+}
+
+async fn schedule(shop: &Shop, staff: &str) -> String {
+    let data = shop
+        .data(
+            Some(staff),
+            "mutation { scheduleLivestream(input: { title: \"Deal night\",
+               scheduledStart: \"2030-01-01T18:00:00Z\" }) { id status } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["scheduleLivestream"]["status"], "SCHEDULED");
+    data["scheduleLivestream"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn pin(
+    shop: &Shop,
+    staff: &str,
+    stream: &str,
+    product: &str,
+    variant: &str,
+    cap: i64,
+) -> String {
+    let ends = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let data = shop
+        .data(
+            Some(staff),
+            "mutation($s: ID!, $p: ID!, $v: ID!, $c: Int!, $e: DateTime!) {
+               pinProduct(streamId: $s, productId: $p, deal: { variantId: $v,
+                 price: { amount: \"1.00\", currencyCode: \"USD\" }, quantityCap: $c, endsAt: $e }) { id } }",
+            json!({ "s": stream, "p": product, "v": variant, "c": cap, "e": ends }),
+        )
+        .await;
+    data["pinProduct"]["id"].as_str().unwrap().to_string()
+}
+
+/// A published product's variant with at least 10 in stock and a price other than the deal's
+/// 1.00: (product id, variant id).
+async fn in_stock_variant(shop: &Shop) -> (String, String) {
+    let page = shop
+        .data(
+            None,
+            "{ products(first: 24) { edges { node { id variants { id price { amount }
+               stock { available } } } } } }",
+            json!({}),
+        )
+        .await;
+    for edge in page["products"]["edges"].as_array().unwrap() {
+        for variant in edge["node"]["variants"].as_array().unwrap() {
+            if variant["stock"]["available"].as_i64().unwrap_or(0) >= 10
+                && minor(&variant["price"]["amount"]) != 100
+            {
+                return (
+                    edge["node"]["id"].as_str().unwrap().to_string(),
+                    variant["id"].as_str().unwrap().to_string(),
+                );
+            }
+        }
+    }
+    panic!("no variant with 10 in stock: {page}");
+}
+
+/// Units the stream's (only) deal has left.
+async fn remaining(shop: &Shop, stream: &str) -> i64 {
+    shop.data(
+        None,
+        "query($s: ID!) { livestream(id: $s) { pinnedProducts { deal { remaining } } } }",
+        json!({ "s": stream }),
+    )
+    .await["livestream"]["pinnedProducts"][0]["deal"]["remaining"]
+        .as_i64()
+        .unwrap()
+}
+
+/// A new guest cart: (id, token).
+async fn guest_cart(shop: &Shop) -> (String, String) {
+    let data = shop
+        .data(
+            None,
+            "mutation { createCart { token cart { id } } }",
+            json!({}),
+        )
+        .await;
+    (
+        data["createCart"]["cart"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        data["createCart"]["token"].as_str().unwrap().to_string(),
+    )
+}
+
+#[tokio::test]
+async fn a_live_deal_capped_at_five_goes_to_exactly_five_of_fifty_carts() {
+    let shop = Shop::start(12).await;
+    let staff = shop.login(ADMIN.0, ADMIN.1).await;
+    let (product, variant) = in_stock_variant(&shop).await;
+    let (stream, pin) = live_deal(&shop, &staff, &product, &variant, 5).await;
+
+    // Fifty shoppers, each with a cart of their own, add the deal at the same moment.
+    let mut carts = Vec::new();
+    for _ in 0..50 {
+        carts.push(guest_cart(&shop).await);
+    }
+    let attempts = carts.iter().map(|(cart, token)| {
+        shop.gql_cart(
+            None,
+            Some(token),
+            ADD_DEAL,
+            json!({ "c": cart, "p": pin, "q": 1 }),
+        )
+    });
+    let answers = futures_util::future::join_all(attempts).await;
+    let mut winners = Vec::new();
+    for (answer, (cart, token)) in answers.iter().zip(&carts) {
+        if answer["errors"].is_null() {
+            let lines = answer["data"]["addLiveDealToCart"]["lines"]
+                .as_array()
+                .unwrap();
+            assert_eq!(lines.len(), 1, "{answer}");
+            assert_eq!(lines[0]["livestreamId"], stream.as_str());
+            assert_eq!(minor(&lines[0]["unitPrice"]["amount"]), 100, "{answer}");
+            assert_eq!(minor(&lines[0]["livePrice"]["amount"]), 100, "{answer}");
+            winners.push((cart.clone(), token.clone(), lines[0]["id"].clone()));
+        } else {
+            assert_eq!(code(answer), "CONFLICT", "{answer}");
+            let message = answer["errors"][0]["message"].as_str().unwrap();
+            assert!(message.contains("0 units left"), "{answer}");
+        }
+    }
+    assert_eq!(winners.len(), 5, "{answers:#?}");
+    assert_eq!(remaining(&shop, &stream).await, 0);
+
+    // A refused cart holds nothing.
+    let loser = carts
+        .iter()
+        .find(|(c, _)| !winners.iter().any(|(w, _, _)| w == c))
+        .unwrap();
+    let lines = shop
+        .gql_cart(
+            None,
+            Some(&loser.1),
+            "query($c: ID!) { cart(id: $c) { lines { id } } }",
+            json!({ "c": loser.0 }),
+        )
+        .await;
+    assert_eq!(lines["data"]["cart"]["lines"], json!([]), "{lines}");
+
+    // A live-deal line cannot grow beyond what it claimed.
+    let (cart, token, line) = &winners[0];
+    let grown = shop
+        .gql_cart(
+            None,
+            Some(token),
+            "mutation($c: ID!, $l: ID!) { updateCartLine(cartId: $c, lineId: $l, quantity: 2) { id } }",
+            json!({ "c": cart, "l": line }),
+        )
+        .await;
+    assert_eq!(code(&grown), "CONFLICT", "{grown}");
+
+    // Removing a line gives its unit back to the deal, once, and another shopper gets it.
+    let removed = shop
+        .gql_cart(
+            None,
+            Some(token),
+            "mutation($c: ID!, $l: ID!) { removeCartLine(cartId: $c, lineId: $l) { id } }",
+            json!({ "c": cart, "l": line }),
+        )
+        .await;
+    assert!(removed["errors"].is_null(), "{removed}");
+    eventually("the removed line's unit back in the deal", || async {
+        (remaining(&shop, &stream).await == 1).then_some(())
+    })
+    .await;
+    let again = shop
+        .gql_cart(
+            None,
+            Some(&loser.1),
+            ADD_DEAL,
+            json!({ "c": loser.0, "p": pin, "q": 1 }),
+        )
+        .await;
+    assert!(again["errors"].is_null(), "{again}");
+    assert_eq!(remaining(&shop, &stream).await, 0);
+    let full = shop
+        .gql_cart(
+            None,
+            Some(&winners[1].1),
+            "mutation($c: ID!) { clearCart(cartId: $c) { id } }",
+            json!({ "c": winners[1].0 }),
+        )
+        .await;
+    assert!(full["errors"].is_null(), "{full}");
+    eventually("the cleared cart's unit back in the deal", || async {
+        (remaining(&shop, &stream).await == 1).then_some(())
+    })
+    .await;
+}
+
+/// A graphql-transport-ws subscriber through the router; its `next` payloads arrive on the
+/// returned channel.
+async fn websocket(
+    shop: &Shop,
+    token: &str,
+    query: &str,
+    variables: Value,
+) -> tokio::sync::mpsc::Receiver<Value> {
+    let mut request = shop
+        .router
+        .replace("http://", "ws://")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let init = json!({ "type": "connection_init",
+        "payload": { "Authorization": format!("Bearer {token}") } });
+    ws.send(Message::Text(init.to_string().into()))
+        .await
+        .unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel(64);
+    let subscribe = json!({ "id": "1", "type": "subscribe",
+        "payload": { "query": query, "variables": variables } });
+    tokio::spawn(async move {
+        while let Some(Ok(msg)) = ws.next().await {
+            let Message::Text(text) = msg else { continue };
+            let v: Value = serde_json::from_str(text.as_str()).unwrap();
+            match v["type"].as_str().unwrap_or_default() {
+                "connection_ack" => {
+                    ws.send(Message::Text(subscribe.to_string().into()))
+                        .await
+                        .unwrap();
+                }
+                "ping" => {
+                    let pong = json!({ "type": "pong" }).to_string();
+                    ws.send(Message::Text(pong.into())).await.unwrap();
+                }
+                "next" | "error" if tx.send(v["payload"].clone()).await.is_err() => return,
+                _ => {}
+            }
+        }
+    });
+    rx
+}
+
+/// A subscriber over Server-Sent Events through the router; its `next` events arrive on the
+/// returned channel.
+async fn sse(shop: &Shop, query: &str, variables: Value) -> tokio::sync::mpsc::Receiver<Value> {
+    let mut resp = shop
+        .http()
+        .post(&shop.router)
+        .header("accept", "text/event-stream")
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let (tx, rx) = tokio::sync::mpsc::channel(64);
+    tokio::spawn(async move {
+        let mut buffer = String::new();
+        while let Ok(Some(chunk)) = resp.chunk().await {
+            buffer.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buffer.find("\n\n") {
+                let block: String = buffer.drain(..end + 2).collect();
+                let mut kind = "";
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(k) = line.strip_prefix("event:") {
+                        kind = k.trim();
+                    } else if let Some(d) = line.strip_prefix("data:") {
+                        data.push_str(d.trim());
+                    }
+                }
+                if kind == "next" && tx.send(serde_json::from_str(&data).unwrap()).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// The stream's events a subscriber saw until (and with) the first `JustBought`, viewer
+/// counts left out (they come on a timer, between anything).
+async fn until_sale(rx: &mut tokio::sync::mpsc::Receiver<Value>) -> Vec<Value> {
+    let mut seen = Vec::new();
+    loop {
+        let next = tokio::time::timeout(Duration::from_secs(60), rx.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no sale event after {seen:#?}"))
+            .expect("subscriber open");
+        assert!(next["errors"].is_null(), "{next}");
+        let event = next["data"]["livestreamEvents"].clone();
+        match event["__typename"].as_str().unwrap() {
+            "ViewerCount" => continue,
+            "JustBought" => {
+                seen.push(event);
+                return seen;
+            }
+            _ => seen.push(event),
+        }
+    }
+}
+
+/// Waits until the stream counts both subscribers as viewers, so both are subscribed before
+/// anything happens (events reach a subscriber from the moment it subscribed).
+async fn both_watching(shop: &Shop, staff: &str, stream: &str) {
+    eventually("both subscribers counted", || async {
+        let data = shop
+            .data(
+                Some(staff),
+                "query($s: ID!) { livestream(id: $s) { analytics { currentViewers } } }",
+                json!({ "s": stream }),
+            )
+            .await;
+        (data["livestream"]["analytics"]["currentViewers"].as_i64() == Some(2)).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn websocket_and_sse_subscribers_see_status_chat_pin_deal_and_sale_in_order() {
+    let shop = Shop::start(12).await;
+    let staff = shop.login(ADMIN.0, ADMIN.1).await;
+    let ada = shop.login(CUSTOMER, CUSTOMER_PASSWORD).await;
+    let (product, variant) = in_stock_variant(&shop).await;
+    let stream = schedule(&shop, &staff).await;
+
+    let vars = json!({ "s": stream });
+    // Ada watches over WebSocket, an anonymous viewer over SSE: different credentials, so
+    // the router keeps two upstream subscriptions and the stream counts two viewers.
+    let mut over_ws = websocket(&shop, &ada, EVENTS, vars.clone()).await;
+    let mut over_sse = sse(&shop, EVENTS, vars).await;
+    both_watching(&shop, &staff, &stream).await;
+
+    shop.data(
+        Some(&staff),
+        "mutation($s: ID!) { startLivestream(id: $s) { status } }",
+        json!({ "s": stream }),
+    )
+    .await;
+    shop.data(
+        Some(&ada),
+        "mutation($s: ID!) { sendChatMessage(streamId: $s, text: \"Is it waterproof?\") { id } }",
+        json!({ "s": stream }),
+    )
+    .await;
+    let pin = pin(&shop, &staff, &stream, &product, &variant, 5).await;
+
+    // Ada buys one unit at the deal price from her own cart, and pays.
+    let cart = shop
+        .data(
+            Some(&ada),
+            "mutation { createCart { cart { id } } }",
+            json!({}),
+        )
+        .await["createCart"]["cart"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let added = shop
+        .gql(Some(&ada), ADD_DEAL, json!({ "c": cart, "p": pin, "q": 1 }))
+        .await;
+    assert!(added["errors"].is_null(), "{added}");
+    let (method, total) = quote(&shop, Some(&ada), &cart, None).await;
+    let placed = checkout(
+        &shop,
+        Some(&ada),
+        None,
+        &cart,
+        &method,
+        &total,
+        None,
+        "live-checkout-1",
+    )
+    .await;
+    assert!(placed["errors"].is_null(), "{placed}");
+    let order = placed["data"]["checkout"]["order"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let lines = shop
+        .data(
+            Some(&ada),
+            "query($o: ID!) { order(id: $o) { lines { livestreamId quantity unitPrice { amount } } } }",
+            json!({ "o": order }),
+        )
+        .await;
+    let line = &lines["order"]["lines"][0];
+    assert_eq!(line["livestreamId"], stream.as_str(), "{lines}");
+    assert_eq!(minor(&line["unitPrice"]["amount"]), 100, "{lines}");
+    let paid = pay(&shop, Some(&ada), None, &order, "4242424242424242").await;
+    assert!(paid["errors"].is_null(), "{paid}");
+
+    for rx in [&mut over_ws, &mut over_sse] {
+        let seen = until_sale(rx).await;
+        let kinds: Vec<&str> = seen
+            .iter()
+            .map(|e| e["__typename"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "StatusChanged",
+                "ChatPosted",
+                "ProductPinned",
+                "LiveDealChanged",
+                "JustBought"
+            ],
+            "{seen:#?}"
+        );
+        assert_eq!(seen[0]["from"], "SCHEDULED");
+        assert_eq!(seen[0]["to"], "LIVE");
+        assert_eq!(seen[1]["message"]["text"], "Is it waterproof?");
+        assert_eq!(seen[2]["pin"]["id"], pin.as_str());
+        assert_eq!(seen[2]["pin"]["deal"]["remaining"], 5);
+        assert_eq!(seen[3]["remaining"], 4);
+        assert_eq!(seen[4]["units"], 1);
+        assert_eq!(seen[4]["items"][0]["variantId"], variant.as_str());
+        let seqs: Vec<i64> = seen.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    }
+
+    let analytics = shop
+        .data(
+            Some(&staff),
+            "query($s: ID!) { livestream(id: $s) { analytics { peakViewers chatMessages orders
+               units revenue { amount currencyCode } } } }",
+            json!({ "s": stream }),
+        )
+        .await;
+    let a = &analytics["livestream"]["analytics"];
+    assert_eq!(a["chatMessages"], 1, "{a}");
+    assert_eq!(a["orders"], 1, "{a}");
+    assert_eq!(a["units"], 1, "{a}");
+    assert_eq!(
+        a["revenue"],
+        json!([{ "amount": "1.00", "currencyCode": "USD" }]),
+        "{a}"
+    );
+    assert!(a["peakViewers"].as_i64().unwrap() >= 2, "{a}");
+}
