@@ -1,8 +1,8 @@
 //! Subscription orchestration: joins the shared upstream subscription on the owning subgraph
 //! (`subscription_hub`) and, for every event, runs the rest of the plan to fill fields owned by
-//! other subgraphs — or, when there is no rest, takes the payload shaped once for every client
-//! with the same operation. Events flow through a bounded channel; a full channel (slow
-//! client) ends the subscription with an error.
+//! other subgraphs and shapes the result — once for all of the share's clients with the same
+//! operation and variables, not once per client. Events flow through a bounded channel; a full
+//! channel (slow client) ends the subscription with an error.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -64,8 +64,9 @@ pub fn start(
         .ok_or_else(|| vec![GraphQLError::new("Subscription could not be planned")])?;
     let primary = primary.clone();
     let rest: Vec<PlanNode> = rest.to_vec();
-    // Events that need no other subgraph are shaped once for every client asking the same.
-    let shared_shape = rest.is_empty().then(|| shape_key(&supergraph, req, &vars));
+    // A share's clients all send the same headers, so clients asking the same operation with
+    // the same variables get the same result: each event is resolved and shaped once for them.
+    let shared_shape = shape_key(&supergraph, req, &vars);
     let (tx, rx) = mpsc::channel(state.config.subscription_buffer.max(1));
     let overflowed = Arc::new(AtomicBool::new(false));
     let overflow_flag = overflowed.clone();
@@ -116,38 +117,37 @@ pub fn start(
                     let _ = tx.try_send(serialize(&Response::request_error(vec![err])));
                     break;
                 }
-                UpstreamEvent::Next(ev) => match shared_shape {
-                    Some(key) => event.shaped(key, || {
-                        serialize(&pipeline::shape(
-                            &supergraph,
-                            &prepared,
-                            &vars,
-                            ev.data.clone().unwrap_or(Value::Object(Map::new())),
-                            event_errors(ev),
-                        ))
-                    }),
-                    None => {
-                        let exec = Execution::new(
-                            &supergraph,
-                            &state.client,
-                            &vars,
-                            &headers,
-                            ev.data.clone().unwrap_or(Value::Object(Map::new())),
-                        );
-                        for node in &rest {
-                            exec.run(node).await;
-                        }
-                        let mut errors = event_errors(ev);
-                        errors.extend(exec.errors.into_inner());
-                        serialize(&pipeline::shape(
-                            &supergraph,
-                            &prepared,
-                            &vars,
-                            exec.data.into_inner(),
-                            errors,
-                        ))
-                    }
-                },
+                UpstreamEvent::Next(ev) => {
+                    event
+                        .shaped(shared_shape, || async {
+                            let data = ev.data.clone().unwrap_or(Value::Object(Map::new()));
+                            let mut errors = event_errors(ev);
+                            let data = if rest.is_empty() {
+                                data
+                            } else {
+                                let exec = Execution::new(
+                                    &supergraph,
+                                    &state.client,
+                                    &vars,
+                                    &headers,
+                                    data,
+                                );
+                                for node in &rest {
+                                    exec.run(node).await;
+                                }
+                                errors.extend(exec.errors.into_inner());
+                                exec.data.into_inner()
+                            };
+                            serialize(&pipeline::shape(
+                                &supergraph,
+                                &prepared,
+                                &vars,
+                                data,
+                                errors,
+                            ))
+                        })
+                        .await
+                }
             };
             match tx.try_send(payload) {
                 Ok(()) => {}

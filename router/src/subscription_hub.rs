@@ -2,16 +2,18 @@
 //! subgraph operation, variables, forwarded headers, `connection_init` payload) shares one
 //! upstream operation, and each upstream event is broadcast once to all of them. Equal headers
 //! and init payload are part of the key, so two users never share a subscription that could
-//! depend on who is asking. Each event also carries a small cache of shaped client payloads, so
-//! clients with the same operation and variables shape it once between them.
+//! depend on who is asking. Each event also carries a small cache of client payloads, so
+//! clients with the same operation and variables resolve (fetching other subgraphs' fields)
+//! and shape it once between them: with equal headers their results are equal.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
 use serde_json::{Map, Value};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, OnceCell};
 
 use crate::subgraph_ws::{ConnKey, Operation, Pool, UpstreamEvent};
 
@@ -27,19 +29,29 @@ pub type Payload = Arc<str>;
 /// One upstream event as every subscriber of a share sees it.
 pub struct HubEvent {
     pub event: UpstreamEvent,
-    shaped: Mutex<Vec<(u128, Payload)>>,
+    shaped: Mutex<Vec<(u128, Arc<OnceCell<Payload>>)>>,
 }
 
 impl HubEvent {
-    /// The payload for clients whose shaping is identified by `key`, made once.
-    pub fn shaped(&self, key: u128, make: impl FnOnce() -> Payload) -> Payload {
-        let mut cache = self.shaped.lock();
-        if let Some((_, p)) = cache.iter().find(|(k, _)| *k == key) {
-            return p.clone();
-        }
-        let p = make();
-        cache.push((key, p.clone()));
-        p
+    /// The payload for clients whose resolution and shaping is identified by `key`, made
+    /// once: the first client to ask makes it and the others wait for it (if the maker goes
+    /// away first, the next waiter makes it).
+    pub async fn shaped<F>(&self, key: u128, make: impl FnOnce() -> F) -> Payload
+    where
+        F: Future<Output = Payload>,
+    {
+        let cell = {
+            let mut cache = self.shaped.lock();
+            match cache.iter().find(|(k, _)| *k == key) {
+                Some((_, cell)) => cell.clone(),
+                None => {
+                    let cell = Arc::new(OnceCell::new());
+                    cache.push((key, cell.clone()));
+                    cell
+                }
+            }
+        };
+        cell.get_or_init(make).await.clone()
     }
 }
 

@@ -92,9 +92,8 @@ async fn world() -> (String, Arc<Seen>) {
     (url, seen)
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<
-    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
->;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Connects, initialises with `init` and subscribes to `query` as operation "1".
 async fn subscribe(url: &str, init: Value, query: &str) -> Ws {
@@ -160,8 +159,16 @@ async fn clients_with_the_same_subscription_share_one_upstream_operation() {
             let got = ticks(ws, 3).await;
             assert!(increasing(&got), "{got:?}");
         }
-        assert_eq!(seen.started.load(Ordering::SeqCst), 1, "one upstream operation");
-        assert_eq!(seen.upgrades.lock().unwrap().len(), 1, "one upstream socket");
+        assert_eq!(
+            seen.started.load(Ordering::SeqCst),
+            1,
+            "one upstream operation"
+        );
+        assert_eq!(
+            seen.upgrades.lock().unwrap().len(),
+            1,
+            "one upstream socket"
+        );
     })
     .await
     .expect("finished in time");
@@ -201,7 +208,10 @@ async fn clients_with_different_credentials_never_share() {
         upgrades.sort();
         assert_eq!(
             upgrades,
-            vec![Some("Bearer ada".to_string()), Some("Bearer bob".to_string())]
+            vec![
+                Some("Bearer ada".to_string()),
+                Some("Bearer bob".to_string())
+            ]
         );
     })
     .await
@@ -221,6 +231,153 @@ async fn a_client_leaving_does_not_end_the_shared_operation_for_the_others() {
         let got = ticks(&mut stay, 5).await;
         assert!(increasing(&got), "{got:?}");
         assert_eq!(seen.started.load(Ordering::SeqCst), 1);
+    })
+    .await
+    .expect("finished in time");
+}
+
+/// A news feed whose `News` gets its `headline` from a second subgraph, counting both the
+/// events it emits and the headlines the other resolves.
+mod newsroom {
+    use super::*;
+    use async_graphql::{SimpleObject, ID};
+
+    #[derive(SimpleObject, Clone)]
+    #[graphql(name = "News")]
+    pub struct FeedNews {
+        pub id: ID,
+    }
+
+    pub struct FeedQuery;
+
+    #[Object(name = "Query")]
+    impl FeedQuery {
+        async fn ok(&self) -> bool {
+            true
+        }
+        #[graphql(entity)]
+        async fn news_by_id(&self, id: ID) -> FeedNews {
+            FeedNews { id }
+        }
+    }
+
+    pub struct FeedSub;
+
+    #[Subscription(name = "Subscription")]
+    impl FeedSub {
+        /// News 1, 2, 3, ... every 20 ms, forever; counted in `Emitted`.
+        async fn news(&self, ctx: &Context<'_>) -> impl futures_util::Stream<Item = FeedNews> {
+            let emitted = ctx.data_unchecked::<Emitted>().0.clone();
+            async_stream::stream! {
+                let mut n = 0;
+                loop {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    n += 1;
+                    emitted.fetch_add(1, Ordering::SeqCst);
+                    yield FeedNews { id: ID(n.to_string()) };
+                }
+            }
+        }
+    }
+
+    pub struct Emitted(pub Arc<AtomicUsize>);
+    pub struct Resolved(pub Arc<AtomicUsize>);
+
+    pub struct Headline {
+        id: ID,
+    }
+
+    #[Object(name = "News")]
+    impl Headline {
+        async fn id(&self) -> &ID {
+            &self.id
+        }
+        async fn headline(&self, ctx: &Context<'_>) -> String {
+            ctx.data_unchecked::<Resolved>()
+                .0
+                .fetch_add(1, Ordering::SeqCst);
+            format!("headline {}", self.id.0)
+        }
+    }
+
+    pub struct WordsQuery;
+
+    #[Object(name = "Query")]
+    impl WordsQuery {
+        async fn words_ok(&self) -> bool {
+            true
+        }
+        #[graphql(entity)]
+        async fn headline_by_id(&self, id: ID) -> Headline {
+            Headline { id }
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_event_needing_another_subgraph_is_resolved_once_for_clients_asking_the_same() {
+    use newsroom::*;
+    tokio::time::timeout(Duration::from_secs(20), async {
+        let emitted = Arc::new(AtomicUsize::new(0));
+        let resolved = Arc::new(AtomicUsize::new(0));
+        let feed = serve_subgraph(
+            Schema::build(FeedQuery, EmptyMutation, FeedSub)
+                .data(Emitted(emitted.clone()))
+                .enable_federation()
+                .enable_subscription_in_federation()
+                .finish(),
+        )
+        .await;
+        let words = serve_subgraph(
+            Schema::build(WordsQuery, EmptyMutation, async_graphql::EmptySubscription)
+                .data(Resolved(resolved.clone()))
+                .enable_federation()
+                .finish(),
+        )
+        .await;
+        let sdl = router::reload::compose_from_subgraphs(&[
+            ("feed".to_string(), feed),
+            ("words".to_string(), words),
+        ])
+        .await
+        .expect("composes");
+        let mut config = router::RouterConfig::with_supergraph_sdl(sdl);
+        // Only the shared resolution may save the headline fetches, not fetch de-duplication.
+        config.dedup.enabled = false;
+        let url = start_router_with_config(config).await;
+        let q = "subscription { news { id headline } }";
+        let mut clients = Vec::new();
+        for _ in 0..4 {
+            clients.push(subscribe(&url, json!({}), q).await);
+        }
+        for ws in &mut clients {
+            let mut got = 0;
+            while got < 5 {
+                let Some(Ok(Message::Text(t))) = ws.next().await else {
+                    panic!("stream ended")
+                };
+                let v: Value = serde_json::from_str(t.as_str()).unwrap();
+                if v["type"] != "next" {
+                    continue;
+                }
+                let news = &v["payload"]["data"]["news"];
+                let id = news["id"].as_str().expect("an id");
+                assert_eq!(news["headline"], format!("headline {id}"), "{v}");
+                got += 1;
+            }
+        }
+        drop(clients);
+        // Four clients each got five events; resolved once per event, the headlines number
+        // at most the events the feed emitted (once per client would be about four times).
+        let (emitted, resolved) = (
+            emitted.load(Ordering::SeqCst),
+            resolved.load(Ordering::SeqCst),
+        );
+        assert!(resolved >= 5, "headlines were resolved: {resolved}");
+        assert!(
+            resolved <= emitted,
+            "{resolved} headlines for {emitted} events"
+        );
     })
     .await
     .expect("finished in time");
