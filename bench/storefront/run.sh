@@ -8,6 +8,10 @@
 #
 #   bench/storefront/run.sh                                  # SQLite, 10k products
 #   BENCH_DB=postgres BENCH_PRODUCTS=1000000 bench/storefront/run.sh
+#   ROUTER_CACHE=off BENCH_PAGES="listing detail" bench/storefront/run.sh   # cold path only
+#
+# The router's response cache is on by default, so after the warm-up the pages are served from
+# it; ROUTER_CACHE=off measures the subgraphs' path. BENCH_PAGES picks the pages.
 #
 # Needs wrk, python3 and curl (and PostgreSQL's server binaries for BENCH_DB=postgres).
 set -euo pipefail
@@ -23,7 +27,7 @@ HERE=bench/storefront
 python3 "$HERE/bodies.py" "$ROUTER/graphql" "$STATE"
 
 printf '\n| page | clients | requests | bad | RPS | p50 ms | p90 ms | p99 ms | CPU ms/request | SQL statements per request |\n|---|---|---|---|---|---|---|---|---|---|\n'
-for page in listing detail search; do
+for page in ${BENCH_PAGES:-listing detail search}; do
   BODIES="$STATE/$page.jsonl" wrk -t"$THREADS" -c"$CLIENTS" -d3s -s "$HERE/requests.lua" "$ROUTER" >/dev/null 2>&1 # warm-up
   statements >"$STATE/before"
   ticks=$(cpu_ticks)
@@ -33,4 +37,5 @@ for page in listing detail search; do
   if [ -s "$STATE/$page.err" ]; then sed 's/^/  /' "$STATE/$page.err" >&2; fi
 done
 echo
-echo "launcher peak RSS: $(peak_rss); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "launcher peak RSS: $(peak_rss); load average: $(cut -d' ' -f1-3 /proc/loadavg); response cache ${ROUTER_CACHE:-on}"
+curl -s "$ROUTER/metrics" | grep '^router_cache_events_total' | sed 's/^/  /' || true
