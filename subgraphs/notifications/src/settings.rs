@@ -39,7 +39,8 @@ pub struct Settings {
     pub push: PushSettings,
 }
 
-#[derive(Debug, Clone)]
+// Debug by hand below: the auth token must not reach a log.
+#[derive(Clone)]
 pub enum SmsSettings {
     Log,
     /// Twilio's Messages API: `TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`, `TWILIO_FROM` (the
@@ -52,7 +53,7 @@ pub enum SmsSettings {
     },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum PushSettings {
     Log,
     /// An ntfy server: `NTFY_URL` (default `https://ntfy.sh`), `NTFY_TOKEN` (optional).
@@ -60,6 +61,38 @@ pub enum PushSettings {
         base: String,
         token: Option<String>,
     },
+}
+
+impl std::fmt::Debug for SmsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SmsSettings::Log => f.write_str("Log"),
+            SmsSettings::Twilio {
+                api_base,
+                account_sid,
+                from,
+                ..
+            } => f
+                .debug_struct("Twilio")
+                .field("api_base", api_base)
+                .field("account_sid", account_sid)
+                .field("from", from)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+impl std::fmt::Debug for PushSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PushSettings::Log => f.write_str("Log"),
+            PushSettings::Ntfy { base, token } => f
+                .debug_struct("Ntfy")
+                .field("base", base)
+                .field("token", &token.as_ref().map(|_| "…"))
+                .finish(),
+        }
+    }
 }
 
 impl Settings {
