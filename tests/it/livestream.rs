@@ -491,3 +491,61 @@ async fn websocket_and_sse_subscribers_see_status_chat_pin_deal_and_sale_in_orde
     );
     assert!(a["peakViewers"].as_i64().unwrap() >= 2, "{a}");
 }
+
+/// The demo has one stream of each kind; the ended one shows its analytics, and in the
+/// embedded demo the live one's chat is kept going by the generator.
+#[tokio::test]
+async fn the_demo_has_live_scheduled_and_ended_streams() {
+    let shop = Shop::start_with(12, &[("LIVESTREAM_DEMO_CHAT_INTERVAL_MS", "200")]).await;
+    let staff = shop.login(ADMIN.0, ADMIN.1).await;
+    let data = shop
+        .data(
+            Some(&staff),
+            "{ livestreams(first: 20) { edges { node { id status pinnedProducts { deal { remaining } }
+               analytics { chatMessages orders units } } } } }",
+            json!({}),
+        )
+        .await;
+    let streams: Vec<&Value> = data["livestreams"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["node"])
+        .collect();
+    let of = |status: &str| -> Vec<&Value> {
+        streams
+            .iter()
+            .copied()
+            .filter(|s| s["status"] == status)
+            .collect()
+    };
+    assert_eq!(of("SCHEDULED").len(), 1, "{data}");
+    let ended = of("ENDED");
+    assert_eq!(ended.len(), 1, "{data}");
+    assert!(
+        ended[0]["analytics"]["chatMessages"].as_i64().unwrap() > 0,
+        "{data}"
+    );
+    assert_eq!(ended[0]["analytics"]["orders"], 2, "{data}");
+    assert_eq!(ended[0]["analytics"]["units"], 3, "{data}");
+    let live = of("LIVE");
+    assert_eq!(live.len(), 1, "{data}");
+    assert_eq!(
+        live[0]["pinnedProducts"][0]["deal"]["remaining"], 20,
+        "{data}"
+    );
+    if std::env::var("TEST_DATABASE_URL").is_err() {
+        let id = live[0]["id"].as_str().unwrap().to_string();
+        eventually("the demo chat generator to post", || async {
+            let chat = shop
+                .data(
+                    None,
+                    "query($s: ID!) { livestream(id: $s) { chat(first: 5) { totalCount } } }",
+                    json!({ "s": id }),
+                )
+                .await;
+            (chat["livestream"]["chat"]["totalCount"].as_i64() >= Some(2)).then_some(())
+        })
+        .await;
+    }
+}
