@@ -52,6 +52,7 @@ pub mod subgraph_ws;
 pub mod subscription;
 pub mod subscription_hub;
 pub mod supergraph;
+pub mod telemetry;
 pub mod timeout;
 
 use std::future::Future;

@@ -22,12 +22,11 @@ environment: ROUTER_CONFIG, ROUTER_SUPERGRAPH, ROUTER_SUBGRAPHS, ROUTER_LISTEN/L
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
-    if let Err(e) = run().await {
+    router::telemetry::init();
+    let result = run().await;
+    // Spans still buffered for the exporter go out before the process ends.
+    let _ = tokio::task::spawn_blocking(router::telemetry::flush).await;
+    if let Err(e) = result {
         eprintln!("error: {e:#}");
         std::process::exit(1);
     }

@@ -72,9 +72,13 @@ pub fn app(state: SharedState) -> Router {
     Router::new()
         .route(
             "/graphql",
-            get(http::get_graphql).post(http::post_graphql).layer(
-                axum::middleware::from_fn_with_state(state.clone(), crate::rate_limit::middleware),
-            ),
+            get(http::get_graphql)
+                .post(http::post_graphql)
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    crate::rate_limit::middleware,
+                ))
+                .layer(axum::middleware::from_fn(crate::telemetry::middleware)),
         )
         .route("/health", get(http::health))
         .route("/metrics", get(crate::metrics::handler))

@@ -7,6 +7,7 @@ use std::time::Duration;
 use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::Value;
+use tracing::Instrument;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct SubgraphResponse {
@@ -109,7 +110,21 @@ impl SubgraphClient {
         // Dropped before an outcome (cancelled): a half-open probe must not stay in flight.
         let pending = scopeguard(|| self.breakers.abandon(subgraph));
         let started = std::time::Instant::now();
-        let result = self.send(subgraph, url, body, headers).await;
+        let span = tracing::info_span!(
+            target: "otel",
+            "subgraph fetch",
+            otel.kind = "client",
+            otel.name = %format!("fetch {subgraph}"),
+            subgraph = %subgraph,
+            otel.status_code = tracing::field::Empty,
+        );
+        let result = self
+            .send(subgraph, url, body, headers)
+            .instrument(span.clone())
+            .await;
+        if result.is_err() {
+            span.record("otel.status_code", "ERROR");
+        }
         pending.defuse();
         self.breakers.record(subgraph, result.is_ok());
         crate::metrics::subgraph_fetch(subgraph, started.elapsed().as_secs_f64(), result.is_ok());
@@ -136,6 +151,8 @@ impl SubgraphClient {
         for (k, v) in headers {
             req = req.header(k.as_str(), v.as_str());
         }
+        // The subgraph continues this fetch's trace (W3C `traceparent`).
+        req = req.headers(crate::telemetry::outgoing());
         let resp = req.send().await.map_err(|e| {
             if e.is_timeout() {
                 "request timed out".to_string()

@@ -13,6 +13,7 @@ mod consumers;
 mod freshness;
 mod livestream;
 mod merchandising;
+mod otel;
 mod steps;
 mod storefront;
 mod supergraph;

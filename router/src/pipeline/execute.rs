@@ -22,6 +22,30 @@ use crate::supergraph::Supergraph;
 
 type BoxFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
+/// The trace span of one plan node (see `telemetry`; disabled, and free, without an exporter).
+fn plan_node_span(node: &PlanNode) -> tracing::Span {
+    let (kind, subgraph) = match node {
+        PlanNode::Fetch(f) => ("Fetch", f.service_name.as_str()),
+        PlanNode::Subscription(s) => ("Subscription", s.primary.service_name.as_str()),
+        PlanNode::BatchFetch(_) => ("BatchFetch", ""),
+        PlanNode::Flatten(fl) => match fl.node.as_ref() {
+            PlanNode::Fetch(f) => ("Flatten", f.service_name.as_str()),
+            _ => ("Flatten", ""),
+        },
+        PlanNode::Sequence(_) => ("Sequence", ""),
+        PlanNode::Parallel(_) => ("Parallel", ""),
+        PlanNode::Condition(_) => ("Condition", ""),
+        PlanNode::Defer(_) => ("Defer", ""),
+    };
+    tracing::info_span!(
+        target: "otel",
+        "plan node",
+        otel.name = %if subgraph.is_empty() { kind.to_string() } else { format!("{kind} {subgraph}") },
+        plan.node = kind,
+        subgraph = subgraph,
+    )
+}
+
 /// Visitor for entity objects found along a flatten path (object, list indices taken).
 type OnEntity<'f> = dyn FnMut(&Map<String, Value>, &[u32]) + 'f;
 
@@ -171,6 +195,11 @@ impl<'a> Execution<'a> {
     }
 
     pub fn run<'b>(&'b self, node: &'b PlanNode) -> BoxFuture<'b> {
+        let span = plan_node_span(node);
+        Box::pin(tracing::Instrument::instrument(self.run_node(node), span))
+    }
+
+    fn run_node<'b>(&'b self, node: &'b PlanNode) -> BoxFuture<'b> {
         Box::pin(async move {
             match node {
                 PlanNode::Fetch(f) => self.root_fetch(f).await,

@@ -7,6 +7,7 @@ pub mod probes;
 pub mod request;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use async_graphql::Executor;
 use axum::http::HeaderName;
@@ -15,6 +16,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+use tracing::Instrument;
 
 use crate::service::Service;
 
@@ -29,11 +31,15 @@ pub fn app<E: Executor + Clone>(svc: &Service, schema: E, extra: Router) -> Rout
         svc: svc.clone(),
     };
     let probes = probes::routes(svc.clone());
+    let service: Arc<str> = Arc::from(svc.config.service.as_str());
     Router::new()
         .route("/graphql", get(graphql::get::<E>).post(graphql::post::<E>))
         .with_state(state)
         .merge(probes)
         .merge(extra)
+        .layer(axum::middleware::from_fn(move |req, next| {
+            traced(service.clone(), req, next)
+        }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             let id = req
@@ -47,6 +53,26 @@ pub fn app<E: Executor + Clone>(svc: &Service, schema: E, extra: Router) -> Rout
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
+/// Runs a request inside this subgraph's span of the distributed trace, continuing the
+/// caller's `traceparent` (the router sends one with every fetch; see `telemetry`).
+async fn traced(
+    service: Arc<str>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let span = tracing::info_span!(
+        target: "otel",
+        "subgraph request",
+        otel.kind = "server",
+        otel.name = %format!("{service} {} {}", req.method(), req.uri().path()),
+        subgraph = %service,
+        http.request.method = %req.method(),
+        url.path = %req.uri().path(),
+    );
+    crate::telemetry::continue_trace(&span, req.headers());
+    next.run(req).instrument(span).await
+}
+
 /// Serves `app` on `listener` until the service's shutdown signal, then drains in-flight
 /// requests.
 pub async fn serve(listener: TcpListener, app: Router, svc: Service) -> anyhow::Result<()> {
@@ -57,5 +83,7 @@ pub async fn serve(listener: TcpListener, app: Router, svc: Service) -> anyhow::
     )
     .with_graceful_shutdown(async move { shutdown.cancelled().await })
     .await?;
+    // Spans of the last requests would otherwise wait for the next export tick.
+    let _ = tokio::task::spawn_blocking(crate::telemetry::flush).await;
     Ok(())
 }
