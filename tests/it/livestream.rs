@@ -146,6 +146,38 @@ async fn a_live_deal_capped_at_five_goes_to_exactly_five_of_fifty_carts() {
     let (product, variant) = in_stock_variant(&shop).await;
     let (stream, pin) = live_deal(&shop, &staff, &product, &variant, 5).await;
 
+    // Bad input is refused before any unit is claimed.
+    let (cart, token) = guest_cart(&shop).await;
+    let add = |cart: String, token: Option<String>, pin: String, q: i64| {
+        let shop = &shop;
+        async move {
+            shop.gql_cart(
+                None,
+                token.as_deref(),
+                ADD_DEAL,
+                json!({ "c": cart, "p": pin, "q": q }),
+            )
+            .await
+        }
+    };
+    let zero = add(cart.clone(), Some(token.clone()), pin.clone(), 0).await;
+    assert_eq!(code(&zero), "BAD_USER_INPUT", "{zero}");
+    assert_eq!(
+        zero["errors"][0]["extensions"]["field"], "input.quantity",
+        "{zero}"
+    );
+    let malformed = add(cart.clone(), Some(token.clone()), "pin-1".into(), 1).await;
+    assert_eq!(code(&malformed), "BAD_USER_INPUT", "{malformed}");
+    let unknown = add(cart.clone(), Some(token.clone()), kit::ids::new_id(), 1).await;
+    assert_eq!(code(&unknown), "NOT_FOUND", "{unknown}");
+    let not_mine = add(cart.clone(), None, pin.clone(), 1).await;
+    assert_eq!(code(&not_mine), "NOT_FOUND", "{not_mine}");
+    let too_many = add(cart, Some(token), pin.clone(), 6).await;
+    assert_eq!(code(&too_many), "CONFLICT", "{too_many}");
+    let message = too_many["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("5 units left"), "{too_many}");
+    assert_eq!(remaining(&shop, &stream).await, 5);
+
     // Fifty shoppers, each with a cart of their own, add the deal at the same moment.
     let mut carts = Vec::new();
     for _ in 0..50 {
