@@ -25,9 +25,9 @@ use crate::lines::{check_max, line_of_variant};
 use crate::objects::Cart;
 use crate::offer::{self, not_enough};
 use crate::settings::Settings;
-use crate::token;
 use crate::view::CartStatus;
-use crate::writes::{cart_in, closed, finish, open};
+use crate::writes::{cart_in, closed, open};
+use crate::{cache, loader, token};
 
 const CLAIM: &str = "mutation($p: ID!, $q: Int!, $c: String!, $k: String!) { \
     claimLiveDeal(pinId: $p, quantity: $q, cartId: $c, idempotencyKey: $k) { \
@@ -157,14 +157,15 @@ async fn check_access(ctx: &Context<'_>, id: &str) -> Result<(), AppError> {
     }
 }
 
-/// Stores the claimed units as a new line of `cart_id`, checked like any add.
+/// Stores the claimed units as a new line of `cart_id`, checked like any add; committed when
+/// this returns Ok (so the claim is given back only when the line is surely not stored).
 async fn store(
     ctx: &Context<'_>,
     cart_id: &str,
     line_id: &str,
     quantity: i64,
     claim: &Claim,
-) -> Result<Cart, AppError> {
+) -> Result<(), AppError> {
     let svc = service(ctx);
     let settings = ctx.data_unchecked::<Settings>();
     let mut tx = svc.db.begin().await?;
@@ -246,7 +247,7 @@ async fn store(
         data,
     )
     .await?;
-    finish(ctx, tx, &[cart_id], cart_id).await
+    Ok(tx.commit().await?)
 }
 
 #[derive(Default)]
@@ -283,12 +284,14 @@ impl LiveDealMutation {
             &format!("cart-line:{line_id}"),
         )
         .await?;
-        match store(ctx, &cart_id, &line_id, quantity, &claim).await {
-            Ok(cart) => Ok(cart),
-            Err(err) => {
-                give_back(live, &claim.id).await;
-                Err(err.into())
-            }
+        if let Err(err) = store(ctx, &cart_id, &line_id, quantity, &claim).await {
+            give_back(live, &claim.id).await;
+            return Err(err.into());
         }
+        cache::invalidate(service(ctx), &[&cart_id]).await;
+        Ok(loader::load(ctx, &cart_id)
+            .await?
+            .map(Cart)
+            .ok_or_else(|| access::not_found(&cart_id))?)
     }
 }
