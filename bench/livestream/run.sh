@@ -16,19 +16,20 @@ cargo build --release -p shop
 cargo build --release -p router --example livestream-bench
 if [ "${BENCH_BACKEND:-embedded}" = real ]; then
   : "${TEST_DATABASE_URL:?source /work/devsrv/env.sh first}" "${TEST_AMQP_URL:?}" "${TEST_REDIS_URL:?}"
-  # A database, queue prefix, exchange and cache prefix of its own, so nothing else on the
-  # shared servers sees this run's data or events.
+  # A database, queue prefix and cache prefix of its own and an exchange only this benchmark
+  # uses, so nothing else on the shared servers sees this run's data or events.
   db="livebench_$$"
   psql -q "$TEST_DATABASE_URL" -c "CREATE DATABASE $db"
   cleanup() {
     psql -q "$TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
     if [ -n "${TEST_RABBITMQ_CTL:-}" ]; then
       "$TEST_RABBITMQ_CTL" list_queues -q name 2>/dev/null | grep "^$db\\." |
-        while read -r q; do "$TEST_RABBITMQ_CTL" delete_queue "$q" >/dev/null; done || true
+        while read -r q; do "$TEST_RABBITMQ_CTL" delete_queue "$q" </dev/null >/dev/null; done || true
     fi
   }
   trap cleanup EXIT
   export DATABASE_URL="${TEST_DATABASE_URL%/*}/$db" AMQP_URL="$TEST_AMQP_URL" REDIS_URL="$TEST_REDIS_URL"
-  export QUEUE_PREFIX="$db." EVENTS_EXCHANGE="$db.events" CACHE_PREFIX="$db"
+  # One exchange for every run (rabbitmqctl cannot delete exchanges); the queues are per run.
+  export QUEUE_PREFIX="$db." EVENTS_EXCHANGE="livebench.events" CACHE_PREFIX="$db"
 fi
 SHOP_BIN="$target/release/shop" "$target/release/examples/livestream-bench"
