@@ -276,6 +276,31 @@ async fn a_live_deal_capped_at_five_goes_to_exactly_five_of_fifty_carts() {
         (remaining(&shop, &stream).await == 1).then_some(())
     })
     .await;
+
+    // Signing in carries a guest's live-deal line into the customer's cart as it is: its
+    // units, deal price and stream, and still holding its claim.
+    let ada = shop.login(CUSTOMER, CUSTOMER_PASSWORD).await;
+    let merged = shop
+        .gql_cart(
+            Some(&ada),
+            Some(&loser.1),
+            "mutation($g: ID!) { mergeCart(guestCartId: $g) { lines { quantity livestreamId
+               unitPrice { amount } livePrice { amount } } } }",
+            json!({ "g": loser.0 }),
+        )
+        .await;
+    assert!(merged["errors"].is_null(), "{merged}");
+    let line = merged["data"]["mergeCart"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["livestreamId"] == stream.as_str())
+        .unwrap_or_else(|| panic!("no live line after the merge: {merged}"))
+        .clone();
+    assert_eq!(line["quantity"], 1, "{merged}");
+    assert_eq!(minor(&line["unitPrice"]["amount"]), 100, "{merged}");
+    assert_eq!(minor(&line["livePrice"]["amount"]), 100, "{merged}");
+    assert_eq!(remaining(&shop, &stream).await, 1);
 }
 
 /// A graphql-transport-ws subscriber through the router; its `next` payloads arrive on the
