@@ -66,6 +66,7 @@ pub struct LedgerQuery;
 #[Object]
 impl LedgerQuery {
     /// The adjustments of a variant's stock, oldest first. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn stock_adjustments(
         &self,
         ctx: &Context<'_>,
@@ -119,6 +120,7 @@ pub struct LedgerMutation;
 impl LedgerMutation {
     /// Adds `delta` (negative to remove) to a variant's on-hand stock in a warehouse, recording
     /// the reason in the ledger. The first positive adjustment creates the stock level. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn adjust_stock(
         &self,
         ctx: &Context<'_>,

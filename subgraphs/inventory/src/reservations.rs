@@ -194,6 +194,7 @@ impl ReservationMutation {
 
     /// Turns held stock into a sale: on hand and reserved both drop. Staff only (payments
     /// normally do this through `payment.succeeded`). Committing twice is harmless.
+    #[graphql(requires_scopes = "staff")]
     async fn commit_reservation(&self, ctx: &Context<'_>, id: ID) -> Result<Reservation> {
         require_role(ctx, Role::Staff)?;
         let id = parse_id("id", &id)?;

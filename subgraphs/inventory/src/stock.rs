@@ -167,6 +167,7 @@ pub struct StockMutation;
 #[Object]
 impl StockMutation {
     /// Sets the level below which `inventory.low` fires for a variant in a warehouse. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn set_low_stock_threshold(
         &self,
         ctx: &Context<'_>,

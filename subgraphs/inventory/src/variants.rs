@@ -24,6 +24,7 @@ impl ProductVariant {
     }
 
     /// Stock per warehouse. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn stock_by_warehouse(&self, ctx: &Context<'_>) -> Result<Vec<StockLevel>> {
         require_role(ctx, Role::Staff)?;
         Ok(stock::levels(ctx, &self.id).await?)

@@ -83,6 +83,7 @@ pub struct WarehouseQuery;
 #[Object]
 impl WarehouseQuery {
     /// A warehouse by id. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn warehouse(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Warehouse>> {
         require_role(ctx, Role::Staff)?;
         let id = kit::ids::parse_id("id", &id)?;
@@ -90,6 +91,7 @@ impl WarehouseQuery {
     }
 
     /// All warehouses, oldest first. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn warehouses(
         &self,
         ctx: &Context<'_>,
@@ -141,6 +143,7 @@ pub struct WarehouseMutation;
 #[Object]
 impl WarehouseMutation {
     /// Creates a warehouse. Staff only; codes are unique (`CONFLICT` otherwise).
+    #[graphql(requires_scopes = "staff")]
     async fn create_warehouse(
         &self,
         ctx: &Context<'_>,
