@@ -128,14 +128,11 @@ async fn fixtures(world: Arc<World>) -> Vec<(String, String)> {
             w.titles.lock().unwrap().insert(id.clone(), title.clone());
             return json!({"data": {key.clone(): {"__typename": "Product", "id": id, "title": title}}});
         }
-        if fields.iter().any(|f| f.1 == "me") {
-            let who = headers
-                .get("authorization")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("anonymous")
-                .to_string();
-            return json!({"data": {"me": {"id": who, "name": format!("account of {who}")}}});
-        }
+        let who = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("anonymous")
+            .to_string();
         if fields.iter().any(|f| f.1 == "clock") {
             let n = w.clock.fetch_add(1, Ordering::SeqCst);
             return json!({"data": {"clock": format!("tick {n}")}});
@@ -143,6 +140,12 @@ async fn fixtures(world: Arc<World>) -> Vec<(String, String)> {
         // Root `product` fields, possibly aliased: answer each alias from its argument.
         let titles = w.titles.lock().unwrap();
         let mut data = serde_json::Map::new();
+        if let Some((key, _, _)) = fields.iter().find(|f| f.1 == "me") {
+            data.insert(
+                key.clone(),
+                json!({"__typename": "Account", "id": who, "name": format!("account of {who}")}),
+            );
+        }
         if let Some((key, _, _)) = fields.iter().find(|f| f.1 == "pair") {
             let pair: Vec<Value> = ["1", "2"]
                 .iter()
@@ -341,6 +344,19 @@ async fn private_data_is_cached_per_caller_and_never_shown_to_another() {
     assert_eq!(anon["data"]["me"]["name"], "account of anonymous");
     let (_, _, ada_again) = post_with(&url, &[("authorization", "Bearer ada")], q).await;
     assert_eq!(ada_again, ada);
+    // Private beside public: the whole operation is private, with the shorter maxAge.
+    let (_, headers, body) = post_with(
+        &url,
+        &[("authorization", "Bearer ada")],
+        r#"{ me { name } product(id: "1") { title price } }"#,
+    )
+    .await;
+    assert_eq!(
+        body["data"]["me"]["name"], "account of Bearer ada",
+        "{body}"
+    );
+    assert_eq!(body["data"]["product"]["title"], "Tent", "{body}");
+    assert_eq!(headers["cache-control"], "private, max-age=30");
 }
 
 #[tokio::test]
