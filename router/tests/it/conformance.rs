@@ -2,7 +2,8 @@
 //! may answer: `@inaccessible` enum values and object types in responses, null and keyless
 //! entities between fetches, where root-field errors land, `__typename` of `@interfaceObject`
 //! entities, progressive `@override(label: "percent(N)")`, `@requires` with a nested selection
-//! on a field with arguments, and `@provides` on an interface-typed field.
+//! on a field with arguments, `@provides` on an interface-typed field, and `@shareable` fields
+//! taken from the fetch already made.
 
 use std::sync::{Arc, Mutex};
 
@@ -651,4 +652,60 @@ async fn provides_on_an_interface_field_spares_the_owner_when_only_provided_fiel
         json!({"data": {"feed": [{"title": "From the feed", "body": "Text"}, {}]}})
     );
     assert_eq!(asked.lock().unwrap().len(), 1, "body is not provided");
+}
+
+// ---- @shareable: a field two subgraphs resolve is fetched once -------------------------------
+
+const SHELF_A_SDL: &str = r#"
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])
+type Money @shareable { amount: Int currency: String }
+type Item @key(fields: "id") { id: ID! name: String @shareable price: Money @shareable }
+type Query { items: [Item] }
+"#;
+
+const SHELF_B_SDL: &str = r#"
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key", "@shareable"])
+type Money @shareable { amount: Int currency: String }
+type Item @key(fields: "id") { id: ID! name: String @shareable price: Money @shareable stock: Int }
+"#;
+
+#[tokio::test]
+async fn shareable_fields_come_from_the_fetch_already_made_and_values_are_not_mixed() {
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let log = asked.clone();
+    let a = serve_raw(SHELF_A_SDL, |_| {
+        json!({"data": {"items": [
+            {"__typename": "Item", "id": "1", "name": "Lamp", "price": {"amount": 10, "currency": "EUR"}}
+        ]}})
+    })
+    .await;
+    let b = serve_raw(SHELF_B_SDL, move |body| {
+        log.lock().unwrap().push(query_of(body).to_string());
+        let entities: Vec<Value> = reps(body)
+            .iter()
+            .map(|r| json!({"__typename": "Item", "id": r["id"], "stock": 3}))
+            .collect();
+        json!({"data": {"_entities": entities}})
+    })
+    .await;
+    let url = start_router(&[("a", &a), ("b", &b)]).await;
+    let body = gql(
+        &url,
+        "{ items { name price { amount currency } stock } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        body,
+        json!({"data": {"items": [
+            {"name": "Lamp", "price": {"amount": 10, "currency": "EUR"}, "stock": 3}
+        ]}})
+    );
+    let asked = asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert!(
+        !asked[0].contains("name") && !asked[0].contains("amount"),
+        "shareable fields already fetched are not asked again: {}",
+        asked[0]
+    );
 }
