@@ -18,6 +18,19 @@ use axum::routing::post_service;
 
 const QUERY: &str = "{ topProducts(first: 10) { upc name price inStock shippingEstimate reviews { id body author { id name reviews { id body product { upc name } } } } } }";
 
+/// A typical storefront listing page: one subgraph, small response. Also valid on the products
+/// subgraph itself, which gives the latency the router adds over calling it directly.
+const LISTING: &str = "{ topProducts(first: 10) { upc name price } }";
+
+/// `BENCH_QUERY=listing` measures the listing page; anything else the nested query.
+fn query() -> &'static str {
+    static Q: OnceLock<&'static str> = OnceLock::new();
+    Q.get_or_init(|| match std::env::var("BENCH_QUERY").as_deref() {
+        Ok("listing") => LISTING,
+        _ => QUERY,
+    })
+}
+
 struct Data {
     products: Vec<(String, String, i32, i32)>,
     users: Vec<(String, String)>,
@@ -326,7 +339,7 @@ async fn load(url: &str, clients: usize, duration: Duration) -> Stats {
         .pool_max_idle_per_host(clients)
         .build()
         .unwrap();
-    let body = serde_json::to_vec(&serde_json::json!({ "query": QUERY })).unwrap();
+    let body = serde_json::to_vec(&serde_json::json!({ "query": query() })).unwrap();
     let deadline = Instant::now() + duration;
     let started = Instant::now();
     let tasks: Vec<_> = (0..clients)
@@ -420,7 +433,7 @@ fn proc_usage(pid: u32) -> (f64, f64) {
 /// counters and returns the instructions executed per request.
 async fn instructions_per_request(pid: u32, url: &str, n: usize, out: &std::path::Path) -> f64 {
     let http = reqwest::Client::new();
-    let body = serde_json::to_vec(&serde_json::json!({ "query": QUERY })).unwrap();
+    let body = serde_json::to_vec(&serde_json::json!({ "query": query() })).unwrap();
     let send = || async {
         let r = http
             .post(url)
@@ -490,6 +503,7 @@ async fn main() {
 
     let users = serve(federated::users::Query, true).await;
     let products = serve(federated::products::Query, true).await;
+    let products_direct = products.clone();
     let inventory = serve(federated::inventory::Query, true).await;
     let reviews = serve(federated::reviews::Query, true).await;
     let mono = serve(monolith::Query, false).await;
@@ -547,7 +561,7 @@ async fn main() {
     let fetch = |u: String| async move {
         reqwest::Client::new()
             .post(u)
-            .json(&serde_json::json!({"query": QUERY}))
+            .json(&serde_json::json!({"query": query()}))
             .send()
             .await
             .unwrap()
@@ -573,10 +587,20 @@ async fn main() {
     let (cpu1, rss) = proc_usage(pid);
     let _ = load(&mono, clients, Duration::from_secs(2)).await;
     let floor = load(&mono, clients, Duration::from_secs(secs)).await;
+    // The listing query needs only the products subgraph: measure it without the router too.
+    let direct = if query() == LISTING {
+        let _ = load(&products_direct, clients, Duration::from_secs(2)).await;
+        Some(load(&products_direct, clients, Duration::from_secs(secs)).await)
+    } else {
+        None
+    };
 
-    println!("\n| target | clients | requests | errors | RPS | p50 ms | p99 ms | router CPU | router peak RSS |");
-    println!("|---|---|---|---|---|---|---|---|---|");
-    for (name, s, cpu, mem) in [
+    println!(
+        "\n| target | clients | requests | errors | RPS | p50 ms | p99 ms | router CPU | CPU/request | router peak RSS |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let none = || "-".to_string();
+    let mut rows = vec![
         (
             "router (4 subgraphs)",
             &routed,
@@ -584,12 +608,20 @@ async fn main() {
                 "{:.0}%",
                 (cpu1 - cpu0) / routed.elapsed.as_secs_f64() * 100.0
             ),
+            format!(
+                "{:.2} ms",
+                (cpu1 - cpu0) * 1000.0 / routed.requests.max(1) as f64
+            ),
             format!("{rss:.1} MiB"),
         ),
-        ("monolith (floor)", &floor, "-".to_string(), "-".to_string()),
-    ] {
+        ("monolith (floor)", &floor, none(), none(), none()),
+    ];
+    if let Some(d) = &direct {
+        rows.push(("products subgraph (direct)", d, none(), none(), none()));
+    }
+    for (name, s, cpu, per_request, mem) in rows {
         println!(
-            "| {name} | {clients} | {} | {} | {:.0} | {:.2} | {:.2} | {cpu} | {mem} |",
+            "| {name} | {clients} | {} | {} | {:.0} | {:.2} | {:.2} | {cpu} | {per_request} | {mem} |",
             s.requests,
             s.errors,
             s.requests as f64 / s.elapsed.as_secs_f64(),
