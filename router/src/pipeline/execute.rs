@@ -1396,6 +1396,51 @@ mod tests {
     }
 
     #[test]
+    fn request_body_splices_representation_text_next_to_other_variables() {
+        let mut vars = Map::new();
+        vars.insert("first".into(), json!(3));
+        let body = request_body(
+            "query($representations: [_Any!]!) { _entities { id } }",
+            &[
+                (
+                    "representations",
+                    br#"{"__typename":"A","id":"1"},{"__typename":"A","id":"2"}"#,
+                ),
+                ("r2", b""),
+            ],
+            &vars,
+        )
+        .unwrap();
+        let parsed: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            parsed,
+            json!({
+                "query": "query($representations: [_Any!]!) { _entities { id } }",
+                "variables": {
+                    "representations": [{"__typename": "A", "id": "1"}, {"__typename": "A", "id": "2"}],
+                    "r2": [],
+                    "first": 3
+                }
+            })
+        );
+    }
+
+    #[test]
+    fn lookups_find_keys_in_small_and_large_objects() {
+        let small = json!({"__typename": "A", "id": "1"});
+        let large: Value = (0..40)
+            .map(|i| (format!("k{i}"), json!(i)))
+            .collect::<Map<_, _>>()
+            .into();
+        assert_eq!(lookup(small.as_object().unwrap(), "id"), Some(&json!("1")));
+        assert_eq!(lookup(small.as_object().unwrap(), "nope"), None);
+        assert_eq!(lookup(large.as_object().unwrap(), "k33"), Some(&json!(33)));
+        let mut large = large;
+        *lookup_mut(large.as_object_mut().unwrap(), "k7").unwrap() = json!("x");
+        assert_eq!(large["k7"], json!("x"));
+    }
+
+    #[test]
     fn deep_merge_combines_objects_and_lists() {
         let mut dst = json!({"a": [{"x": 1}, {"x": 2}], "b": {"c": 1}});
         deep_merge(&mut dst, json!({"a": [{"y": 1}, {"y": 2}], "b": {"d": 2}}));
