@@ -18,7 +18,8 @@ const USAGE: &str = "usage:
 precedence: flags, then environment, then the config file, then defaults
 environment: ROUTER_CONFIG, ROUTER_SUPERGRAPH, ROUTER_SUBGRAPHS, ROUTER_LISTEN/LISTEN_ADDR,
   ROUTER_SUBGRAPH_TIMEOUT_MS, ROUTER_SUBGRAPH_TIMEOUTS, ROUTER_PROPAGATE_HEADERS, ROUTER_CORS_ORIGINS,
-  ROUTER_POLL_INTERVAL_MS, ROUTER_PLAN_CACHE_SIZE, ROUTER_SUBGRAPH_URLS, ROUTER_WS_BUFFER";
+  ROUTER_POLL_INTERVAL_MS, ROUTER_PLAN_CACHE_SIZE, ROUTER_SUBGRAPH_URLS, ROUTER_WS_BUFFER,
+  ROUTER_CACHE*, ROUTER_AMQP_URL/AMQP_URL, EVENTS_EXCHANGE";
 
 #[tokio::main]
 async fn main() {
@@ -69,8 +70,38 @@ async fn run() -> anyhow::Result<()> {
         print!("{sdl}");
         return Ok(());
     }
-    router::serve(config, async {
+    let stop = tokio_util::sync::CancellationToken::new();
+    start_invalidation(&config, stop.clone()).await?;
+    let result = router::serve(config, async {
         let _ = tokio::signal::ctrl_c().await;
     })
-    .await
+    .await;
+    stop.cancel();
+    result
+}
+
+/// Feeds the response cache the subgraphs' events when a broker is configured, so a change is
+/// visible on the next read instead of after the entry's `maxAge`.
+async fn start_invalidation(
+    config: &RouterConfig,
+    stop: tokio_util::sync::CancellationToken,
+) -> anyhow::Result<()> {
+    if !config.cache.enabled {
+        return Ok(());
+    }
+    let env = |k: &str| std::env::var(k).ok();
+    match router::cache::consumer::EventSource::from_env(&env) {
+        Some(source) => {
+            let transport = source.transport(stop.clone());
+            router::cache::consumer::start(transport.as_ref(), config.cache.cache.clone(), stop)
+                .await?;
+            tracing::info!(exchange = %source.exchange, "response cache invalidated by events");
+        }
+        None => tracing::warn!(
+            "response cache is on but no event source is configured (ROUTER_AMQP_URL/AMQP_URL): \
+             cached entries stay until their maxAge even after the data changes; set AMQP_URL, \
+             or ROUTER_CACHE=off"
+        ),
+    }
+    Ok(())
 }

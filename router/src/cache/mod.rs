@@ -19,6 +19,7 @@
 //! Settings (`ROUTER_CACHE`, `ROUTER_CACHE_MAX_ENTRIES`, `ROUTER_CACHE_REDIS`,
 //! `ROUTER_CACHE_PREFIX`): see `router/README.md`.
 
+pub mod consumer;
 pub mod headers;
 pub mod invalidate;
 pub mod policy;

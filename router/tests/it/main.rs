@@ -10,6 +10,7 @@ mod authz;
 mod batching;
 mod breaker;
 mod browser;
+mod cache_events;
 mod common;
 mod conformance;
 mod csrf;
