@@ -121,10 +121,11 @@ export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 export TEST_AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2f"
 export TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
 export TEST_RABBITMQ_CTL="$STATE/rabbitmqctl"
-# The router's tests ran above; only its RabbitMQ path (`cache_events`: the router binary's cache
-# invalidation consumer) needs these servers.
+# The router's tests ran above; the modules that use these servers when they are set run again:
+# the binary's cache invalidation consumer (RabbitMQ), and APQ, rate limits and the response
+# cache shared between router instances (Redis).
 cargo nextest run "${SCOPE[@]}" --profile ci \
-  -E '(not package(router) or test(/^cache_events::/)) and not test(broker_outage)'
+  -E '(not package(router) or test(/^(cache_events|persisted|rate_limit|response_cache)::/)) and not test(broker_outage)'
 
 log "broker outage (stops and restarts RabbitMQ, so it runs alone)"
 cargo nextest run "${SCOPE[@]}" --profile ci --test-threads 1 -E 'test(broker_outage)'

@@ -125,7 +125,11 @@ async fn republished_products_show_their_media_again_and_late_events_do_not_undo
     })
     .await;
 
-    publish(&env, &updated(&p, "published")).await;
+    // Event times are compared in milliseconds: give the publication a time clearly after the
+    // first archive, so the late event below is older than it however fast the test runs.
+    let mut republished = updated(&p, "published");
+    republished.time = old_archive.time + chrono::Duration::seconds(1);
+    publish(&env, &republished).await;
     eventually("the republished product's media to show", || async {
         visible(&env, &p).await == 1
     })
