@@ -69,10 +69,11 @@ pub enum Kind {
     PaymentFailed,
     LivestreamStarting,
     StockLow,
+    WebhookDisabled,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Welcome,
         Kind::VerifyEmail,
         Kind::PasswordReset,
@@ -86,6 +87,7 @@ impl Kind {
         Kind::PaymentFailed,
         Kind::LivestreamStarting,
         Kind::StockLow,
+        Kind::WebhookDisabled,
     ];
 
     /// The template's name (`templates/<name>.html`), also the kind as stored and shown.
@@ -104,6 +106,7 @@ impl Kind {
             Kind::PaymentFailed => "payment_failed",
             Kind::LivestreamStarting => "livestream_starting",
             Kind::StockLow => "stock_low",
+            Kind::WebhookDisabled => "webhook_disabled",
         }
     }
 
@@ -118,7 +121,7 @@ impl Kind {
                 Account
             }
             Kind::LivestreamStarting => Livestreams,
-            Kind::StockLow => Stock,
+            Kind::StockLow | Kind::WebhookDisabled => Stock,
             _ => Orders,
         }
     }

@@ -1,6 +1,7 @@
 //! Which messages an event calls for, to whom, with what facts: the one place that reads the
 //! payloads other subgraphs publish (accounts' `user.*`, orders' `order.*`, payments'
-//! `payment.failed`, inventory's `inventory.low`, livestream's `livestream.*`). Payloads are
+//! `payment.failed`, inventory's `inventory.low`, livestream's `livestream.*`, webhooks'
+//! `webhook.endpoint_disabled`). Payloads are
 //! read defensively: a missing field leaves a blank in the message, a missing recipient
 //! means no message, never a failed event.
 
@@ -41,6 +42,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "livestream.starting",
     "livestream.started",
     "inventory.low",
+    "webhook.endpoint_disabled",
 ];
 
 fn text(v: &Value) -> Option<String> {
@@ -194,6 +196,41 @@ pub async fn plan(
                 }
             }
             return Ok(out);
+        }
+        "webhook.endpoint_disabled" => {
+            for k in ["url", "reason", "consecutiveFailures", "failingSince"] {
+                put(k, text(&d[k]));
+            }
+            put(
+                "link",
+                Some(format!(
+                    "{base}/admin/webhooks/{}",
+                    text(&d["endpointId"]).unwrap_or_default()
+                )),
+            );
+            let context = Value::Object(ctx);
+            // The admin who registered the endpoint; staff when that admin is unknown here.
+            let owner = match text(&d["ownerId"]) {
+                Some(id) => recipients::user(tx, &id).await?,
+                None => None,
+            };
+            let to = match owner {
+                Some(o) => vec![o],
+                None => recipients::staff(tx).await?,
+            };
+            return Ok(to
+                .into_iter()
+                .map(|r| {
+                    let mut context = context.clone();
+                    context["name"] = json!(r.name);
+                    Message {
+                        kind: Kind::WebhookDisabled,
+                        user_id: Some(r.user_id),
+                        email: r.email,
+                        context,
+                    }
+                })
+                .collect());
         }
         order_event if order_event.starts_with("order.") => {
             if order_event == "order.created" {

@@ -61,6 +61,10 @@ const SOURCES: &[(&str, &str)] = &[
         "stock_low.html",
         include_str!("../templates/stock_low.html"),
     ),
+    (
+        "webhook_disabled.html",
+        include_str!("../templates/webhook_disabled.html"),
+    ),
 ];
 
 /// A rendered message.
@@ -131,7 +135,8 @@ mod tests {
             "name": "Ada & <Co>", "email": "a@example.com", "link": "http://x/y?token=t",
             "orderNumber": "1001", "total": "12.00", "currency": "USD", "carrier": "UPS",
             "trackingNumber": "1Z", "title": "Live", "sku": "SKU-1", "available": 1,
-            "threshold": 5, "reason": "declined", "refunded": "1.00",
+            "threshold": 5, "reason": "declined", "refunded": "1.00", "url": "https://partner.example/hook",
+            "consecutiveFailures": 20, "failingSince": "2026-12-03T10:00:00Z",
         });
         for kind in Kind::ALL {
             let r = t.render(kind, &ctx).unwrap();

@@ -1,5 +1,6 @@
 //! Livestream reminders (only the users who asked, once per stream) and staff alerts: low
-//! stock goes to staff accounts and the configured addresses; the delivery log is staff-only;
+//! stock goes to staff accounts and the configured addresses; a disabled webhook endpoint to
+//! the admin who registered it; the delivery log is staff-only;
 //! `payment.failed` reaches the order's contact from `order.created`.
 
 use serde_json::json;
@@ -182,5 +183,54 @@ async fn low_stock_goes_to_staff_and_the_log_is_staff_only() {
             .any(|d| d.3 == "payment_failed" && d.0 == "SENT")
     })
     .await;
+    env.stop().await;
+}
+
+#[tokio::test]
+async fn a_disabled_webhook_endpoint_is_told_to_its_owner_only() {
+    let env = start(None, &[]).await;
+    let ada = env.customer().await;
+    let me = env
+        .accounts
+        .gql("{ me { id } }", json!({}), Some(&env.staff))
+        .await;
+    let owner = me["data"]["me"]["id"].as_str().unwrap().to_string();
+    env.publish(&Event::new("accounts", "user.updated", Some(owner.clone()), json!({
+        "userId": owner, "changed": ["role"], "role": "admin", "email": env.staff_email, "name": "Admin",
+    }))).await;
+    let disabled = Event::new(
+        "webhooks",
+        "webhook.endpoint_disabled",
+        Some("0193a1b2-0000-7000-8000-0000000000aa".into()),
+        json!({
+            "endpointId": "0193a1b2-0000-7000-8000-0000000000aa", "url": "https://partner.example/hook",
+            "ownerId": owner, "reason": "HTTP 503", "consecutiveFailures": 20,
+            "failingSince": "2026-12-03T10:00:00+00:00", "disabledAt": "2026-12-04T10:00:00+00:00",
+        }),
+    );
+    env.publish(&disabled).await;
+    // A redelivery of the same event tells nobody twice.
+    env.publish(&disabled).await;
+    eventually("the owner's email", || async {
+        env.deliveries(&env.staff_email)
+            .await
+            .iter()
+            .any(|d| d.3 == "webhook_disabled" && d.0 == "SENT")
+    })
+    .await;
+    let to_owner = env.deliveries(&env.staff_email).await;
+    assert_eq!(
+        to_owner
+            .iter()
+            .filter(|d| d.3 == "webhook_disabled")
+            .count(),
+        1,
+        "{to_owner:?}"
+    );
+    assert!(env
+        .deliveries(&ada.email)
+        .await
+        .iter()
+        .all(|d| d.3 != "webhook_disabled"));
     env.stop().await;
 }
