@@ -31,6 +31,12 @@ static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
 
 /// Installs the global subscriber once; later calls (tests, the launcher) are no-ops.
 pub fn init(format: LogFormat) {
+    init_service("shop", format);
+}
+
+/// [`init`] for a process whose spans are named `service` unless `OTEL_SERVICE_NAME` says
+/// otherwise (the standalone router binary).
+pub fn init_service(service: &'static str, format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,lapin=warn,tower_http=warn"))
         .add_directive("otel=off".parse().expect("a valid directive"));
@@ -41,9 +47,9 @@ pub fn init(format: LogFormat) {
             .boxed(),
         LogFormat::Pretty => tracing_subscriber::fmt::layer().compact().boxed(),
     };
-    let otel = exporter().map(|provider| {
+    let otel = exporter(service).map(|provider| {
         let layer = tracing_opentelemetry::layer()
-            .with_tracer(provider.tracer("shop"))
+            .with_tracer(provider.tracer(service))
             .with_filter(filter_fn(|meta| meta.target() == OTEL));
         let _ = PROVIDER.set(provider);
         layer
@@ -56,7 +62,7 @@ pub fn init(format: LogFormat) {
 
 /// The OTLP exporter's provider, when `OTEL_EXPORTER_OTLP_ENDPOINT` (or the traces endpoint)
 /// is set and a tokio runtime is running (the exporter sends on it).
-fn exporter() -> Option<SdkTracerProvider> {
+fn exporter(default_service: &str) -> Option<SdkTracerProvider> {
     let set = |k: &str| std::env::var(k).is_ok_and(|v| !v.trim().is_empty());
     if !set("OTEL_EXPORTER_OTLP_ENDPOINT") && !set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
         return None;
@@ -81,7 +87,8 @@ fn exporter() -> Option<SdkTracerProvider> {
             return None;
         }
     };
-    let service = std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| "shop".into());
+    let service =
+        std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| default_service.to_string());
     let provider = SdkTracerProvider::builder()
         .with_batch_exporter(exporter)
         .with_resource(
