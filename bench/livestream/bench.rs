@@ -7,32 +7,21 @@
 //! router's subgraph fetches per message (from its `/metrics`), which show whether an event
 //! costs a subgraph call per subscriber. Run through `bench/livestream/run.sh`.
 
+#[path = "../common/ws_bench.rs"]
+mod ws_bench;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
 use parking_lot::Mutex;
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::Message;
+use ws_bench::{pct, rss_kib};
 
 const ROUTER: &str = "http://127.0.0.1:4000";
 const ADMIN: (&str, &str) = ("admin@example.com", "admin-password-2026");
 const CUSTOMER: (&str, &str) = ("ada@example.com", "demo-password-2026");
-
-/// Resident set size of a process, in KiB.
-fn rss_kib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
-}
 
 /// User + system CPU time of a process, in seconds (clock ticks of 1/100 s on Linux).
 fn cpu_secs(pid: u32) -> f64 {
@@ -52,14 +41,6 @@ fn loadavg() -> String {
         .take(3)
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn pct(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
 }
 
 async fn gql(http: &reqwest::Client, token: Option<&str>, query: &str, vars: Value) -> Value {
@@ -141,77 +122,31 @@ impl Arrivals {
     }
 }
 
-/// One subscriber: handshake, subscribe to the stream, then record each chat event's arrival.
+/// One subscriber to the stream, recording each chat event's arrival.
 async fn subscriber(
     query: Arc<str>,
     stream_id: Arc<str>,
     ready: Arc<AtomicUsize>,
     arrivals: Arrivals,
 ) {
-    let mut request = format!("{}/graphql", ROUTER.replace("http://", "ws://"))
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let config = WebSocketConfig::default()
-        .read_buffer_size(4096)
-        .write_buffer_size(0);
-    let (mut ws, _) =
-        match tokio_tungstenite::connect_async_with_config(request, Some(config), true).await {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("connect failed: {e}");
-                return;
+    let ws_url = format!("{}/graphql", ROUTER.replace("http://", "ws://"));
+    let payload = json!({"query": &*query, "variables": {"s": &*stream_id}});
+    ws_bench::subscriber(&ws_url, payload, ready, |v, at| {
+        let event = &v["payload"]["data"]["livestreamEvents"];
+        if event["__typename"] == "ChatPosted" {
+            let n = event["message"]["text"]
+                .as_str()
+                .and_then(|t| t.strip_prefix("bench "))
+                .and_then(|n| n.parse().ok());
+            match n {
+                Some(n) => arrivals.record(n, at),
+                None => eprintln!("unexpected chat event: {v}"),
             }
-        };
-    let msg = |v: Value| Message::Text(v.to_string().into());
-    if ws
-        .send(msg(json!({"type": "connection_init"})))
-        .await
-        .is_err()
-    {
-        return;
-    }
-    while let Some(Ok(m)) = ws.next().await {
-        let Message::Text(t) = m else { continue };
-        let now = Instant::now();
-        let v: Value = serde_json::from_str(t.as_str()).unwrap_or(Value::Null);
-        match v["type"].as_str() {
-            Some("connection_ack") => {
-                let sub = json!({"id": "1", "type": "subscribe", "payload": {
-                    "query": &*query, "variables": {"s": &*stream_id}}});
-                if ws.send(msg(sub)).await.is_err() {
-                    return;
-                }
-                ready.fetch_add(1, Ordering::SeqCst);
-            }
-            Some("next") => {
-                let event = &v["payload"]["data"]["livestreamEvents"];
-                if event["__typename"] == "ChatPosted" {
-                    let n = event["message"]["text"]
-                        .as_str()
-                        .and_then(|t| t.strip_prefix("bench "))
-                        .and_then(|n| n.parse().ok());
-                    match n {
-                        Some(n) => arrivals.record(n, now),
-                        None => eprintln!("unexpected chat event: {v}"),
-                    }
-                } else if v["payload"].get("errors").is_some() {
-                    eprintln!("event with errors: {v}");
-                }
-            }
-            Some("ping") => {
-                let _ = ws.send(msg(json!({"type": "pong"}))).await;
-            }
-            Some("error") | Some("complete") => {
-                eprintln!("subscription ended: {v}");
-                return;
-            }
-            _ => {}
+        } else if v["payload"].get("errors").is_some() {
+            eprintln!("event with errors: {v}");
         }
-    }
+    })
+    .await
 }
 
 struct Row {

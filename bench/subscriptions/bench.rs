@@ -5,6 +5,9 @@
 //! saw, and event-to-client latency (from the start of the `publish` mutation sent through the
 //! router to each client's receipt). Run through `bench/subscriptions/run.sh`.
 
+#[path = "../common/ws_bench.rs"]
+mod ws_bench;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,14 +15,12 @@ use std::time::{Duration, Instant};
 use async_graphql::{Context, Object, Schema, SimpleObject, Subscription, ID};
 use async_graphql_axum::{GraphQL, GraphQLSubscription};
 use axum::routing::post_service;
-use futures_util::{SinkExt, Stream, StreamExt};
+use futures_util::{Stream, StreamExt};
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 use tokio::io::AsyncBufReadExt;
 use tokio::sync::broadcast;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::Message;
+use ws_bench::{pct, rss_kib};
 
 // ---- the fixture subgraph (child process) ----------------------------------------------------
 
@@ -126,84 +127,20 @@ async fn run_subgraph() {
 
 // ---- the measuring side ------------------------------------------------------------------------
 
-/// Current resident set size of a process, in KiB.
-fn rss_kib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
-}
-
-fn pct(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
-}
-
 /// (event seq, arrival) for every event every client received.
 type Arrivals = Arc<Mutex<Vec<(i64, Instant)>>>;
 
-/// One idle subscriber: handshake, subscribe, then record each event's arrival.
+/// One idle subscriber on `stockChanged`, recording each event's arrival.
 async fn subscriber(ws_url: String, ready: Arc<AtomicUsize>, arrivals: Arrivals) {
-    let mut request = ws_url.into_client_request().unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let config = WebSocketConfig::default()
-        .read_buffer_size(4096)
-        .write_buffer_size(0);
-    let (mut ws, _) =
-        match tokio_tungstenite::connect_async_with_config(request, Some(config), true).await {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("connect failed: {e}");
-                return;
-            }
-        };
-    let msg = |v: Value| Message::Text(v.to_string().into());
-    if ws
-        .send(msg(json!({"type": "connection_init"})))
-        .await
-        .is_err()
-    {
-        return;
-    }
-    while let Some(Ok(m)) = ws.next().await {
-        let Message::Text(t) = m else { continue };
-        let now = Instant::now();
-        let v: Value = serde_json::from_str(t.as_str()).unwrap_or(Value::Null);
-        match v["type"].as_str() {
-            Some("connection_ack") => {
-                let sub = json!({"id": "1", "type": "subscribe", "payload": {
-                    "query": "subscription { stockChanged(variantId: \"v1\") { variantId seq quantity } }"}});
-                if ws.send(msg(sub)).await.is_err() {
-                    return;
-                }
-                ready.fetch_add(1, Ordering::SeqCst);
-            }
-            Some("next") => {
-                if let Some(seq) = v["payload"]["data"]["stockChanged"]["seq"].as_i64() {
-                    arrivals.lock().push((seq, now));
-                } else {
-                    eprintln!("unexpected event: {v}");
-                }
-            }
-            Some("ping") => {
-                let _ = ws.send(msg(json!({"type": "pong"}))).await;
-            }
-            Some("error") | Some("complete") => {
-                eprintln!("subscription ended: {v}");
-                return;
-            }
-            _ => {}
+    let payload = json!({
+        "query": "subscription { stockChanged(variantId: \"v1\") { variantId seq quantity } }"});
+    ws_bench::subscriber(&ws_url, payload, ready, |v, at| {
+        match v["payload"]["data"]["stockChanged"]["seq"].as_i64() {
+            Some(seq) => arrivals.lock().push((seq, at)),
+            None => eprintln!("unexpected event: {v}"),
         }
-    }
+    })
+    .await
 }
 
 async fn post(url: &str, query: &str) -> Value {
