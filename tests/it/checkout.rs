@@ -6,13 +6,11 @@
 
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::launcher::{eventually, Shop, ADMIN, CARRIER_SECRET, CUSTOMER, CUSTOMER_PASSWORD};
 use crate::steps::{code, minor, two_variants};
+use crate::subscribers::{sse, websocket};
 
 const UPDATES: &str = "subscription { myOrderUpdates { number status previousStatus reason
   order { id status trackingNumber total { amount } shipments { status trackingNumber } } } }";
@@ -27,86 +25,6 @@ const EVERY_STATUS: [&str; 5] = [
 
 const ADDRESS: &str = r#"{ fullName: "Ada Lovelace", line1: "12 Analytical Row", city: "Springfield",
   region: "IL", postalCode: "62701", countryCode: "US" }"#;
-
-/// A graphql-transport-ws subscriber through the router; its `next` payloads arrive on the
-/// returned channel.
-async fn websocket(shop: &Shop, token: &str, query: &str) -> tokio::sync::mpsc::Receiver<Value> {
-    let mut request = shop
-        .router
-        .replace("http://", "ws://")
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } });
-    ws.send(Message::Text(init.to_string().into()))
-        .await
-        .unwrap();
-    let (tx, rx) = tokio::sync::mpsc::channel(32);
-    let query = query.to_string();
-    tokio::spawn(async move {
-        while let Some(Ok(msg)) = ws.next().await {
-            let Message::Text(text) = msg else { continue };
-            let v: Value = serde_json::from_str(text.as_str()).unwrap();
-            match v["type"].as_str().unwrap_or_default() {
-                "connection_ack" => {
-                    let sub =
-                        json!({ "id": "1", "type": "subscribe", "payload": { "query": query } });
-                    ws.send(Message::Text(sub.to_string().into()))
-                        .await
-                        .unwrap();
-                }
-                "ping" => {
-                    let pong = json!({ "type": "pong" }).to_string();
-                    ws.send(Message::Text(pong.into())).await.unwrap();
-                }
-                "next" | "error" if tx.send(v["payload"].clone()).await.is_err() => return,
-                _ => {}
-            }
-        }
-    });
-    rx
-}
-
-/// An SSE subscriber through the router; its `next` events arrive on the returned channel.
-async fn sse(shop: &Shop, token: &str, query: &str) -> tokio::sync::mpsc::Receiver<Value> {
-    let mut resp = shop
-        .http()
-        .post(&shop.router)
-        .header("accept", "text/event-stream")
-        .bearer_auth(token)
-        .json(&json!({ "query": query }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let (tx, rx) = tokio::sync::mpsc::channel(32);
-    tokio::spawn(async move {
-        let mut buffer = String::new();
-        while let Ok(Some(chunk)) = resp.chunk().await {
-            buffer.push_str(&String::from_utf8_lossy(&chunk));
-            while let Some(end) = buffer.find("\n\n") {
-                let block: String = buffer.drain(..end + 2).collect();
-                let mut kind = "";
-                let mut data = String::new();
-                for line in block.lines() {
-                    if let Some(k) = line.strip_prefix("event:") {
-                        kind = k.trim();
-                    } else if let Some(d) = line.strip_prefix("data:") {
-                        data.push_str(d.trim());
-                    }
-                }
-                if kind == "next" && tx.send(serde_json::from_str(&data).unwrap()).await.is_err() {
-                    return;
-                }
-            }
-        }
-    });
-    rx
-}
 
 /// The next `n` updates a subscriber sees (failing after 30 s).
 async fn updates(rx: &mut tokio::sync::mpsc::Receiver<Value>, n: usize) -> Vec<Value> {
@@ -331,8 +249,8 @@ async fn a_paid_order_reaches_every_subscriber_from_pending_payment_to_delivered
         ],
         "{past}"
     );
-    let mut ws = websocket(&shop, &ada, UPDATES).await;
-    let mut stream = sse(&shop, &ada, UPDATES).await;
+    let mut ws = websocket(&shop, Some(&ada), UPDATES, json!({})).await;
+    let mut stream = sse(&shop, Some(&ada), UPDATES, json!({})).await;
 
     let variants = two_variants(&shop).await;
     let variant = &variants[0].0;

@@ -6,14 +6,12 @@
 
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::checkout::{checkout, pay, quote};
 use crate::launcher::{eventually, Shop, ADMIN, CUSTOMER, CUSTOMER_PASSWORD};
 use crate::steps::{code, minor};
+use crate::subscribers::{sse, websocket};
 
 const ADD_DEAL: &str = "mutation($c: ID!, $p: ID!, $q: Int!) {
   addLiveDealToCart(cartId: $c, input: { pinId: $p, quantity: $q }) {
@@ -303,91 +301,6 @@ async fn a_live_deal_capped_at_five_goes_to_exactly_five_of_fifty_carts() {
     assert_eq!(remaining(&shop, &stream).await, 1);
 }
 
-/// A graphql-transport-ws subscriber through the router; its `next` payloads arrive on the
-/// returned channel.
-async fn websocket(
-    shop: &Shop,
-    token: &str,
-    query: &str,
-    variables: Value,
-) -> tokio::sync::mpsc::Receiver<Value> {
-    let mut request = shop
-        .router
-        .replace("http://", "ws://")
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let init = json!({ "type": "connection_init",
-        "payload": { "Authorization": format!("Bearer {token}") } });
-    ws.send(Message::Text(init.to_string().into()))
-        .await
-        .unwrap();
-    let (tx, rx) = tokio::sync::mpsc::channel(64);
-    let subscribe = json!({ "id": "1", "type": "subscribe",
-        "payload": { "query": query, "variables": variables } });
-    tokio::spawn(async move {
-        while let Some(Ok(msg)) = ws.next().await {
-            let Message::Text(text) = msg else { continue };
-            let v: Value = serde_json::from_str(text.as_str()).unwrap();
-            match v["type"].as_str().unwrap_or_default() {
-                "connection_ack" => {
-                    ws.send(Message::Text(subscribe.to_string().into()))
-                        .await
-                        .unwrap();
-                }
-                "ping" => {
-                    let pong = json!({ "type": "pong" }).to_string();
-                    ws.send(Message::Text(pong.into())).await.unwrap();
-                }
-                "next" | "error" if tx.send(v["payload"].clone()).await.is_err() => return,
-                _ => {}
-            }
-        }
-    });
-    rx
-}
-
-/// A subscriber over Server-Sent Events through the router; its `next` events arrive on the
-/// returned channel.
-async fn sse(shop: &Shop, query: &str, variables: Value) -> tokio::sync::mpsc::Receiver<Value> {
-    let mut resp = shop
-        .http()
-        .post(&shop.router)
-        .header("accept", "text/event-stream")
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let (tx, rx) = tokio::sync::mpsc::channel(64);
-    tokio::spawn(async move {
-        let mut buffer = String::new();
-        while let Ok(Some(chunk)) = resp.chunk().await {
-            buffer.push_str(&String::from_utf8_lossy(&chunk));
-            while let Some(end) = buffer.find("\n\n") {
-                let block: String = buffer.drain(..end + 2).collect();
-                let mut kind = "";
-                let mut data = String::new();
-                for line in block.lines() {
-                    if let Some(k) = line.strip_prefix("event:") {
-                        kind = k.trim();
-                    } else if let Some(d) = line.strip_prefix("data:") {
-                        data.push_str(d.trim());
-                    }
-                }
-                if kind == "next" && tx.send(serde_json::from_str(&data).unwrap()).await.is_err() {
-                    return;
-                }
-            }
-        }
-    });
-    rx
-}
-
 /// The stream's events a subscriber saw until (and with) the first `JustBought`, viewer
 /// counts left out (they come on a timer, between anything).
 async fn until_sale(rx: &mut tokio::sync::mpsc::Receiver<Value>) -> Vec<Value> {
@@ -437,8 +350,8 @@ async fn websocket_and_sse_subscribers_see_status_chat_pin_deal_and_sale_in_orde
     let vars = json!({ "s": stream });
     // Ada watches over WebSocket, an anonymous viewer over SSE: different credentials, so
     // the router keeps two upstream subscriptions and the stream counts two viewers.
-    let mut over_ws = websocket(&shop, &ada, EVENTS, vars.clone()).await;
-    let mut over_sse = sse(&shop, EVENTS, vars).await;
+    let mut over_ws = websocket(&shop, Some(&ada), EVENTS, vars.clone()).await;
+    let mut over_sse = sse(&shop, None, EVENTS, vars).await;
     both_watching(&shop, &staff, &stream).await;
 
     shop.data(

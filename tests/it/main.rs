@@ -16,5 +16,6 @@ mod merchandising;
 mod otel;
 mod steps;
 mod storefront;
+mod subscribers;
 mod supergraph;
 mod webhooks;
