@@ -401,13 +401,25 @@ async fn a_paid_order_reaches_every_subscriber_from_pending_payment_to_delivered
         .map(|h| h["status"].as_str().unwrap())
         .collect();
     assert_eq!(history, EVERY_STATUS);
-    let mine = shop
-        .data(
-            Some(&ada),
-            "{ myOrders(first: 5) { totalCount edges { node { id status } } } }",
-            json!({}),
-        )
-        .await;
+    // `myOrders` reads the event-fed read model, which follows the write model's history.
+    let delivered = |mine: &Value| {
+        mine["myOrders"]["edges"].as_array().is_some_and(|edges| {
+            edges
+                .iter()
+                .any(|e| e["node"]["id"] == id.as_str() && e["node"]["status"] == "DELIVERED")
+        })
+    };
+    let mine = eventually("myOrders to show the delivery", || async {
+        let mine = shop
+            .data(
+                Some(&ada),
+                "{ myOrders(first: 5) { totalCount edges { node { id status } } } }",
+                json!({}),
+            )
+            .await;
+        delivered(&mine).then_some(mine)
+    })
+    .await;
     assert!(
         mine["myOrders"]["edges"]
             .as_array()
