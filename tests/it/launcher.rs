@@ -35,6 +35,7 @@ pub struct Shop {
 /// gets an ephemeral port, so a port picked from that range could be taken by another test's
 /// launcher between this check and the bind, and this test would then talk to that one.
 pub fn free_port() -> u16 {
+    static HELD_PORTS: std::sync::Mutex<Vec<std::fs::File>> = std::sync::Mutex::new(Vec::new());
     let (low, high) = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
         .ok()
         .and_then(|r| {
@@ -54,9 +55,21 @@ pub fn free_port() -> u16 {
         .unwrap()
         .subsec_nanos()
         ^ std::process::id().wrapping_mul(2_654_435_761);
+    let locks = std::env::temp_dir().join("shop-test-ports");
+    std::fs::create_dir_all(&locks).unwrap();
     for attempt in 0..span {
         let port = from + ((seed.wrapping_add(attempt.wrapping_mul(7_919))) % span) as u16;
+        // Test processes run side by side and each picks ports before its launcher binds
+        // them; a lock per port, held until this process exits, keeps two from picking the
+        // same one in that gap (the kernel releases it even if the test crashes).
+        let Ok(lock) = std::fs::File::create(locks.join(port.to_string())) else {
+            continue;
+        };
+        if lock.try_lock().is_err() {
+            continue;
+        }
         if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            HELD_PORTS.lock().unwrap().push(lock);
             return port;
         }
     }
