@@ -304,14 +304,33 @@ pub fn restrict(
     operation_name: Option<&str>,
     principal: Option<&Principal>,
 ) -> Result<Option<Restricted>, Vec<GraphQLError>> {
-    let authz = &supergraph.authz;
-    if authz.is_inactive() {
+    let errors = denied(supergraph, prepared, principal);
+    if errors.is_empty() {
         return Ok(None);
     }
-    let api = &supergraph.api;
+    crate::metrics::unauthorized_fields(errors.len());
+    let text = reduced_document(&supergraph.authz, &supergraph.api, prepared, principal);
+    let reduced = crate::pipeline::plan::prepare(supergraph, &text, operation_name)?;
+    Ok(Some(Restricted {
+        prepared: reduced,
+        errors,
+    }))
+}
+
+/// An `UNAUTHORIZED_FIELD_OR_TYPE` error at the response path of each field of `prepared`
+/// that `principal` may not select; empty when everything is allowed.
+pub fn denied(
+    supergraph: &Supergraph,
+    prepared: &Prepared,
+    principal: Option<&Principal>,
+) -> Vec<GraphQLError> {
+    let authz = &supergraph.authz;
+    if authz.is_inactive() {
+        return Vec::new();
+    }
     let mut walker = Walker {
         authz,
-        api,
+        api: &supergraph.api,
         principal,
         fragments: &prepared.fragments,
         errors: Vec::new(),
@@ -319,17 +338,7 @@ pub fn restrict(
         visiting: HashSet::new(),
     };
     walker.walk(&prepared.root_type, prepared.selection_set());
-    if walker.errors.is_empty() {
-        return Ok(None);
-    }
-    let errors = walker.errors;
-    crate::metrics::unauthorized_fields(errors.len());
-    let text = reduced_document(authz, api, prepared, principal);
-    let reduced = crate::pipeline::plan::prepare(supergraph, &text, operation_name)?;
-    Ok(Some(Restricted {
-        prepared: reduced,
-        errors,
-    }))
+    walker.errors
 }
 
 /// Collects an error per denied field, at its response path.

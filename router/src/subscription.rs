@@ -3,6 +3,11 @@
 //! other subgraphs and shapes the result — once for all of the share's clients with the same
 //! operation and variables, not once per client. Events flow through a bounded channel; a full
 //! channel (slow client) ends the subscription with an error.
+//!
+//! The authorization directives apply as for queries (`authz`): a subscription field the
+//! caller may not select is refused with one result carrying `UNAUTHORIZED_FIELD_OR_TYPE` on
+//! the stream (then the stream completes); fields inside the event the caller may not see are
+//! left out of the upstream operation and answered `null` with that error in every event.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -11,6 +16,7 @@ use hive_router_query_planner::planner::plan_nodes::{FetchNode, PlanNode};
 use serde_json::{Map, Value};
 use tokio::sync::{broadcast, mpsc};
 
+use crate::auth::Principal;
 use crate::pipeline::execute::Execution;
 use crate::pipeline::plan::OpKind;
 use crate::pipeline::{self, GraphQLRequest};
@@ -32,11 +38,24 @@ fn serialize(r: &Response) -> Payload {
     Arc::from(serde_json::to_string(r).unwrap_or_else(|_| "{}".into()))
 }
 
-/// Identifies what a client's shaping of an event depends on: the supergraph, the operation
-/// and its variables. Clients with equal keys can share one shaped payload.
-fn shape_key(supergraph: &Supergraph, req: &GraphQLRequest, vars: &Map<String, Value>) -> u128 {
+/// Identifies what a client's shaping of an event depends on: the supergraph, the operation,
+/// its variables and the fields authorization removed. Clients with equal keys can share one
+/// shaped payload.
+fn shape_key(
+    supergraph: &Supergraph,
+    req: &GraphQLRequest,
+    vars: &Map<String, Value>,
+    denied: &[GraphQLError],
+) -> u128 {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     h.update(&(supergraph as *const Supergraph as usize).to_le_bytes());
+    for e in denied {
+        h.update(
+            serde_json::to_string(&e.path)
+                .unwrap_or_default()
+                .as_bytes(),
+        );
+    }
     for part in [
         req.query.as_deref().unwrap_or_default(),
         req.operation_name.as_deref().unwrap_or_default(),
@@ -49,24 +68,57 @@ fn shape_key(supergraph: &Supergraph, req: &GraphQLRequest, vars: &Map<String, V
 }
 
 /// Returns `Ok(None)` when the operation is not a subscription (caller executes it normally).
+/// `principal` is the verified caller, for the authorization directives.
 pub fn start(
     state: SharedState,
     req: &GraphQLRequest,
     headers: Vec<(String, String)>,
     init_payload: Value,
+    principal: Option<&Principal>,
 ) -> Result<Option<SubscriptionStream>, Vec<GraphQLError>> {
     let supergraph = state.current();
     let (prepared, vars) = pipeline::prepare_request(&supergraph, req)?;
     if prepared.kind != OpKind::Subscription {
         return Ok(None);
     }
-    let (primary, rest) = split_plan(prepared.plan.as_ref().and_then(|p| p.node.as_ref()))
+    // The subscription field itself denied: nothing to subscribe to. The client gets the
+    // refusal as the stream's one result, as a query's denied root field is answered.
+    let refused = crate::authz::denied(&supergraph, &prepared, principal);
+    if refused
+        .iter()
+        .any(|e| e.path.as_ref().is_some_and(|p| p.len() == 1))
+    {
+        crate::metrics::unauthorized_fields(refused.len());
+        let refusal = pipeline::shape(
+            &supergraph,
+            &prepared,
+            &vars,
+            Value::Object(Map::new()),
+            refused,
+        );
+        let (tx, rx) = mpsc::channel(1);
+        let _ = tx.try_send(serialize(&refusal));
+        return Ok(Some(SubscriptionStream {
+            events: rx,
+            overflowed: Arc::new(AtomicBool::new(false)),
+        }));
+    }
+    let (planned, denied) = match crate::authz::restrict(
+        &supergraph,
+        &prepared,
+        req.operation_name.as_deref(),
+        principal,
+    )? {
+        None => (prepared.clone(), Vec::new()),
+        Some(r) => (r.prepared, r.errors),
+    };
+    let (primary, rest) = split_plan(planned.plan.as_ref().and_then(|p| p.node.as_ref()))
         .ok_or_else(|| vec![GraphQLError::new("Subscription could not be planned")])?;
     let primary = primary.clone();
     let rest: Vec<PlanNode> = rest.to_vec();
     // A share's clients all send the same headers, so clients asking the same operation with
     // the same variables get the same result: each event is resolved and shaped once for them.
-    let shared_shape = shape_key(&supergraph, req, &vars);
+    let shared_shape = shape_key(&supergraph, req, &vars, &denied);
     let (tx, rx) = mpsc::channel(state.config.subscription_buffer.max(1));
     let overflowed = Arc::new(AtomicBool::new(false));
     let overflow_flag = overflowed.clone();
@@ -121,7 +173,10 @@ pub fn start(
                     event
                         .shaped(shared_shape, || async {
                             let data = ev.data.clone().unwrap_or(Value::Object(Map::new()));
-                            let mut errors = event_errors(ev);
+                            // Authorization errors first, so the projector's non-null
+                            // propagation sees them and adds no second error (as `authz::run`).
+                            let mut errors = denied.clone();
+                            errors.extend(event_errors(ev));
                             let data = if rest.is_empty() {
                                 data
                             } else {

@@ -81,7 +81,7 @@ pub async fn respond(
     };
     let forwarded = state.client.forwarded(&headers);
     if prepared.kind == OpKind::Subscription {
-        return subscribe(state, req, forwarded);
+        return subscribe(state, req, forwarded, principal.as_deref());
     }
     if prepared.kind == OpKind::Mutation && is_get {
         // The ordinary path answers 405 with its explanation.
@@ -140,6 +140,7 @@ fn subscribe(
     state: SharedState,
     req: GraphQLRequest,
     forwarded: Vec<(String, String)>,
+    principal: Option<&crate::auth::Principal>,
 ) -> HttpResponse {
     // Subgraphs read a subscriber's credentials from `connection_init`, as over SSE.
     let mut init = Map::new();
@@ -147,7 +148,8 @@ fn subscribe(
         init.insert("Authorization".into(), Value::String(auth.clone()));
     }
     let heartbeat = state.config.multipart_heartbeat;
-    let mut sub = match subscription::start(state, &req, forwarded, Value::Object(init)) {
+    let mut sub = match subscription::start(state, &req, forwarded, Value::Object(init), principal)
+    {
         Ok(Some(sub)) => sub,
         other => {
             let errors = match other {

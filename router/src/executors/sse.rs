@@ -37,7 +37,13 @@ pub async fn respond(state: SharedState, headers: HeaderMap, req: GraphQLRequest
     if let Some((_, auth)) = forwarded.iter().find(|(k, _)| k == "authorization") {
         init.insert("Authorization".into(), Value::String(auth.clone()));
     }
-    match subscription::start(state.clone(), &req, forwarded.clone(), Value::Object(init)) {
+    match subscription::start(
+        state.clone(),
+        &req,
+        forwarded.clone(),
+        Value::Object(init),
+        principal.as_deref(),
+    ) {
         Err(errors) => super::http::reply(
             &headers,
             Response::request_error(errors),

@@ -211,7 +211,13 @@ async fn run_operation(
         },
         None => None,
     };
-    match subscription::start(state.clone(), &req, headers.clone(), init_payload) {
+    match subscription::start(
+        state.clone(),
+        &req,
+        headers.clone(),
+        init_payload,
+        principal.as_deref(),
+    ) {
         Err(errors) => {
             send(text(json!({"id": id, "type": "error", "payload": errors})));
         }

@@ -30,6 +30,7 @@ mod rate_limit;
 mod realtime;
 mod response_cache;
 mod shop;
+mod subscription_authz;
 mod subscription_sharing;
 mod teardown;
 mod tokens;

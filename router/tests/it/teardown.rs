@@ -183,7 +183,7 @@ async fn a_client_that_does_not_read_overflows_and_is_cut_off() {
         ..Default::default()
     };
     // Start the subscription and never read from it.
-    let sub = router::subscription::start(state, &request, Vec::new(), json!({}))
+    let sub = router::subscription::start(state, &request, Vec::new(), json!({}), None)
         .unwrap()
         .expect("is a subscription");
     let flag = sub.overflowed.clone();
