@@ -54,6 +54,11 @@ impl Prepared {
         op_parts(self.op()).1
     }
 
+    /// Where the chosen operation sits in `doc.definitions`.
+    pub fn op_index(&self) -> usize {
+        self.op_index
+    }
+
     pub fn variable_definitions(&self) -> &[VariableDefinition] {
         match self.op() {
             OperationDefinition::SelectionSet(_) => &[],

@@ -15,6 +15,7 @@ mod common;
 mod conformance;
 mod csrf;
 mod dedup;
+mod defer;
 mod directives;
 mod edge_auth;
 mod fixtures;

@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 use crate::common::*;
 use crate::fixtures::*;
 
-const DEFER_ACCEPT: &str = "multipart/mixed;deferSpec=20220824, application/json";
+pub(crate) const DEFER_ACCEPT: &str = "multipart/mixed;deferSpec=20220824, application/json";
 const SUBSCRIPTION_ACCEPT: &str = "multipart/mixed;subscriptionSpec=\"1.0\", application/json";
 /// Guards against a hang only; nothing here measures speed.
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -73,7 +73,7 @@ async fn shop_with_held_reviews() -> (String, Arc<Gate>) {
 }
 
 /// Reads a `multipart/mixed; boundary="graphql"` body part by part.
-struct Parts {
+pub(crate) struct Parts {
     resp: reqwest::Response,
     buf: String,
     started: bool,
@@ -83,7 +83,7 @@ struct Parts {
 const DELIMITER: &str = "\r\n--graphql";
 
 impl Parts {
-    fn new(resp: reqwest::Response) -> Parts {
+    pub(crate) fn new(resp: reqwest::Response) -> Parts {
         Parts {
             resp,
             buf: String::new(),
@@ -93,7 +93,7 @@ impl Parts {
     }
 
     /// The next part's JSON; `None` after the closing delimiter.
-    async fn next(&mut self) -> Option<Value> {
+    pub(crate) async fn next(&mut self) -> Option<Value> {
         loop {
             if !self.started {
                 if let Some(rest) = self.buf.strip_prefix(DELIMITER) {
