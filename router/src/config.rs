@@ -28,6 +28,9 @@ pub struct RouterConfig {
     pub subgraph_timeout: Duration,
     /// `ROUTER_SUBGRAPH_TIMEOUTS` (`name=ms,...`): per-subgraph overrides of `subgraph_timeout`.
     pub subgraph_timeouts: HashMap<String, Duration>,
+    /// `ROUTER_SUBGRAPH_HTTP2` (names, comma separated, `*` = all): subgraphs spoken to over
+    /// HTTP/2 without an upgrade round trip (cleartext h2 with prior knowledge); default none.
+    pub subgraph_http2: Vec<String>,
     /// `ROUTER_PROPAGATE_HEADERS` (comma separated); default `authorization`, `x-cart-token`
     /// and `x-order-token` (a guest's cart and order secrets, which the subgraphs check).
     pub propagate_headers: Vec<String>,
@@ -80,6 +83,7 @@ impl RouterConfig {
             listen: SocketAddr::from(([0, 0, 0, 0], 4000)),
             subgraph_timeout: Duration::from_secs(30),
             subgraph_timeouts: HashMap::new(),
+            subgraph_http2: Vec::new(),
             propagate_headers: vec![
                 "authorization".into(),
                 "x-cart-token".into(),
@@ -141,6 +145,9 @@ impl RouterConfig {
                 self.subgraph_timeouts
                     .insert(name, Duration::from_millis(ms));
             }
+        }
+        if let Some(v) = env("ROUTER_SUBGRAPH_HTTP2") {
+            self.subgraph_http2 = split_list(&v);
         }
         if let Some(v) = env("ROUTER_PROPAGATE_HEADERS") {
             self.propagate_headers = split_list(&v);

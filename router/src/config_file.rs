@@ -13,6 +13,7 @@
 //! plan_cache_size = 1024
 //! subscription_buffer = 64
 //! multipart_heartbeat_ms = 5000
+//! subgraph_http2 = ["catalog"]                # or ["*"]
 //! [subgraph_timeouts]
 //! reviews = 500
 //! [subgraph_urls]
@@ -37,6 +38,7 @@ pub struct ConfigFile {
     listen: Option<String>,
     subgraph_timeout_ms: Option<u64>,
     subgraph_timeouts: Option<HashMap<String, u64>>,
+    subgraph_http2: Option<Vec<String>>,
     propagate_headers: Option<Vec<String>>,
     cors_origins: Option<Vec<String>>,
     cors_allow_credentials: Option<bool>,
@@ -114,6 +116,9 @@ impl ConfigFile {
                 .into_iter()
                 .map(|(name, ms)| (name, Duration::from_millis(ms)))
                 .collect();
+        }
+        if let Some(v) = self.subgraph_http2 {
+            config.subgraph_http2 = v;
         }
         if let Some(v) = self.propagate_headers {
             config.propagate_headers = v.into_iter().map(|h| h.to_ascii_lowercase()).collect();

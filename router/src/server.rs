@@ -37,6 +37,7 @@ impl AppState {
             config.subgraph_timeouts.clone(),
             config.propagate_headers.clone(),
         )
+        .with_http2(&config.subgraph_http2)
         .with_dedup(config.dedup.enabled)
         .with_breakers(&config.breaker);
         let redis = crate::redis_store::RedisStore::new(config.redis_url.clone());

@@ -1,5 +1,6 @@
-//! HTTP client for subgraph fetches: one pooled keep-alive client shared by every request,
-//! a per-subgraph timeout, and header propagation (Authorization by default).
+//! HTTP client for subgraph fetches: one pooled keep-alive client shared by every request
+//! (HTTP/1.1, or HTTP/2 for the subgraphs configured so), a per-subgraph timeout, and header
+//! propagation (Authorization by default).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -28,6 +29,14 @@ pub struct SubgraphClient {
     inflight: Option<std::sync::Arc<crate::dedup::Inflight>>,
     /// Per-subgraph circuit breakers (`breaker`).
     breakers: std::sync::Arc<crate::breaker::Breakers>,
+    /// The client for subgraphs spoken to over cleartext HTTP/2, and which those are.
+    http2: Option<(reqwest::Client, std::sync::Arc<Http2Subgraphs>)>,
+}
+
+/// The subgraphs `ROUTER_SUBGRAPH_HTTP2` names.
+enum Http2Subgraphs {
+    All,
+    Named(std::collections::HashSet<String>),
 }
 
 impl SubgraphClient {
@@ -54,6 +63,46 @@ impl SubgraphClient {
             ),
             inflight: None,
             breakers: Default::default(),
+            http2: None,
+        }
+    }
+
+    /// Speaks HTTP/2 with prior knowledge to the named subgraphs (`*` = all). One connection
+    /// then carries every concurrent fetch to a subgraph as separate streams, instead of a
+    /// pool of HTTP/1.1 connections each holding one request at a time.
+    pub fn with_http2(mut self, names: &[String]) -> Self {
+        if names.is_empty() {
+            return self;
+        }
+        let which = if names.iter().any(|n| n == "*") {
+            Http2Subgraphs::All
+        } else {
+            Http2Subgraphs::Named(names.iter().cloned().collect())
+        };
+        let http = reqwest::Client::builder()
+            .http2_prior_knowledge()
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_nodelay(true)
+            // Idle connections are checked so a silently dropped one is not used for a fetch.
+            .http2_keep_alive_interval(Duration::from_secs(30))
+            .http2_keep_alive_while_idle(true)
+            .build()
+            .expect("reqwest client builds with static options");
+        self.http2 = Some((http, std::sync::Arc::new(which)));
+        self
+    }
+
+    fn http_for(&self, subgraph: &str) -> &reqwest::Client {
+        match &self.http2 {
+            Some((http, which))
+                if match which.as_ref() {
+                    Http2Subgraphs::All => true,
+                    Http2Subgraphs::Named(names) => names.contains(subgraph),
+                } =>
+            {
+                http
+            }
+            _ => &self.http,
         }
     }
 
@@ -139,7 +188,7 @@ impl SubgraphClient {
         headers: &[(String, String)],
     ) -> Result<SubgraphResponse, String> {
         let mut req = self
-            .http
+            .http_for(subgraph)
             .post(url)
             .timeout(self.timeouts.get(subgraph).copied().unwrap_or(self.timeout))
             .header("content-type", "application/json")

@@ -20,6 +20,7 @@ mod directives;
 mod edge_auth;
 mod fixtures;
 mod http;
+mod http2;
 mod interface_object;
 mod library;
 mod limits;
