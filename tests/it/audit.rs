@@ -1,6 +1,6 @@
 //! The audit log through the launcher: a customer signs up through the router, and the admin
 //! finds exactly one `user.registered` entry about them (actor: the new user) through the
-//! router, the whole log (demo seed included) verifies, and the customer is FORBIDDEN from it.
+//! router, the whole log (demo seed included) verifies, and a customer is refused it at the router (`@requiresScopes`).
 
 use serde_json::{json, Value};
 
@@ -67,7 +67,7 @@ async fn a_sign_up_is_recorded_once_and_the_log_verifies() {
         )
         .await;
     assert_eq!(
-        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        body["errors"][0]["extensions"]["code"], "UNAUTHORIZED_FIELD_OR_TYPE",
         "{body}"
     );
 }

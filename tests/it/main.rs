@@ -10,6 +10,7 @@ mod audit;
 mod buying;
 mod checkout;
 mod consumers;
+mod edge_authz;
 mod freshness;
 mod livestream;
 mod merchandising;

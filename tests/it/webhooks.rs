@@ -2,7 +2,7 @@
 //! (the launcher allows loopback targets only because this test sets
 //! `WEBHOOKS_ALLOW_LOOPBACK_TARGETS`), a customer signs up, and the partner's receiver on
 //! 127.0.0.1 gets the `user.registered` CloudEvent with the Standard Webhooks headers, once;
-//! the delivery is visible through the router, and customers are FORBIDDEN from it all.
+//! the delivery is visible through the router, and customers are refused it at the router (`@requiresScopes`).
 
 use std::sync::{Arc, Mutex};
 
@@ -157,7 +157,7 @@ async fn a_sign_up_reaches_a_registered_partner_endpoint_once() {
         )
         .await;
     assert_eq!(
-        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        body["errors"][0]["extensions"]["code"], "UNAUTHORIZED_FIELD_OR_TYPE",
         "{body}"
     );
 }

@@ -11,6 +11,7 @@ use serde_json::json;
 use std::collections::HashMap;
 
 use crate::users::{self, User};
+use kit::authz_directives::authenticated;
 use kit::validate::{optional, text};
 
 const COLUMNS: &str =
@@ -183,6 +184,7 @@ pub struct AddressQuery;
 #[Object]
 impl AddressQuery {
     /// One address: the caller's own, or any for staff.
+    #[graphql(directive = authenticated::apply())]
     async fn address(&self, ctx: &Context<'_>, id: ID) -> Result<Address> {
         Ok(visible(ctx, &id, "id").await?)
     }
@@ -194,6 +196,7 @@ pub struct AddressMutation;
 #[Object]
 impl AddressMutation {
     /// Saves a new address for the caller; the first one becomes the default.
+    #[graphql(directive = authenticated::apply())]
     async fn add_address(&self, ctx: &Context<'_>, input: AddressInput) -> Result<Address> {
         let who = caller(ctx)?;
         let v = input.validate()?;
@@ -246,6 +249,7 @@ impl AddressMutation {
     }
 
     /// Replaces an address's fields. Owner or staff.
+    #[graphql(directive = authenticated::apply())]
     async fn update_address(
         &self,
         ctx: &Context<'_>,
@@ -279,6 +283,7 @@ impl AddressMutation {
     }
 
     /// Deletes an address (clearing it as default). Returns its id.
+    #[graphql(directive = authenticated::apply())]
     async fn remove_address(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
         let existing = visible(ctx, &id, "id").await?;
         let svc = service(ctx);
@@ -301,6 +306,7 @@ impl AddressMutation {
     }
 
     /// Makes an address its owner's default. Returns the owner.
+    #[graphql(directive = authenticated::apply())]
     async fn set_default_address(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
         let existing = visible(ctx, &id, "id").await?;
         let svc = service(ctx);

@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, InputObject, Object, Result};
 use kit::auth::caller;
+use kit::authz_directives::authenticated;
 use kit::error::is_unique_violation;
 use kit::ids::now_millis;
 use kit::schema::service;
@@ -27,6 +28,7 @@ pub struct MeQuery;
 #[Object]
 impl MeQuery {
     /// The signed-in user.
+    #[graphql(directive = authenticated::apply())]
     async fn me(&self, ctx: &Context<'_>) -> Result<User> {
         let who = caller(ctx)?;
         Ok(users::load(ctx, &who.user_id)
@@ -41,6 +43,7 @@ pub struct MeMutation;
 #[Object]
 impl MeMutation {
     /// Changes the caller's name and/or email. Publishes `user.updated`.
+    #[graphql(directive = authenticated::apply())]
     async fn update_profile(&self, ctx: &Context<'_>, input: UpdateProfileInput) -> Result<User> {
         let who = caller(ctx)?;
         let name = input
@@ -99,6 +102,7 @@ impl MeMutation {
 
     /// Changes the caller's password and signs out every session. Publishes
     /// `user.password_changed`.
+    #[graphql(directive = authenticated::apply())]
     async fn change_password(
         &self,
         ctx: &Context<'_>,

@@ -3,6 +3,7 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Object, Result, ID};
 use kit::auth::{require_owner_or_staff, require_role, Role};
+use kit::authz_directives::authenticated;
 use kit::ids::{now_millis, parse_id};
 use kit::pagination::{Cursor, Total, Window};
 use kit::schema::service;
@@ -34,6 +35,7 @@ pub struct StaffQuery;
 #[Object]
 impl StaffQuery {
     /// A user by id: yourself, or anyone for staff.
+    #[graphql(directive = authenticated::apply())]
     async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<Option<User>> {
         let id = parse_id("id", &id)?;
         require_owner_or_staff(ctx, &id)?;
@@ -41,6 +43,7 @@ impl StaffQuery {
     }
 
     /// All users, oldest first, optionally filtered by a search over email and name. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn users(
         &self,
         ctx: &Context<'_>,
@@ -131,6 +134,7 @@ impl AdminMutation {
     /// Changes a user's role and ends their sessions so the new role applies at next sign-in.
     /// Admin only; admins cannot change their own role (so the last admin cannot lock
     /// everyone out).
+    #[graphql(requires_scopes = "admin")]
     async fn set_user_role(&self, ctx: &Context<'_>, user_id: ID, role: Role) -> Result<User> {
         let admin = require_role(ctx, Role::Admin)?;
         let user_id = parse_id("userId", &user_id)?;

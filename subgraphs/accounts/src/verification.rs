@@ -5,6 +5,7 @@
 
 use async_graphql::{Context, Object, Result};
 use kit::auth::caller;
+use kit::authz_directives::authenticated;
 use kit::cache::rate_limit;
 use kit::ids::{from_millis, now_millis};
 use kit::schema::service;
@@ -54,6 +55,7 @@ impl VerificationMutation {
     /// Sends the signed-in user a new verification link (earlier links stop working).
     /// `CONFLICT` when the address is already verified. Publishes
     /// `user.verification_requested`.
+    #[graphql(directive = authenticated::apply())]
     async fn resend_verification_email(&self, ctx: &Context<'_>) -> Result<bool> {
         let who = caller(ctx)?;
         let svc = service(ctx);

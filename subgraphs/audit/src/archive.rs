@@ -142,6 +142,7 @@ impl ExportQuery {
     /// The entries recorded in `[from, to)` as JSON lines in chain order (the archive's format:
     /// every field the hash covers, `data` as its stored JSON text). At most 10000 entries.
     /// Admin only.
+    #[graphql(requires_scopes = "admin")]
     async fn export_audit_log(
         &self,
         ctx: &Context<'_>,

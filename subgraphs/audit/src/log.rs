@@ -40,6 +40,7 @@ pub struct LogQuery;
 #[Object]
 impl LogQuery {
     /// The audit log, newest event first. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
@@ -70,6 +71,7 @@ impl LogQuery {
     }
 
     /// One entry by id. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn audit_entry(&self, ctx: &Context<'_>, id: ID) -> Result<Option<AuditEntry>> {
         require_role(ctx, Role::Staff)?;
         let id = kit::ids::parse_id("id", &id)?;

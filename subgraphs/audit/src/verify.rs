@@ -48,6 +48,7 @@ pub struct VerifyQuery;
 impl VerifyQuery {
     /// Verifies the hash chain of the entries recorded in `[from, to)` (the whole log when
     /// omitted). Admin only.
+    #[graphql(requires_scopes = "admin")]
     async fn verify_audit_log(
         &self,
         ctx: &Context<'_>,

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use async_graphql::{Context, Object, Result, ID};
 use kit::auth::caller;
+use kit::authz_directives::authenticated;
 use kit::ids::{now_millis, parse_id};
 use kit::schema::service;
 use kit::{AppError, Tx};
@@ -233,6 +234,7 @@ impl MergeMutation {
     /// Folds a guest cart (its token in `X-Cart-Token`) into the signed-in customer's active
     /// cart, created if none; returns that cart. The guest cart becomes `MERGED` and closed.
     /// Emits `cart.merged`.
+    #[graphql(directive = authenticated::apply())]
     async fn merge_cart(&self, ctx: &Context<'_>, guest_cart_id: ID) -> Result<Cart> {
         let customer = caller(ctx)?.user_id.clone();
         let guest_id = parse_id("guestCartId", &guest_cart_id)?;

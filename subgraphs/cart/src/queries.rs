@@ -4,6 +4,7 @@
 
 use async_graphql::{Context, Object, Result, ID};
 use kit::auth::caller;
+use kit::authz_directives::authenticated;
 use kit::ids::parse_id;
 use kit::schema::service;
 use kit::AppError;
@@ -60,6 +61,7 @@ impl CartQuery {
     }
 
     /// The signed-in customer's active cart; null when they have none.
+    #[graphql(directive = authenticated::apply())]
     async fn my_cart(&self, ctx: &Context<'_>) -> Result<Option<Cart>> {
         let customer = caller(ctx)?.user_id.clone();
         Ok(active_cart(ctx, &customer).await?.map(Cart))

@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, Object, Result, ID};
 use kit::auth::require_owner_or_staff;
+use kit::authz_directives::authenticated;
 
 use crate::objects::Cart;
 use crate::queries::active_cart;
@@ -19,6 +20,7 @@ impl User {
     }
 
     /// The user's active cart, null when none. The user themself or staff (else `FORBIDDEN`).
+    #[graphql(directive = authenticated::apply())]
     async fn cart(&self, ctx: &Context<'_>) -> Result<Option<Cart>> {
         require_owner_or_staff(ctx, &self.id)?;
         Ok(active_cart(ctx, &self.id).await?.map(Cart))

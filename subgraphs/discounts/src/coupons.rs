@@ -30,6 +30,7 @@ pub struct CouponQuery;
 #[Object]
 impl CouponQuery {
     /// Coupons, newest first. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn coupons(
         &self,
         ctx: &Context<'_>,
@@ -77,6 +78,7 @@ impl CouponQuery {
     }
 
     /// A coupon by id. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn coupon(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Coupon>> {
         require_role(ctx, Role::Staff)?;
         let id = parse_id("id", &id)?;
@@ -84,6 +86,7 @@ impl CouponQuery {
     }
 
     /// A coupon by code, in any case. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn coupon_by_code(&self, ctx: &Context<'_>, code: String) -> Result<Option<Coupon>> {
         require_role(ctx, Role::Staff)?;
         let code = validate::code("code", &code)?;
@@ -97,6 +100,7 @@ pub struct CouponMutation;
 #[Object]
 impl CouponMutation {
     /// Creates a coupon. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn create_coupon(&self, ctx: &Context<'_>, input: CreateCouponInput) -> Result<Coupon> {
         require_role(ctx, Role::Staff)?;
         let spec = CouponSpec::create(&input)?;
@@ -104,6 +108,7 @@ impl CouponMutation {
     }
 
     /// Changes a coupon; omitted fields stay. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn update_coupon(
         &self,
         ctx: &Context<'_>,
@@ -121,6 +126,7 @@ impl CouponMutation {
     }
 
     /// Stops a coupon from applying (carts that have it show a notice). Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn deactivate_coupon(&self, ctx: &Context<'_>, id: ID) -> Result<Coupon> {
         require_role(ctx, Role::Staff)?;
         let id = parse_id("id", &id)?;

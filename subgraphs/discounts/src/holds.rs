@@ -96,6 +96,7 @@ pub struct HoldQuery;
 #[Object]
 impl HoldQuery {
     /// The coupon use an order holds (in any status), if any. Staff/service only.
+    #[graphql(requires_scopes = "staff")]
     async fn coupon_hold(&self, ctx: &Context<'_>, order_id: ID) -> Result<Option<CouponHold>> {
         require_role(ctx, Role::Staff)?;
         let order_id = validate::text("orderId", &order_id, MAX_KEY)?;
@@ -114,6 +115,7 @@ impl HoldMutation {
     /// limit of N, exactly N concurrent holds succeed and the rest get `EXHAUSTED`. Repeating
     /// an idempotency key returns the first hold; another hold for the same order is a
     /// `CONFLICT`.
+    #[graphql(requires_scopes = "staff")]
     async fn hold_coupon_use(
         &self,
         ctx: &Context<'_>,
@@ -127,6 +129,7 @@ impl HoldMutation {
     /// Gives an order's coupon use back (the checkout's compensation when placing the order
     /// fails). Staff/service only. Null when the order holds no use; releasing twice is
     /// harmless.
+    #[graphql(requires_scopes = "staff")]
     async fn release_coupon_use(
         &self,
         ctx: &Context<'_>,

@@ -25,6 +25,7 @@ pub struct PromotionQuery;
 #[Object]
 impl PromotionQuery {
     /// Promotions, newest first. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn promotions(
         &self,
         ctx: &Context<'_>,
@@ -57,6 +58,7 @@ impl PromotionQuery {
     }
 
     /// A promotion by id. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn promotion(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Promotion>> {
         require_role(ctx, Role::Staff)?;
         let id = parse_id("id", &id)?;
@@ -70,6 +72,7 @@ pub struct PromotionMutation;
 #[Object]
 impl PromotionMutation {
     /// Creates an automatic promotion. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn create_promotion(
         &self,
         ctx: &Context<'_>,
@@ -81,6 +84,7 @@ impl PromotionMutation {
     }
 
     /// Changes a promotion; omitted fields stay. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn update_promotion(
         &self,
         ctx: &Context<'_>,
@@ -98,6 +102,7 @@ impl PromotionMutation {
     }
 
     /// Stops a promotion from applying. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn deactivate_promotion(&self, ctx: &Context<'_>, id: ID) -> Result<Promotion> {
         require_role(ctx, Role::Staff)?;
         let id = parse_id("id", &id)?;

@@ -6,6 +6,7 @@ use async_graphql::connection::Connection;
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use kit::auth::{caller, require_role, Role};
+use kit::authz_directives::authenticated;
 use kit::cache::rate_limit;
 use kit::ids::{from_millis, new_id, now_millis, parse_id};
 use kit::listing::{self, Bind, Filter, Source};
@@ -154,6 +155,7 @@ pub struct ChatMutation;
 impl ChatMutation {
     /// Posts to a LIVE stream's chat. Signed in; 1 to `LIVESTREAM_CHAT_MAX_CHARS` (500)
     /// characters after trimming; `LIVESTREAM_CHAT_RATE_MAX` per `…_WINDOW_MS` per user.
+    #[graphql(directive = authenticated::apply())]
     async fn send_chat_message(
         &self,
         ctx: &Context<'_>,
@@ -193,6 +195,7 @@ impl ChatMutation {
     }
 
     /// Removes a message from the chat (idempotent). Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn delete_chat_message(&self, ctx: &Context<'_>, id: ID) -> Result<ChatMessage> {
         let staff = require_role(ctx, Role::Staff)?;
         let svc = service(ctx);
@@ -234,6 +237,7 @@ impl ChatMutation {
 
     /// Keeps `userId` out of the stream's chat for `minutes` (1 to 43200); muting again
     /// replaces the end time. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn mute_chat_user(
         &self,
         ctx: &Context<'_>,

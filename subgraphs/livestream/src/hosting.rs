@@ -47,6 +47,7 @@ pub struct HostingMutation;
 #[Object]
 impl HostingMutation {
     /// Announces a stream (SCHEDULED) with a fresh playback id and stream key. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn schedule_livestream(
         &self,
         ctx: &Context<'_>,
@@ -94,6 +95,7 @@ impl HostingMutation {
     }
 
     /// Edits a stream that has not ended. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn update_livestream(
         &self,
         ctx: &Context<'_>,
@@ -176,21 +178,25 @@ impl HostingMutation {
     }
 
     /// SCHEDULED → LIVE (the publisher connecting does the same). Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn start_livestream(&self, ctx: &Context<'_>, id: ID) -> Result<Livestream> {
         move_to(ctx, &id, LivestreamStatus::Live).await
     }
 
     /// LIVE → ENDED. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn end_livestream(&self, ctx: &Context<'_>, id: ID) -> Result<Livestream> {
         move_to(ctx, &id, LivestreamStatus::Ended).await
     }
 
     /// SCHEDULED → CANCELLED. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn cancel_livestream(&self, ctx: &Context<'_>, id: ID) -> Result<Livestream> {
         move_to(ctx, &id, LivestreamStatus::Cancelled).await
     }
 
     /// Replaces the stream key (the old one stops working for new connections). Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn rotate_stream_key(&self, ctx: &Context<'_>, id: ID) -> Result<Livestream> {
         require_role(ctx, Role::Staff)?;
         let svc = service(ctx);

@@ -223,6 +223,7 @@ pub struct PinMutation;
 #[Object]
 impl PinMutation {
     /// Pins a product on an open stream, optionally with a live deal. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn pin_product(
         &self,
         ctx: &Context<'_>,
@@ -320,6 +321,7 @@ impl PinMutation {
     }
 
     /// Takes a pin down (its deal ends with it; idempotent). Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn unpin_product(&self, ctx: &Context<'_>, pin_id: ID) -> Result<Pin> {
         require_role(ctx, Role::Staff)?;
         let svc = service(ctx);
@@ -353,6 +355,7 @@ impl PinMutation {
     /// Takes `quantity` units of a pin's live deal for a cart; repeating an idempotency key
     /// returns the first claim. `CONFLICT` when the deal is over, gone or has too few units
     /// left. Service accounts (staff) only: the cart subgraph calls it.
+    #[graphql(requires_scopes = "staff")]
     async fn claim_live_deal(
         &self,
         ctx: &Context<'_>,
@@ -448,6 +451,7 @@ impl PinMutation {
 
     /// Gives a claim's units back to its deal (the cart line went away); idempotent. Service
     /// accounts (staff) only.
+    #[graphql(requires_scopes = "staff")]
     async fn release_live_deal(&self, ctx: &Context<'_>, claim_id: ID) -> Result<LiveDealClaim> {
         require_role(ctx, Role::Staff)?;
         let svc = service(ctx);

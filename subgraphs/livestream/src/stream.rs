@@ -141,12 +141,14 @@ impl Livestream {
     }
 
     /// The publisher's secret. Staff only (null with a FORBIDDEN error for anyone else).
+    #[graphql(requires_scopes = "staff")]
     async fn stream_key(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
         require_role(ctx, Role::Staff)?;
         Ok(Some(&self.stream_key))
     }
 
     /// The RTMP server URL an encoder (OBS, ffmpeg) publishes to. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn ingest_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         require_role(ctx, Role::Staff)?;
         Ok(Some(ctx.data_unchecked::<Settings>().rtmp_url.clone()))
@@ -154,6 +156,7 @@ impl Livestream {
 
     /// What the encoder publishes as its stream name ("stream key" in OBS):
     /// `<playbackId>?key=<streamKey>`. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn ingest_stream_name(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         require_role(ctx, Role::Staff)?;
         Ok(Some(format!(
@@ -168,6 +171,7 @@ impl Livestream {
     }
 
     /// Viewers, chat and sales figures, current at each read. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn analytics(&self, ctx: &Context<'_>) -> Result<Option<LivestreamAnalytics>> {
         require_role(ctx, Role::Staff)?;
         let heartbeat = ctx.data_unchecked::<Settings>().viewer_heartbeat;

@@ -21,6 +21,7 @@ pub struct AdminMutation;
 #[Object]
 impl AdminMutation {
     /// Replaces an image's alt text (at most 300 characters, one line). Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn update_media_alt(&self, ctx: &Context<'_>, id: ID, alt: String) -> Result<Asset> {
         require_role(ctx, Role::Staff)?;
         let id = parse_id("id", &id)?;
@@ -41,6 +42,7 @@ impl AdminMutation {
 
     /// Puts a product's images in the given order. `assetIds` must list every image of the
     /// product exactly once. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn reorder_product_media(
         &self,
         ctx: &Context<'_>,
@@ -52,6 +54,7 @@ impl AdminMutation {
     }
 
     /// Deletes an image; returns its id. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn delete_media(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
         require_role(ctx, Role::Staff)?;
         let id = parse_id("id", &id)?;

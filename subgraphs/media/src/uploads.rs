@@ -37,6 +37,7 @@ pub struct UploadMutation;
 #[Object]
 impl UploadMutation {
     /// Starts an image upload for a product. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn create_media_upload(
         &self,
         ctx: &Context<'_>,

@@ -6,6 +6,7 @@
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use kit::auth::caller;
+use kit::authz_directives::authenticated;
 use kit::ids::{from_millis, new_id, now_millis};
 use kit::schema::service;
 use kit::{AppError, Db, Tx};
@@ -112,6 +113,7 @@ pub struct ContactsQuery;
 #[Object]
 impl ContactsQuery {
     /// The signed-in user's phone number and push subscriptions.
+    #[graphql(directive = authenticated::apply())]
     async fn notification_contacts(&self, ctx: &Context<'_>) -> Result<NotificationContacts> {
         let who = caller(ctx)?;
         Ok(load(&service(ctx).db, &who.user_id).await?)
@@ -124,6 +126,7 @@ pub struct ContactsMutation;
 #[Object]
 impl ContactsMutation {
     /// Sets (or, with null, removes) the number text messages go to.
+    #[graphql(directive = authenticated::apply())]
     async fn set_notification_phone(
         &self,
         ctx: &Context<'_>,
@@ -158,6 +161,7 @@ impl ContactsMutation {
     }
 
     /// Adds a device's push subscription (adding the same topic again changes nothing).
+    #[graphql(directive = authenticated::apply())]
     async fn add_push_subscription(
         &self,
         ctx: &Context<'_>,
@@ -194,6 +198,7 @@ impl ContactsMutation {
     }
 
     /// Removes one of the signed-in user's push subscriptions.
+    #[graphql(directive = authenticated::apply())]
     async fn remove_push_subscription(
         &self,
         ctx: &Context<'_>,

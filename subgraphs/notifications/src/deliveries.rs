@@ -188,6 +188,7 @@ pub struct DeliveryQuery;
 #[Object]
 impl DeliveryQuery {
     /// The delivery log, newest first. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn notification_deliveries(
         &self,
         ctx: &Context<'_>,

@@ -3,6 +3,7 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Object, Result, ID};
 use kit::auth::require_owner_or_staff;
+use kit::authz_directives::authenticated;
 use kit::pagination::{Cursor, Total};
 
 use crate::inbox::{self, Notification};
@@ -19,6 +20,7 @@ impl User {
     }
 
     /// Their in-app notifications, newest first. The user themself only (and staff).
+    #[graphql(directive = authenticated::apply())]
     async fn notifications(
         &self,
         ctx: &Context<'_>,

@@ -6,6 +6,7 @@
 use async_graphql::{Context, Result, Subscription};
 use futures_util::Stream;
 use kit::auth::caller;
+use kit::authz_directives::authenticated;
 use kit::events::{Event, QueueSpec};
 use kit::Service;
 use tokio::sync::broadcast;
@@ -53,6 +54,7 @@ pub struct NotificationSubscription;
 #[Subscription]
 impl NotificationSubscription {
     /// The signed-in user's in-app notifications as they arrive.
+    #[graphql(directive = authenticated::apply())]
     async fn notification_received(
         &self,
         ctx: &Context<'_>,

@@ -8,6 +8,7 @@ use async_graphql::connection::Connection;
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use kit::auth::caller;
+use kit::authz_directives::authenticated;
 use kit::ids::{from_millis, new_id, now_millis, parse_id};
 use kit::listing::{self, Bind, Filter, Source};
 use kit::pagination::{Cursor, Total, Window};
@@ -149,6 +150,7 @@ pub struct InboxQuery;
 #[Object]
 impl InboxQuery {
     /// The signed-in user's in-app notifications, newest first.
+    #[graphql(directive = authenticated::apply())]
     async fn my_notifications(
         &self,
         ctx: &Context<'_>,
@@ -168,6 +170,7 @@ impl InboxQuery {
     }
 
     /// How many of the signed-in user's notifications are unread.
+    #[graphql(directive = authenticated::apply())]
     async fn unread_notification_count(&self, ctx: &Context<'_>) -> Result<i64> {
         let who = caller(ctx)?;
         let n: i64 = sqlx::query_scalar(
@@ -188,6 +191,7 @@ pub struct InboxMutation;
 impl InboxMutation {
     /// Marks the signed-in user's notifications read: those in `ids`, or all with
     /// `all: true`. Returns how many changed; ids of other users' notifications change nothing.
+    #[graphql(directive = authenticated::apply())]
     async fn mark_notifications_read(
         &self,
         ctx: &Context<'_>,

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use kit::auth::caller;
+use kit::authz_directives::authenticated;
 use kit::ids::now_millis;
 use kit::schema::service;
 use kit::{AppError, Db, Tx};
@@ -103,6 +104,7 @@ pub struct PreferencesQuery;
 #[Object]
 impl PreferencesQuery {
     /// The signed-in user's channel switches, one per category.
+    #[graphql(directive = authenticated::apply())]
     async fn notification_preferences(
         &self,
         ctx: &Context<'_>,
@@ -118,6 +120,7 @@ pub struct PreferencesMutation;
 #[Object]
 impl PreferencesMutation {
     /// Turns channels on or off per category; returns every category's switches.
+    #[graphql(directive = authenticated::apply())]
     async fn update_notification_preferences(
         &self,
         ctx: &Context<'_>,

@@ -4,6 +4,7 @@
 
 use async_graphql::{Context, Object, Result, ID};
 use kit::auth::caller;
+use kit::authz_directives::authenticated;
 use kit::ids::now_millis;
 use kit::schema::service;
 use kit::{AppError, Tx};
@@ -43,6 +44,7 @@ pub struct ReminderMutation;
 impl ReminderMutation {
     /// Tells the signed-in user (by email and in the app, as their LIVESTREAMS preferences
     /// say) when the livestream starts. Asking twice is the same as once.
+    #[graphql(directive = authenticated::apply())]
     async fn remind_me_of_livestream(&self, ctx: &Context<'_>, stream_id: ID) -> Result<bool> {
         let who = caller(ctx)?;
         let stream = parse_stream_id(&stream_id)?;
@@ -60,6 +62,7 @@ impl ReminderMutation {
     }
 
     /// Cancels the reminder; `false` when there was none.
+    #[graphql(directive = authenticated::apply())]
     async fn forget_livestream_reminder(&self, ctx: &Context<'_>, stream_id: ID) -> Result<bool> {
         let who = caller(ctx)?;
         let stream = parse_stream_id(&stream_id)?;

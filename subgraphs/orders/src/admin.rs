@@ -14,6 +14,7 @@ pub struct AdminMutation;
 impl AdminMutation {
     /// Wipes the order read model and projects every order again from the event log; returns
     /// how many orders it holds afterwards. Admins only.
+    #[graphql(requires_scopes = "admin")]
     async fn rebuild_order_read_model(&self, ctx: &Context<'_>) -> Result<i64> {
         require_role(ctx, Role::Admin)?;
         Ok(projection::rebuild(service(ctx)).await? as i64)

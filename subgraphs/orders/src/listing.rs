@@ -7,6 +7,7 @@ use async_graphql::connection::Connection;
 use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use kit::auth::{caller, require_owner_or_staff, require_role, Role};
+use kit::authz_directives::authenticated;
 use kit::pagination::{Cursor, Total, Window};
 use kit::schema::service;
 use kit::{AppError, Db};
@@ -211,6 +212,7 @@ pub struct ListingQuery;
 #[Object]
 impl ListingQuery {
     /// The signed-in customer's orders, newest first.
+    #[graphql(directive = authenticated::apply())]
     async fn my_orders(
         &self,
         ctx: &Context<'_>,
@@ -226,6 +228,7 @@ impl ListingQuery {
     }
 
     /// Every order, newest first, filtered. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn orders(
         &self,
         ctx: &Context<'_>,
@@ -273,6 +276,7 @@ impl User {
     }
 
     /// The user's orders, newest first. The user themself or staff (else `FORBIDDEN`).
+    #[graphql(directive = authenticated::apply())]
     async fn orders(
         &self,
         ctx: &Context<'_>,

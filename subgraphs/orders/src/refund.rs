@@ -25,6 +25,7 @@ impl RefundMutation {
     /// Refunds `amount` of a paid order (what is left to refund when omitted). Staff only.
     /// The order becomes REFUNDED / PARTIALLY_REFUNDED once payments reports the refund.
     /// Repeating `idempotencyKey` refunds once.
+    #[graphql(requires_scopes = "staff")]
     async fn refund_order(
         &self,
         ctx: &Context<'_>,

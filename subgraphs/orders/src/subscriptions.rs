@@ -11,6 +11,7 @@ use async_graphql::{Context, Object, Result, Subscription, ID};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use kit::auth::{caller, optional_caller};
+use kit::authz_directives::authenticated;
 use kit::events::{Event, QueueSpec};
 use kit::ids::from_millis;
 use kit::schema::service;
@@ -175,6 +176,7 @@ impl OrderSubscription {
     }
 
     /// Every status change of the signed-in customer's orders.
+    #[graphql(directive = authenticated::apply())]
     async fn my_order_updates(
         &self,
         ctx: &Context<'_>,

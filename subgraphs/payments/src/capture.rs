@@ -19,6 +19,7 @@ pub struct CaptureMutation;
 #[Object]
 impl CaptureMutation {
     /// Captures an AUTHORIZED payment in full. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn capture_payment(&self, ctx: &Context<'_>, payment_id: ID) -> Result<Payment> {
         require_role(ctx, Role::Staff)?;
         let payment_id = validate::key("paymentId", &payment_id)?;

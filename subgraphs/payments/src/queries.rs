@@ -39,6 +39,7 @@ impl PaymentQuery {
     }
 
     /// Payments, newest first. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn payments(
         &self,
         ctx: &Context<'_>,

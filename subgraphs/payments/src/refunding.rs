@@ -36,6 +36,7 @@ impl RefundMutation {
     /// Refunds `amount` of a captured payment (all that is left when omitted). Staff only.
     /// More than is left to refund is `BAD_USER_INPUT` with reason `EXCEEDS_REFUNDABLE`;
     /// repeating an idempotency key returns the first refund.
+    #[graphql(requires_scopes = "staff")]
     async fn refund_payment(
         &self,
         ctx: &Context<'_>,

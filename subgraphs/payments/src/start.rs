@@ -64,6 +64,7 @@ impl StartMutation {
     /// Creates the order's payment in REQUIRES_PAYMENT_METHOD (staff/service only). The same
     /// idempotencyKey returns the same payment; another live payment for the order is a
     /// CONFLICT.
+    #[graphql(requires_scopes = "staff")]
     async fn start_payment(&self, ctx: &Context<'_>, input: StartPaymentInput) -> Result<Payment> {
         require_role(ctx, Role::Staff)?;
         let request = parse(&input)?;
@@ -72,6 +73,7 @@ impl StartMutation {
 
     /// Voids the order's payment before capture (staff/service only; checkout compensation).
     /// Null when the order has no payment; a captured payment is a CONFLICT (refund it).
+    #[graphql(requires_scopes = "staff")]
     async fn cancel_payment(&self, ctx: &Context<'_>, order_id: ID) -> Result<Option<Payment>> {
         require_role(ctx, Role::Staff)?;
         let order_id = validate::key("orderId", &order_id)?;

@@ -3,6 +3,7 @@
 
 use async_graphql::{Context, Object, Result, ID};
 use kit::auth::caller;
+use kit::authz_directives::authenticated;
 use kit::ids::{now_millis, parse_id};
 use kit::schema::service;
 use kit::AppError;
@@ -69,11 +70,13 @@ async fn set_vote(ctx: &Context<'_>, id: &ID, vote: bool) -> Result<Review, AppE
 impl HelpfulMutation {
     /// Marks a review helpful. Once per user (repeating changes nothing); not your own review
     /// (`BAD_USER_INPUT`).
+    #[graphql(directive = authenticated::apply())]
     async fn mark_review_helpful(&self, ctx: &Context<'_>, id: ID) -> Result<Review> {
         Ok(set_vote(ctx, &id, true).await?)
     }
 
     /// Withdraws your helpful vote (harmless when there is none).
+    #[graphql(directive = authenticated::apply())]
     async fn unmark_review_helpful(&self, ctx: &Context<'_>, id: ID) -> Result<Review> {
         Ok(set_vote(ctx, &id, false).await?)
     }

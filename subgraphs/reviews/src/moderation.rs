@@ -60,6 +60,7 @@ async fn set_status(
 impl ModerationMutation {
     /// Hides a review from everyone but its author and staff and removes it from the product's
     /// rating. Staff only; hiding a hidden review only updates the reason. Emits `review.hidden`.
+    #[graphql(requires_scopes = "staff")]
     async fn hide_review(&self, ctx: &Context<'_>, id: ID, reason: String) -> Result<Review> {
         require_role(ctx, Role::Staff)?;
         let id = parse_id("id", &id)?;
@@ -68,6 +69,7 @@ impl ModerationMutation {
     }
 
     /// Publishes a hidden review again. Staff only. Emits `review.unhidden`.
+    #[graphql(requires_scopes = "staff")]
     async fn unhide_review(&self, ctx: &Context<'_>, id: ID) -> Result<Review> {
         require_role(ctx, Role::Staff)?;
         let id = parse_id("id", &id)?;

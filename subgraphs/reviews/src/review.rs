@@ -152,6 +152,7 @@ impl Review {
     }
 
     /// Why staff hid it. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn hidden_reason(&self, ctx: &Context<'_>) -> Result<Option<&str>> {
         require_role(ctx, Role::Staff)?;
         Ok(self.hidden_reason.as_deref())

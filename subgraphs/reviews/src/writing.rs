@@ -4,6 +4,7 @@
 
 use async_graphql::{Context, InputObject, Object, Result, ID};
 use kit::auth::caller;
+use kit::authz_directives::authenticated;
 use kit::error::is_unique_violation;
 use kit::ids::{new_id, now_millis, parse_id};
 use kit::schema::service;
@@ -41,6 +42,7 @@ pub struct WritingMutation;
 impl WritingMutation {
     /// Reviews a published product. One review per product per user (`CONFLICT` for a second);
     /// an unknown or unpublished product is `NOT_FOUND`. Emits `review.created`.
+    #[graphql(directive = authenticated::apply())]
     async fn create_review(&self, ctx: &Context<'_>, input: CreateReviewInput) -> Result<Review> {
         let caller = caller(ctx)?;
         let product_id = parse_id("input.productId", &input.product_id)?;
@@ -118,6 +120,7 @@ impl WritingMutation {
 
     /// Changes your own review; omitted fields stay. Someone else's review is `NOT_FOUND`.
     /// Emits `review.updated`.
+    #[graphql(directive = authenticated::apply())]
     async fn update_review(
         &self,
         ctx: &Context<'_>,
@@ -175,6 +178,7 @@ impl WritingMutation {
 
     /// Deletes a review: its author or staff (anyone else gets `NOT_FOUND`). Returns its id.
     /// Emits `review.deleted`.
+    #[graphql(directive = authenticated::apply())]
     async fn delete_review(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
         let caller = caller(ctx)?;
         let id = parse_id("id", &id)?;

@@ -32,6 +32,7 @@ pub struct MethodQuery;
 #[Object]
 impl MethodQuery {
     /// Shipping methods, newest first. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn shipping_methods(
         &self,
         ctx: &Context<'_>,
@@ -72,6 +73,7 @@ impl MethodQuery {
     }
 
     /// A method by id; null when unknown. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn shipping_method(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Method>> {
         require_role(ctx, Role::Staff)?;
         let id = parse_id("id", &id)?;
@@ -85,6 +87,7 @@ pub struct MethodMutation;
 #[Object]
 impl MethodMutation {
     /// Creates a method. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn create_shipping_method(
         &self,
         ctx: &Context<'_>,
@@ -96,6 +99,7 @@ impl MethodMutation {
     }
 
     /// Changes a method; omitted fields stay. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn update_shipping_method(
         &self,
         ctx: &Context<'_>,
@@ -121,6 +125,7 @@ impl MethodMutation {
     }
 
     /// Deletes a method (shipments keep their copy of it); returns its id. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn delete_shipping_method(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
         require_role(ctx, Role::Staff)?;
         let id = parse_id("id", &id)?;

@@ -33,6 +33,7 @@ pub struct ShipmentQuery;
 #[Object]
 impl ShipmentQuery {
     /// A shipment by id; null when unknown. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn shipment(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Shipment>> {
         require_role(ctx, Role::Staff)?;
         let id = parse_id("id", &id)?;
@@ -40,6 +41,7 @@ impl ShipmentQuery {
     }
 
     /// Shipments, newest first. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn shipments(
         &self,
         ctx: &Context<'_>,
@@ -85,6 +87,7 @@ pub struct ShipmentMutation;
 #[Object]
 impl ShipmentMutation {
     /// PENDING → PACKED. Staff only; `CONFLICT` from any other status.
+    #[graphql(requires_scopes = "staff")]
     async fn mark_shipment_packed(&self, ctx: &Context<'_>, id: ID) -> Result<Shipment> {
         require_role(ctx, Role::Staff)?;
         let change = Change {
@@ -102,6 +105,7 @@ impl ShipmentMutation {
     /// PENDING or PACKED → SHIPPED: handed to `carrier` under `trackingNumber` (unique across
     /// shipments; the carrier webhook finds the shipment by it). Staff only; `CONFLICT` from
     /// any other status.
+    #[graphql(requires_scopes = "staff")]
     async fn mark_shipment_shipped(
         &self,
         ctx: &Context<'_>,

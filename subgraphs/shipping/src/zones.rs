@@ -21,6 +21,7 @@ pub struct ZoneQuery;
 #[Object]
 impl ZoneQuery {
     /// Shipping zones, newest first. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn shipping_zones(
         &self,
         ctx: &Context<'_>,
@@ -48,6 +49,7 @@ impl ZoneQuery {
     }
 
     /// A zone by id; null when unknown. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn shipping_zone(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Zone>> {
         require_role(ctx, Role::Staff)?;
         let id = parse_id("id", &id)?;
@@ -61,6 +63,7 @@ pub struct ZoneMutation;
 #[Object]
 impl ZoneMutation {
     /// Creates a zone. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn create_shipping_zone(
         &self,
         ctx: &Context<'_>,
@@ -72,6 +75,7 @@ impl ZoneMutation {
     }
 
     /// Changes a zone; omitted fields stay. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn update_shipping_zone(
         &self,
         ctx: &Context<'_>,
@@ -89,6 +93,7 @@ impl ZoneMutation {
     }
 
     /// Deletes a zone no method ships to (`CONFLICT` otherwise); returns its id. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn delete_shipping_zone(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
         require_role(ctx, Role::Staff)?;
         let id = parse_id("id", &id)?;

@@ -21,6 +21,7 @@ pub struct DeliveryQuery;
 impl DeliveryQuery {
     /// Deliveries, newest first, optionally of one endpoint and in one status. Staff only.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(requires_scopes = "staff")]
     async fn webhook_deliveries(
         &self,
         ctx: &Context<'_>,
@@ -57,6 +58,7 @@ impl DeliveryQuery {
     }
 
     /// A delivery by id; null when unknown. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn webhook_delivery(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Delivery>> {
         require_role(ctx, Role::Staff)?;
         let id = parse_id("id", &id)?;
@@ -71,6 +73,7 @@ pub struct DeliveryMutation;
 impl DeliveryMutation {
     /// Sends a delivery again, whatever became of it (`CONFLICT` while an attempt is in
     /// flight or the endpoint is disabled). Admin only.
+    #[graphql(requires_scopes = "admin")]
     async fn redeliver_webhook(&self, ctx: &Context<'_>, delivery_id: ID) -> Result<Delivery> {
         require_role(ctx, Role::Admin)?;
         let id = parse_id("deliveryId", &delivery_id)?;

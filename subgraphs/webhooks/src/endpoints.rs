@@ -66,6 +66,7 @@ pub struct EndpointQuery;
 #[Object]
 impl EndpointQuery {
     /// Webhook endpoints, newest first. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn webhook_endpoints(
         &self,
         ctx: &Context<'_>,
@@ -98,6 +99,7 @@ impl EndpointQuery {
     }
 
     /// An endpoint by id; null when unknown. Staff only.
+    #[graphql(requires_scopes = "staff")]
     async fn webhook_endpoint(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Endpoint>> {
         require_role(ctx, Role::Staff)?;
         let id = parse_id("id", &id)?;
@@ -112,6 +114,7 @@ pub struct EndpointMutation;
 impl EndpointMutation {
     /// Registers an endpoint; returns it with its signing secret (shown only this once).
     /// Admin only.
+    #[graphql(requires_scopes = "admin")]
     async fn create_webhook_endpoint(
         &self,
         ctx: &Context<'_>,
@@ -148,6 +151,7 @@ impl EndpointMutation {
     }
 
     /// Changes an endpoint; omitted fields stay. Admin only.
+    #[graphql(requires_scopes = "admin")]
     async fn update_webhook_endpoint(
         &self,
         ctx: &Context<'_>,
@@ -216,6 +220,7 @@ impl EndpointMutation {
     }
 
     /// Deletes an endpoint with its deliveries; returns its id. Admin only.
+    #[graphql(requires_scopes = "admin")]
     async fn delete_webhook_endpoint(&self, ctx: &Context<'_>, id: ID) -> Result<ID> {
         require_role(ctx, Role::Admin)?;
         let id = parse_id("id", &id)?;
@@ -243,6 +248,7 @@ impl EndpointMutation {
     /// A new signing secret, returned this once. For `overlapHours` (default 24, at most 168)
     /// deliveries carry signatures of both the old and the new secret, so receivers can switch
     /// without missing one; 0 drops the old secret at once. Admin only.
+    #[graphql(requires_scopes = "admin")]
     async fn rotate_webhook_secret(
         &self,
         ctx: &Context<'_>,
@@ -290,6 +296,7 @@ impl EndpointMutation {
 
     /// Sends a `webhook.ping` test event to this endpoint only; returns its delivery (follow
     /// it with `webhookDeliveries`). The endpoint must be enabled. Admin only.
+    #[graphql(requires_scopes = "admin")]
     async fn ping_webhook_endpoint(&self, ctx: &Context<'_>, id: ID) -> Result<Delivery> {
         let caller = require_role(ctx, Role::Admin)?;
         let id = parse_id("id", &id)?;
