@@ -17,7 +17,7 @@ pub struct Supergraph {
     pub planner: Planner,
     pub api: SchemaIndex,
     /// The API schema document operations are validated against: the planner's consumer schema
-    /// plus the executable directives the router accepts beyond the built-ins (`@defer`).
+    /// plus the executable directives the router accepts beyond the built-ins (`@defer`, `@stream`).
     pub api_doc: graphql_tools::static_graphql::schema::Document,
     pub introspection: Introspection,
     pub validation: ValidationPlan,
@@ -46,7 +46,7 @@ impl Supergraph {
         .map_err(|_| anyhow::anyhow!("query planner rejected the supergraph"))?
         .map_err(|e| anyhow::anyhow!("query planner rejected the supergraph: {e}"))?;
         let mut api_doc = (*planner.consumer_schema.document).clone();
-        declare_defer(&mut api_doc);
+        crate::incremental::stream::declare(&mut api_doc);
         let api = SchemaIndex::new(&api_doc);
         let introspection = Introspection::new(
             &api_doc,
@@ -85,25 +85,4 @@ impl Supergraph {
     pub fn api_sdl(&self) -> String {
         self.api_doc.to_string()
     }
-}
-
-/// Declares `@defer` so operations using it validate. The planner drops the directive while
-/// normalizing, so deferred fragments are planned and executed inline with the rest of the
-/// operation and the client gets the complete result in one response.
-fn declare_defer(doc: &mut graphql_tools::static_graphql::schema::Document) {
-    use graphql_tools::static_graphql::schema::Definition;
-    let declared = doc
-        .definitions
-        .iter()
-        .any(|d| matches!(d, Definition::DirectiveDefinition(d) if d.name == "defer"));
-    if declared {
-        return;
-    }
-    let defer = graphql_tools::parser::parse_schema::<String>(
-        "\"Delivers this fragment's fields after the rest of the response; this router resolves them inline.\"\n\
-         directive @defer(label: String, if: Boolean! = true) on FRAGMENT_SPREAD | INLINE_FRAGMENT",
-    )
-    .expect("the @defer declaration parses")
-    .into_static();
-    doc.definitions.extend(defer.definitions);
 }

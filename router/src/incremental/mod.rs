@@ -11,6 +11,7 @@
 //! are never split; they are answered in one part.
 
 mod partition;
+pub mod stream;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,6 +32,7 @@ use crate::response::{GraphQLError, Out, PathSeg, Response};
 use crate::schema::TypeKind;
 use crate::supergraph::Supergraph;
 use partition::{Partition, Selected};
+use stream::Streamed;
 
 /// One deferred fragment of the operation.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,6 +58,7 @@ pub struct Split {
     op_index: usize,
     fragments: HashMap<String, FragmentDefinition>,
     pub deferred: Vec<Deferred>,
+    pub streams: Vec<Streamed>,
     primary: Selected,
     /// Each deferred fragment's own selection, by response path.
     selected: Vec<Selected>,
@@ -108,15 +111,18 @@ pub fn split(prepared: &Prepared, vars: &Map<String, Value>) -> Option<Split> {
         return None;
     }
     let mut deferred = Vec::new();
+    let mut streams = Vec::new();
     let mut walk = Walk {
         fragments: &prepared.fragments,
         vars,
         path: Vec::new(),
         fields: Vec::new(),
         out: &mut deferred,
+        streams: &mut streams,
+        in_stream: false,
     };
     walk.collect(prepared.selection_set(), None, 0);
-    if deferred.is_empty() {
+    if deferred.is_empty() && streams.is_empty() {
         return None;
     }
     let mut doc = prepared.doc.clone();
@@ -152,6 +158,7 @@ pub fn split(prepared: &Prepared, vars: &Map<String, Value>) -> Option<Split> {
         op_index,
         fragments,
         deferred,
+        streams,
         primary,
         selected,
     })
@@ -160,13 +167,17 @@ pub fn split(prepared: &Prepared, vars: &Map<String, Value>) -> Option<Split> {
 /// Fragment nesting the walk follows at most (validation already refuses cycles).
 const MAX_DEPTH: usize = 64;
 
-/// Finds the active deferred fragments, outer ones before the ones nested in them.
+/// Finds the active deferred fragments, outer ones before the ones nested in them, and the
+/// streamed lists outside them.
 struct Walk<'w> {
     fragments: &'w HashMap<String, FragmentDefinition>,
     vars: &'w Map<String, Value>,
     path: Vec<String>,
     fields: Vec<String>,
     out: &'w mut Vec<Deferred>,
+    streams: &'w mut Vec<Streamed>,
+    /// Inside a streamed list: a list streamed in it arrives whole with its item.
+    in_stream: bool,
 }
 
 impl Walk<'_> {
@@ -180,7 +191,22 @@ impl Walk<'_> {
                     self.path
                         .push(f.alias.clone().unwrap_or_else(|| f.name.clone()));
                     self.fields.push(f.name.clone());
+                    // A list streamed inside a deferred fragment arrives whole in its payload.
+                    let streamed = match stream::stream_args(&f.directives, self.vars) {
+                        Some((label, initial)) if parent.is_none() && !self.in_stream => {
+                            self.streams.push(Streamed {
+                                label,
+                                path: self.path.clone(),
+                                initial: initial.max(0) as usize,
+                            });
+                            true
+                        }
+                        _ => false,
+                    };
+                    let was = self.in_stream;
+                    self.in_stream = was || streamed;
                     self.collect(&f.selection_set, parent, depth + 1);
+                    self.in_stream = was;
                     self.path.pop();
                     self.fields.pop();
                 }
@@ -265,14 +291,6 @@ fn remove_deferred(set: &mut SelectionSet, vars: &Map<String, Value>) {
     });
 }
 
-/// The first payload: the primary result with `hasNext: true`.
-pub fn initial_payload(primary: &Response) -> String {
-    with_has_next(
-        serde_json::to_string(primary).unwrap_or_else(|_| "{}".into()),
-        true,
-    )
-}
-
 /// A complete response as the only payload (`hasNext: false`).
 pub fn only_payload(response: &Response) -> String {
     with_has_next(
@@ -295,9 +313,13 @@ fn with_has_next(mut json: String, has_next: bool) -> String {
     json
 }
 
+/// A deferred fragment's `data`, or a streamed list's further `items`, at `path`.
 #[derive(Serialize)]
 struct Item<'a> {
-    data: Out,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<Out>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    items: Option<Vec<Out>>,
     path: Vec<PathSeg>,
     #[serde(skip_serializing_if = "Option::is_none")]
     label: Option<&'a str>,
@@ -392,10 +414,34 @@ pub fn payloads<'a>(
             return;
         }
         let mut sent = Vec::new();
-        yield initial_payload(&first_response(ctx.supergraph, &prepared, &split, &vars, &exec, &mut sent));
+        let mut first = first_response(ctx.supergraph, &prepared, &split, &vars, &exec, &mut sent);
+        let tails = match first.data.as_mut() {
+            Some(data) => stream::cut(data, &mut first.errors, &split.streams),
+            None => Vec::new(),
+        };
+        let n = split.deferred.len();
+        let json = serde_json::to_string(&first).unwrap_or_else(|_| "{}".into());
+        yield with_has_next(json, n > 0 || !tails.is_empty());
+        let streamed = tails.len();
+        for (j, tail) in tails.into_iter().enumerate() {
+            let payload = Subsequent {
+                incremental: vec![Item {
+                    data: None,
+                    items: Some(tail.items),
+                    path: tail.path,
+                    label: split.streams[tail.stream].label.as_deref(),
+                    errors: tail.errors,
+                }],
+                errors: Vec::new(),
+                has_next: n > 0 || j + 1 < streamed,
+            };
+            yield payload.text();
+        }
+        if n == 0 {
+            return;
+        }
 
         second_phase.store(true, Ordering::SeqCst);
-        let n = split.deferred.len();
         let mut waiting = partition.counts(n);
         let mut emitted = vec![false; n];
         let second = async {
@@ -559,7 +605,8 @@ fn fragment_payload(
             e.path = Some(full);
         }
         incremental.push(Item {
-            data: out,
+            data: Some(out),
+            items: None,
             path,
             label: d.label.as_deref(),
             errors,
@@ -653,6 +700,7 @@ mod tests {
             }
         }
         let mut out = Vec::new();
+        let mut streams = Vec::new();
         let vars: Map<String, Value> = [("no".to_string(), Value::Bool(false))]
             .into_iter()
             .collect();
@@ -662,6 +710,8 @@ mod tests {
             path: Vec::new(),
             fields: Vec::new(),
             out: &mut out,
+            streams: &mut streams,
+            in_stream: false,
         };
         walk.collect(&set.unwrap(), None, 0);
         out.into_iter()
@@ -707,7 +757,11 @@ mod tests {
             data: Some(Out::Object(vec![("a".into(), Out::Leaf(Value::from(1)))])),
             errors: Vec::new(),
         };
-        assert_eq!(initial_payload(&r), r#"{"data":{"a":1},"hasNext":true}"#);
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(
+            with_has_next(json, true),
+            r#"{"data":{"a":1},"hasNext":true}"#
+        );
         assert_eq!(only_payload(&Response::default()), r#"{"hasNext":false}"#);
     }
 }

@@ -65,6 +65,7 @@ pub fn prepare_request(
     };
     let prepared = plan::prepare(supergraph, query, req.operation_name.as_deref())?;
     let vars = coerce_variables(&prepared, req.variables.as_ref())?;
+    crate::incremental::stream::check(&supergraph.api, &prepared, query, &vars)?;
     supergraph
         .limits
         .check_cost(&supergraph.api, &prepared, &vars)?;

@@ -42,13 +42,14 @@ async fn counted(upstream: String) -> (String, Seen) {
     (format!("http://{addr}/graphql"), seen)
 }
 
-struct Shop {
-    url: String,
+/// The fixture shop behind counting proxies (also used by `stream`).
+pub(crate) struct Shop {
+    pub(crate) url: String,
     seen: Vec<(&'static str, Seen)>,
 }
 
 impl Shop {
-    async fn start() -> Shop {
+    pub(crate) async fn start() -> Shop {
         let mut seen = Vec::new();
         let mut urls = Vec::new();
         for name in ["accounts", "products", "inventory", "reviews"] {
@@ -70,7 +71,7 @@ impl Shop {
     }
 
     /// Fetches per subgraph since the last call (subgraphs with none left out).
-    fn take_counts(&self) -> Vec<(&'static str, usize)> {
+    pub(crate) fn take_counts(&self) -> Vec<(&'static str, usize)> {
         self.seen
             .iter()
             .map(|(name, log)| (*name, std::mem::take(&mut *log.lock().unwrap()).len()))
@@ -79,7 +80,7 @@ impl Shop {
     }
 
     /// Every payload of a deferred operation over multipart/mixed.
-    async fn parts(&self, query: &str, variables: Value) -> Vec<Value> {
+    pub(crate) async fn parts(&self, query: &str, variables: Value) -> Vec<Value> {
         let resp = reqwest::Client::new()
             .post(&self.url)
             .header("accept", DEFER_ACCEPT)

@@ -32,6 +32,7 @@ mod rate_limit;
 mod realtime;
 mod response_cache;
 mod shop;
+mod stream;
 mod subscription_authz;
 mod subscription_sharing;
 mod teardown;
