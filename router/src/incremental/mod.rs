@@ -344,8 +344,10 @@ impl Subsequent<'_> {
 }
 
 /// Runs a split query: the first item is the primary payload, sent once the fetches it needs
-/// are done; then one payload per deferred fragment, in an order where an enclosing fragment
-/// comes before the ones nested in it. `limit` bounds the whole (zero: none).
+/// are done (for a streamed list, those of its first `initialCount` items); then the rest of
+/// each streamed list once the entity fetches for its later items are done, and one payload per
+/// deferred fragment, an enclosing fragment (or a streamed list) before what is nested in it.
+/// `limit` bounds the whole (zero: none).
 pub fn payloads<'a>(
     ctx: &'a Context<'a>,
     prepared: Arc<Prepared>,
@@ -381,21 +383,39 @@ pub fn payloads<'a>(
             None => (prepared.plan.clone(), Vec::new()),
         };
         let node = plan.as_deref().and_then(|p| p.node.as_ref());
+        let stream_paths: Vec<Vec<String>> = split.streams.iter().map(|s| s.path.clone()).collect();
         let partition = node
-            .map(|n| Partition::new(n, &split.primary, &split.selected))
+            .map(|n| Partition::new(n, &split.primary, &split.selected, &stream_paths))
             .unwrap_or_default();
         let second_phase = AtomicBool::new(false);
-        let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<usize>>();
+        // A finished second-phase fetch: the deferred fragments it served, or `None` for the
+        // later items of a streamed list.
+        let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<Option<Vec<usize>>>();
         let initial = crate::pipeline::router_owned_fields(ctx.supergraph, &prepared, &vars);
         let mut exec = Execution::new(ctx.supergraph, ctx.client, &vars, ctx.headers, initial);
         *exec.errors.get_mut() = authz_errors;
-        let (part, phase) = (&partition, &second_phase);
+        let (part, phase, streams) = (&partition, &second_phase, &split.streams);
         exec.only = Some(Box::new(move |n| {
-            part.owners(n).is_some() == phase.load(Ordering::SeqCst)
+            if phase.load(Ordering::SeqCst) {
+                part.owners(n).is_some() || part.is_split(n)
+            } else {
+                part.owners(n).is_none()
+            }
+        }));
+        exec.items = Some(Box::new(move |n, prefix, i| {
+            if !part.is_split(n) {
+                return true;
+            }
+            match streams.iter().find(|s| partition::same_keys(prefix, &s.path)) {
+                Some(s) => (i < s.initial) != phase.load(Ordering::SeqCst),
+                None => true,
+            }
         }));
         exec.on_done = Some(Box::new(move |n| {
             if let Some(owners) = part.owners(n) {
-                let _ = done_tx.send(owners.to_vec());
+                let _ = done_tx.send(Some(owners.to_vec()));
+            } else if part.is_split(n) && phase.load(Ordering::SeqCst) {
+                let _ = done_tx.send(None);
             }
         }));
         let exec = exec;
@@ -414,35 +434,20 @@ pub fn payloads<'a>(
             return;
         }
         let mut sent = Vec::new();
-        let mut first = first_response(ctx.supergraph, &prepared, &split, &vars, &exec, &mut sent);
-        let tails = match first.data.as_mut() {
-            Some(data) => stream::cut(data, &mut first.errors, &split.streams),
-            None => Vec::new(),
-        };
+        // Whether any list is longer than its `initialCount` is known now: the lists came with
+        // the first phase; only their later items' entity fetches are left.
+        let (first, cut) = first_response(ctx.supergraph, &prepared, &split, &vars, &exec, &mut sent);
+        let mut tails_sent = !cut;
         let n = split.deferred.len();
         let json = serde_json::to_string(&first).unwrap_or_else(|_| "{}".into());
-        yield with_has_next(json, n > 0 || !tails.is_empty());
-        let streamed = tails.len();
-        for (j, tail) in tails.into_iter().enumerate() {
-            let payload = Subsequent {
-                incremental: vec![Item {
-                    data: None,
-                    items: Some(tail.items),
-                    path: tail.path,
-                    label: split.streams[tail.stream].label.as_deref(),
-                    errors: tail.errors,
-                }],
-                errors: Vec::new(),
-                has_next: n > 0 || j + 1 < streamed,
-            };
-            yield payload.text();
-        }
-        if n == 0 {
+        yield with_has_next(json, n > 0 || !tails_sent);
+        if n == 0 && tails_sent {
             return;
         }
 
         second_phase.store(true, Ordering::SeqCst);
         let mut waiting = partition.counts(n);
+        let mut split_waiting = partition.split_count();
         let mut emitted = vec![false; n];
         let second = async {
             if let Some(n) = node {
@@ -451,27 +456,53 @@ pub fn payloads<'a>(
         };
         tokio::pin!(second);
         let mut all_run = false;
+        let mut last_has_next = true;
         loop {
+            if !tails_sent && (all_run || split_waiting == 0) {
+                tails_sent = true;
+                let tails = stream_tails(ctx.supergraph, &prepared, &split, &vars, &exec, &mut sent);
+                let count = tails.len();
+                for (j, tail) in tails.into_iter().enumerate() {
+                    last_has_next = j + 1 < count || emitted.iter().any(|e| !e);
+                    let payload = Subsequent {
+                        incremental: vec![Item {
+                            data: None,
+                            items: Some(tail.items),
+                            path: tail.path,
+                            label: split.streams[tail.stream].label.as_deref(),
+                            errors: tail.errors,
+                        }],
+                        errors: Vec::new(),
+                        has_next: last_has_next,
+                    };
+                    yield payload.text();
+                }
+            }
             while let Some(i) = (0..n).find(|&i| {
+                let d = &split.deferred[i];
                 !emitted[i]
                     && (all_run || waiting[i] == 0)
-                    && split.deferred[i].parent.is_none_or(|p| emitted[p])
+                    && d.parent.is_none_or(|p| emitted[p])
+                    && (tails_sent || !stream_paths.iter().any(|s| d.path.starts_with(s)))
             }) {
                 emitted[i] = true;
-                let has_next = emitted.iter().any(|e| !e);
-                yield fragment_payload(ctx.supergraph, &split, i, &vars, &exec, &mut sent, has_next);
+                last_has_next = !tails_sent || emitted.iter().any(|e| !e);
+                yield fragment_payload(ctx.supergraph, &split, i, &vars, &exec, &mut sent, last_has_next);
             }
-            if emitted.iter().all(|e| *e) {
+            if tails_sent && emitted.iter().all(|e| *e) {
                 break;
             }
             tokio::select! {
-                Some(owners) = done_rx.recv() => {
-                    for o in owners {
-                        if let Some(w) = waiting.get_mut(o) {
-                            *w = w.saturating_sub(1);
+                Some(done) = done_rx.recv() => match done {
+                    Some(owners) => {
+                        for o in owners {
+                            if let Some(w) = waiting.get_mut(o) {
+                                *w = w.saturating_sub(1);
+                            }
                         }
                     }
-                }
+                    None => split_waiting = split_waiting.saturating_sub(1),
+                },
                 _ = &mut second, if !all_run => all_run = true,
                 _ = &mut sleep => {
                     let last = Subsequent {
@@ -483,6 +514,10 @@ pub fn payloads<'a>(
                     return;
                 }
             }
+        }
+        // A streamed list whose later items all resolved to nothing still ends the stream.
+        if last_has_next {
+            yield with_has_next("{}".into(), false);
         }
     }
 }
@@ -509,8 +544,9 @@ fn error_owner(split: &Split, path: &[PathSeg]) -> Option<usize> {
     None
 }
 
-/// The first payload's response: the primary selection projected over a copy of the data, with
-/// the errors that are not about deferred fields.
+/// The first payload's response: the primary selection projected over a copy of the data
+/// (streamed lists cut after their first items), with the errors that are not about deferred
+/// fields or later items; and whether a list was cut.
 fn first_response(
     supergraph: &Supergraph,
     prepared: &Prepared,
@@ -518,14 +554,16 @@ fn first_response(
     vars: &Map<String, Value>,
     exec: &Execution<'_>,
     sent: &mut Vec<bool>,
-) -> Response {
+) -> (Response, bool) {
     let mut data = exec.data.lock().clone();
+    let cut = stream::truncate(&mut data, &split.streams);
     let all = exec.errors.lock();
     sent.resize(all.len(), false);
     let mut errors = Vec::new();
     for (e, sent) in all.iter().zip(sent.iter_mut()) {
         let deferred = e.path.as_deref().and_then(|p| error_owner(split, p));
-        if deferred.is_none() {
+        let later = e.path.as_deref().is_some_and(|p| in_tail(split, p));
+        if deferred.is_none() && !later {
             *sent = true;
             errors.push(e.clone());
         }
@@ -539,10 +577,64 @@ fn first_response(
         Some(&supergraph.introspection.types),
     );
     let out = projector.project_root(&prepared.root_type, split.primary_set(), &mut data);
-    Response {
+    let response = Response {
         data: Some(out),
         errors,
+    };
+    (response, cut)
+}
+
+/// Is `path` inside an item of a streamed list beyond its `initialCount`?
+fn in_tail(split: &Split, path: &[PathSeg]) -> bool {
+    split.streams.iter().any(|s| {
+        let mut keys = s.path.iter();
+        let mut want = keys.next();
+        for seg in path {
+            match (seg, want) {
+                (PathSeg::Key(k), Some(w)) if k == w => want = keys.next(),
+                (PathSeg::Key(_), Some(_)) => return false,
+                (PathSeg::Index(_), Some(_)) => {}
+                (PathSeg::Index(i), None) => return *i >= s.initial,
+                (PathSeg::Key(_), None) => return false,
+            }
+        }
+        false
+    })
+}
+
+/// The later items of every streamed list, projected once their entity fetches are done (the
+/// primary selection projected again over the data; only the cut-off items are kept), with the
+/// errors about them.
+fn stream_tails(
+    supergraph: &Supergraph,
+    prepared: &Prepared,
+    split: &Split,
+    vars: &Map<String, Value>,
+    exec: &Execution<'_>,
+    sent: &mut Vec<bool>,
+) -> Vec<stream::Tail> {
+    let mut data = exec.data.lock().clone();
+    let all = exec.errors.lock();
+    sent.resize(all.len(), false);
+    let mut errors = Vec::new();
+    for (e, sent) in all.iter().zip(sent.iter_mut()) {
+        let Some(p) = e.path.as_deref() else { continue };
+        if !*sent && in_tail(split, p) && error_owner(split, p).is_none() {
+            *sent = true;
+            errors.push(e.clone());
+        }
     }
+    drop(all);
+    let mut projector = Projector::new(
+        &supergraph.api,
+        &split.fragments,
+        vars,
+        &mut errors,
+        Some(&supergraph.introspection.types),
+    );
+    let mut out = projector.project_root(&prepared.root_type, split.primary_set(), &mut data);
+    // Errors left outside the tails are about the first items, already reported.
+    stream::cut(&mut out, &mut errors, &split.streams)
 }
 
 /// One deferred fragment's payload: its fields at every object it applies to, each with the

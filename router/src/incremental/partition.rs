@@ -75,6 +75,9 @@ impl Selected {
 #[derive(Default)]
 pub struct Partition {
     owners: HashMap<usize, Vec<usize>>,
+    /// First-part entity fetches below a streamed list: they run again after the first part,
+    /// for the list's later items.
+    split: HashSet<usize>,
 }
 
 fn addr(node: &PlanNode) -> usize {
@@ -83,7 +86,12 @@ fn addr(node: &PlanNode) -> usize {
 
 impl Partition {
     /// Reads the plan's fetch nodes against the primary selection and each deferred fragment's.
-    pub fn new(root: &PlanNode, primary: &Selected, deferred: &[Selected]) -> Partition {
+    pub fn new(
+        root: &PlanNode,
+        primary: &Selected,
+        deferred: &[Selected],
+        streams: &[KeyPath],
+    ) -> Partition {
         let mut required = HashSet::new();
         required_names(root, &mut required);
         let mut p = Partition::default();
@@ -91,6 +99,7 @@ impl Partition {
             primary,
             deferred,
             required: &required,
+            streams,
         };
         p.walk(root, &ctx);
         p
@@ -99,6 +108,15 @@ impl Partition {
     /// The deferred fragments waiting for `node`; `None`: it serves the first part.
     pub fn owners(&self, node: &PlanNode) -> Option<&[usize]> {
         self.owners.get(&addr(node)).map(Vec::as_slice)
+    }
+
+    /// Is `node` a first-part entity fetch that runs again for a streamed list's later items?
+    pub fn is_split(&self, node: &PlanNode) -> bool {
+        !self.split.is_empty() && self.split.contains(&addr(node))
+    }
+
+    pub fn split_count(&self) -> usize {
+        self.split.len()
     }
 
     /// How many deferred fetch nodes each of `n` deferred fragments waits for.
@@ -126,6 +144,8 @@ impl Partition {
                     let at = key_path(fl.path.as_slice());
                     if let Some(o) = ctx.classify(&at, fetched_entity_keys(f, "_entities")) {
                         self.owners.insert(addr(node), o);
+                    } else if ctx.streamed(&at) {
+                        self.split.insert(addr(node));
                     }
                 }
                 other => self.walk(other, ctx),
@@ -133,6 +153,8 @@ impl Partition {
             PlanNode::BatchFetch(b) => {
                 // Deferred only when every path of every alias is.
                 let mut all = Vec::new();
+                let mut deferred = true;
+                let mut streamed = false;
                 for alias in &b.entity_batch.aliases {
                     let keys = fetched_keys_under(
                         &b.operation.document.operation.selection_set,
@@ -140,16 +162,19 @@ impl Partition {
                     );
                     for path in &alias.merge_paths {
                         let at = key_path(path.as_slice());
+                        streamed |= ctx.streamed(&at);
                         match ctx.classify(&at, keys.clone()) {
-                            Some(o) => all.extend(o),
-                            None => return,
+                            Some(o) if deferred => all.extend(o),
+                            _ => deferred = false,
                         }
                     }
                 }
-                if !all.is_empty() {
+                if deferred && !all.is_empty() {
                     all.sort_unstable();
                     all.dedup();
                     self.owners.insert(addr(node), all);
+                } else if streamed {
+                    self.split.insert(addr(node));
                 }
             }
             PlanNode::Sequence(s) => s.nodes.iter().for_each(|n| self.walk(n, ctx)),
@@ -177,9 +202,16 @@ struct Ctx<'c> {
     deferred: &'c [Selected],
     /// Field names some fetch requires of an entity (`@requires` inputs and keys).
     required: &'c HashSet<String>,
+    /// The streamed lists' paths.
+    streams: &'c [KeyPath],
 }
 
 impl Ctx<'_> {
+    /// Does a fetch at `at` resolve objects inside a streamed list?
+    fn streamed(&self, at: &[String]) -> bool {
+        self.streams.iter().any(|s| at.starts_with(s))
+    }
+
     /// A fetch bringing `keys` onto the objects at `at` is deferred when no key is selected by
     /// the primary selection there, at least one is selected by a deferred fragment, and the
     /// keys nobody selects are not inputs another fetch requires (it might be a first-part one).
@@ -205,6 +237,15 @@ impl Ctx<'_> {
         }
         (!owners.is_empty()).then_some(owners)
     }
+}
+
+/// Does a flatten path (before a list) name exactly these response keys?
+pub fn same_keys(prefix: &[FlattenNodePathSegment], keys: &[String]) -> bool {
+    let mut fields = prefix.iter().filter_map(|s| match s {
+        FlattenNodePathSegment::Field(k) => Some(k),
+        _ => None,
+    });
+    keys.iter().all(|k| fields.next() == Some(k)) && fields.next().is_none()
 }
 
 /// A flatten path as response keys.

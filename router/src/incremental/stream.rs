@@ -232,6 +232,39 @@ pub fn cut(data: &mut Out, errors: &mut Vec<GraphQLError>, streams: &[Streamed])
     tails
 }
 
+/// Drops every streamed list's items beyond its `initialCount` from (a copy of) the data, so the
+/// first payload is projected without them (their entity fields are not fetched yet); whether
+/// any list was longer.
+pub fn truncate(data: &mut Value, streams: &[Streamed]) -> bool {
+    let mut cut = false;
+    for s in streams {
+        value_lists(data, &s.path, &mut |items| {
+            if items.len() > s.initial {
+                items.truncate(s.initial);
+                cut = true;
+            }
+        });
+    }
+    cut
+}
+
+fn value_lists(v: &mut Value, keys: &[String], found: &mut dyn FnMut(&mut Vec<Value>)) {
+    match (v, keys.split_first()) {
+        (Value::Array(items), None) => found(items),
+        (Value::Array(items), Some(_)) => {
+            for item in items {
+                value_lists(item, keys, found);
+            }
+        }
+        (Value::Object(fields), Some((key, rest))) => {
+            if let Some(child) = crate::pipeline::execute::lookup_mut(fields, key) {
+                value_lists(child, rest, found);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Calls `found` with every list at `keys` below `v` and its path (lists above expanded).
 fn lists(
     v: &mut Out,

@@ -53,6 +53,12 @@ type OnEntity<'f> = dyn FnMut(&Map<String, Value>, &[u32]) + 'f;
 pub type FetchFilter<'a> = Box<dyn Fn(&PlanNode) -> bool + Send + Sync + 'a>;
 /// Told about every fetch node a run has finished (performed or found with nothing to fetch).
 pub type FetchDone<'a> = Box<dyn Fn(&PlanNode) + Send + Sync + 'a>;
+/// Chooses, per fetch node, the list items an entity fetch collects from: called with the
+/// flatten path before a list and an item's position (`@stream` resolves later items later).
+pub type ItemFilter<'a> =
+    Box<dyn Fn(&PlanNode, &[FlattenNodePathSegment], usize) -> bool + Send + Sync + 'a>;
+/// An item filter for one fetch node.
+type Keep<'k> = &'k (dyn Fn(&[FlattenNodePathSegment], usize) -> bool + Send + Sync);
 
 pub struct Execution<'a> {
     pub supergraph: &'a Supergraph,
@@ -64,6 +70,8 @@ pub struct Execution<'a> {
     /// `None`: every fetch node runs.
     pub only: Option<FetchFilter<'a>>,
     pub on_done: Option<FetchDone<'a>>,
+    /// `None`: entity fetches collect from every list item.
+    pub items: Option<ItemFilter<'a>>,
 }
 
 #[derive(Serialize)]
@@ -201,6 +209,7 @@ impl<'a> Execution<'a> {
             errors: Mutex::new(Vec::new()),
             only: None,
             on_done: None,
+            items: None,
         }
     }
 
@@ -210,12 +219,17 @@ impl<'a> Execution<'a> {
         if self.only.as_ref().is_some_and(|only| !only(node)) {
             return;
         }
+        let keep = self
+            .items
+            .as_ref()
+            .map(|items| move |prefix: &[FlattenNodePathSegment], i: usize| items(node, prefix, i));
+        let keep: Option<Keep<'_>> = keep.as_ref().map(|k| k as Keep<'_>);
         match node {
             PlanNode::Fetch(f) => self.root_fetch(f).await,
-            PlanNode::BatchFetch(b) => self.batch_fetch(b).await,
+            PlanNode::BatchFetch(b) => self.batch_fetch(b, keep).await,
             PlanNode::Flatten(fl) => {
                 if let PlanNode::Fetch(f) = fl.node.as_ref() {
-                    self.entity_fetch(fl.path.as_slice(), f).await
+                    self.entity_fetch(fl.path.as_slice(), f, keep).await
                 }
             }
             _ => {}
@@ -415,7 +429,12 @@ impl<'a> Execution<'a> {
         }
     }
 
-    async fn entity_fetch(&self, path: &[FlattenNodePathSegment], f: &FetchNode) {
+    async fn entity_fetch(
+        &self,
+        path: &[FlattenNodePathSegment],
+        f: &FetchNode,
+        keep: Option<Keep<'_>>,
+    ) {
         let Some(requires) = &f.requires else {
             // A nested fetch without requires is not something the planner emits; treat as root.
             self.root_fetch(f).await;
@@ -432,6 +451,7 @@ impl<'a> Execution<'a> {
                 f.input_rewrites.as_deref(),
                 &mut set,
                 &mut index,
+                keep,
             );
             set
         };
@@ -467,7 +487,7 @@ impl<'a> Execution<'a> {
         }
     }
 
-    async fn batch_fetch(&self, b: &BatchFetchNode) {
+    async fn batch_fetch(&self, b: &BatchFetchNode, keep: Option<Keep<'_>>) {
         let mut sets = Vec::with_capacity(b.entity_batch.aliases.len());
         {
             let data = self.data.lock();
@@ -482,6 +502,7 @@ impl<'a> Execution<'a> {
                         alias.input_rewrites.as_deref(),
                         &mut set,
                         &mut index,
+                        keep,
                     );
                 }
                 sets.push(set);
@@ -564,11 +585,13 @@ impl<'a> Execution<'a> {
         input_rewrites: Option<&[FetchRewrite]>,
         set: &mut EntitySet<'p>,
         index: &mut FastMap<u128, usize>,
+        keep: Option<Keep<'_>>,
     ) {
         let mut indices = Vec::new();
+        let keep = keep.map(|k| (flatten, k));
         // Without the response cache nothing reads the representations: write them as text.
         let as_text = self.supergraph.response_cache.is_none();
-        self.walk_flatten(data, flatten, &mut indices, &mut |obj, indices| {
+        self.walk_flatten(data, flatten, keep, &mut indices, &mut |obj, indices| {
             // An object missing what the fetch requires (an earlier fetch returned it null, or
             // it came without its key) is not an entity this fetch can resolve: leave it out.
             if !self.has_required(obj, requires) {
@@ -635,20 +658,27 @@ impl<'a> Execution<'a> {
     }
 
     /// Calls `found` for every object the flatten path reaches, with the list indices taken.
+    /// `keep`: the whole flatten path and the item filter (see `ItemFilter`).
     fn walk_flatten(
         &self,
         value: &Value,
         segs: &[FlattenNodePathSegment],
+        keep: Option<(&[FlattenNodePathSegment], Keep<'_>)>,
         indices: &mut Vec<u32>,
         found: &mut OnEntity<'_>,
     ) {
+        // The path walked so far, for the item filter.
+        let skip = |i: usize| keep.is_some_and(|(full, k)| !k(&full[..full.len() - segs.len()], i));
         let Some((first, rest)) = segs.split_first() else {
             match value {
                 Value::Object(m) => found(m, indices),
                 Value::Array(items) => {
                     for (i, item) in items.iter().enumerate() {
+                        if skip(i) {
+                            continue;
+                        }
                         indices.push(i as u32);
-                        self.walk_flatten(item, segs, indices, found);
+                        self.walk_flatten(item, segs, keep, indices, found);
                         indices.pop();
                     }
                 }
@@ -659,13 +689,16 @@ impl<'a> Execution<'a> {
         match (first, value) {
             (FlattenNodePathSegment::Field(k), Value::Object(m)) => {
                 if let Some(v) = lookup(m, k) {
-                    self.walk_flatten(v, rest, indices, found);
+                    self.walk_flatten(v, rest, keep, indices, found);
                 }
             }
             (FlattenNodePathSegment::List, Value::Array(items)) => {
                 for (i, item) in items.iter().enumerate() {
+                    if skip(i) {
+                        continue;
+                    }
                     indices.push(i as u32);
-                    self.walk_flatten(item, rest, indices, found);
+                    self.walk_flatten(item, rest, keep, indices, found);
                     indices.pop();
                 }
             }
@@ -677,7 +710,7 @@ impl<'a> Execution<'a> {
                     .iter()
                     .any(|t| self.supergraph.api.applies(t, typename))
                 {
-                    self.walk_flatten(value, rest, indices, found);
+                    self.walk_flatten(value, rest, keep, indices, found);
                 }
             }
             _ => {}

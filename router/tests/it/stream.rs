@@ -3,10 +3,16 @@
 //! transport or with `if: false`; `initialCount` and the field's type checked; the directive
 //! shown by introspection.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
 use serde_json::{json, Value};
+use tokio::sync::Semaphore;
 
 use crate::common::*;
 use crate::defer::Shop;
+use crate::fixtures::*;
 use crate::multipart::Parts;
 
 const STREAMED: &str =
@@ -179,4 +185,106 @@ async fn introspection_shows_defer_and_stream() {
         find("defer")["locations"],
         json!(["FRAGMENT_SPREAD", "INLINE_FRAGMENT"])
     );
+}
+
+/// Serves in front of `upstream`, recording each request's representations and holding those
+/// without product 1 until the test opens the gate.
+async fn holding_later_products(
+    upstream: String,
+    seen: Arc<Mutex<Vec<Value>>>,
+    held: Arc<AtomicUsize>,
+    open: Arc<Semaphore>,
+) -> String {
+    let app = axum::Router::new().route(
+        "/graphql",
+        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+            let (upstream, seen, held, open) =
+                (upstream.clone(), seen.clone(), held.clone(), open.clone());
+            async move {
+                let reps = body["variables"]["representations"].clone();
+                if reps.is_array() {
+                    seen.lock().unwrap().push(reps.clone());
+                    if !reps.as_array().unwrap().iter().any(|r| r["upc"] == "1") {
+                        held.fetch_add(1, Ordering::SeqCst);
+                        let _pass = open.acquire().await.unwrap();
+                    }
+                }
+                let resp = reqwest::Client::new()
+                    .post(&upstream)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                axum::Json(resp.json::<Value>().await.unwrap())
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/graphql")
+}
+
+#[tokio::test]
+async fn later_items_entity_fetches_run_after_the_first_payload_is_sent() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let held = Arc::new(AtomicUsize::new(0));
+    let open = Arc::new(Semaphore::new(0));
+    let products = serve_subgraph(products::schema()).await;
+    let inventory = holding_later_products(
+        serve_subgraph(inventory::schema()).await,
+        seen.clone(),
+        held.clone(),
+        open.clone(),
+    )
+    .await;
+    let url = start_router(&[("products", &products), ("inventory", &inventory)]).await;
+    let resp = reqwest::Client::new()
+        .post(&url)
+        .header("accept", crate::multipart::DEFER_ACCEPT)
+        .json(&json!({"query": "{ topProducts(first: 3) @stream(initialCount: 1) { name inStock } }"}))
+        .send()
+        .await
+        .unwrap();
+    let mut parts = Parts::new(resp);
+    // Inventory's fetch for products 2 and 3 is held, and the first item is here anyway.
+    assert_eq!(
+        parts.next().await.unwrap(),
+        json!({"data": {"topProducts": [{"name": "Table", "inStock": true}]}, "hasNext": true})
+    );
+    let waited = tokio::time::timeout(Duration::from_secs(20), async {
+        while held.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    assert!(
+        waited.is_ok(),
+        "the later items' fetch never reached inventory"
+    );
+    open.add_permits(1000);
+    assert_eq!(
+        parts.next().await.unwrap(),
+        json!({
+            "incremental": [{
+                "items": [{"name": "Couch", "inStock": false}, {"name": "Chair", "inStock": true}],
+                "path": ["topProducts", 1]
+            }],
+            "hasNext": false
+        })
+    );
+    assert_eq!(parts.next().await, None);
+    let upcs: Vec<Vec<String>> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|reps| {
+            reps.as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["upc"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .collect();
+    assert_eq!(upcs, vec![vec!["1"], vec!["2", "3"]], "one fetch per part");
 }
