@@ -1,7 +1,8 @@
 //! GraphQL over `multipart/mixed`, the plain-HTTP streaming protocol Apollo Client and Relay
 //! speak: subscriptions (`subscriptionSpec="1.0"`: each event a part `{"payload": ...}`, a `{}`
-//! heartbeat part at the start and every `ROUTER_MULTIPART_HEARTBEAT_MS`) and `@defer`
-//! (`deferSpec=20220824`: the primary result, then the deferred fragments; see `incremental`).
+//! heartbeat part at the start and every `ROUTER_MULTIPART_HEARTBEAT_MS`), `@defer` and
+//! `@stream` (`deferSpec=20220824`: the first result, then each deferred fragment and each
+//! streamed list's later items; see `incremental`).
 //!
 //! Every part is followed by the boundary at once, so a client can hand a part on as soon as
 //! it arrives instead of waiting for the next one.

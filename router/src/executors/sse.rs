@@ -1,6 +1,6 @@
 //! GraphQL over Server-Sent Events (distinct connections mode): one subscription per request,
 //! `next` events then `complete`; queries and mutations yield a single `next`, or with `@defer`
-//! one per incremental payload (see `incremental`).
+//! or `@stream` one per incremental payload (see `incremental`).
 
 use std::convert::Infallible;
 use std::sync::atomic::Ordering;
@@ -65,7 +65,7 @@ pub async fn respond(state: SharedState, headers: HeaderMap, req: GraphQLRequest
         }
         Ok(None) => {
             let supergraph = state.current();
-            // `@defer`: one `next` per incremental payload (see `incremental`).
+            // `@defer` / `@stream`: one `next` per incremental payload (see `incremental`).
             let split =
                 pipeline::prepare_request(&supergraph, &req)
                     .ok()
