@@ -3,6 +3,11 @@
 //! headers, `connection_init` payload): only subscriptions with identical credentials ride the
 //! same socket, so a subgraph always sees the user it would have seen on a socket of its own.
 //! A connection closes when its last operation ends; up to `max_ops` operations share one.
+//!
+//! Each operation is named in its subscribe request (`extensions.audience`, its protocol id),
+//! and the clients a shared operation serves are reported in `ping` payloads
+//! (`{"audience": {"<id>": {"clients": n, "joined": m}}}`): changes queued together go out
+//! in one ping.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -44,8 +49,18 @@ pub struct ConnKey {
 }
 
 enum Cmd {
-    Subscribe { id: u64, payload: Value, sink: Sink },
+    Subscribe {
+        id: u64,
+        payload: Value,
+        sink: Sink,
+    },
     Complete(u64),
+    /// The operation's clients now and ever joined.
+    Audience {
+        id: u64,
+        clients: usize,
+        joined: u64,
+    },
     Close,
 }
 
@@ -111,7 +126,11 @@ impl Pool {
             conn
         };
         let id = conn.next_id.fetch_add(1, Ordering::Relaxed);
-        let payload = json!({"query": query, "variables": variables});
+        let payload = json!({
+            "query": query,
+            "variables": variables,
+            "extensions": {"audience": id.to_string()},
+        });
         if let Err(mpsc::error::SendError(Cmd::Subscribe { sink, .. })) =
             conn.cmd.send(Cmd::Subscribe { id, payload, sink })
         {
@@ -134,6 +153,17 @@ impl Pool {
                 conns.remove(key);
             }
         }
+    }
+}
+
+impl Operation {
+    /// Reports the clients this operation serves to the subgraph.
+    pub fn audience(&self, clients: usize, joined: u64) {
+        let _ = self.conn.cmd.send(Cmd::Audience {
+            id: self.id,
+            clients,
+            joined,
+        });
     }
 }
 
@@ -248,28 +278,43 @@ async fn run_conn(
         Err(e) => (None, e),
     };
     if let Some(socket) = socket.as_mut() {
-        loop {
+        // Audience reports waiting for the next ping, by operation.
+        let mut audience: HashMap<u64, (usize, u64)> = HashMap::new();
+        'run: loop {
             tokio::select! {
-                cmd = rx.recv() => match cmd {
-                    Some(Cmd::Subscribe { id, payload, sink }) => {
-                        let msg = json!({"id": id.to_string(), "type": "subscribe", "payload": payload});
-                        if socket.send(text(msg)).await.is_err() {
-                            sink(UpstreamEvent::Failed("send failed".into()));
-                            break;
+                cmd = rx.recv() => {
+                    // Take every command already queued, so a burst of joins is one ping.
+                    let mut cmd = cmd;
+                    loop {
+                        match command(socket, &mut ops, &mut audience, cmd).await {
+                            Flow::Go => {}
+                            Flow::Lost => break 'run,
+                            Flow::Close => {
+                                let _ = socket.close(None).await;
+                                return;
+                            }
                         }
-                        ops.insert(id, sink);
-                    }
-                    Some(Cmd::Complete(id)) => {
-                        if ops.remove(&id).is_some() {
-                            let msg = json!({"id": id.to_string(), "type": "complete"});
-                            let _ = socket.send(text(msg)).await;
+                        match rx.try_recv() {
+                            Ok(next) => cmd = Some(next),
+                            Err(_) => break,
                         }
                     }
-                    Some(Cmd::Close) | None => {
-                        let _ = socket.close(None).await;
-                        return;
+                    if !audience.is_empty() {
+                        let counts: Map<String, Value> = audience
+                            .drain()
+                            .filter(|(id, _)| ops.contains_key(id))
+                            .map(|(id, (clients, joined))| {
+                                (id.to_string(), json!({"clients": clients, "joined": joined}))
+                            })
+                            .collect();
+                        if !counts.is_empty() {
+                            let ping = json!({"type": "ping", "payload": {"audience": counts}});
+                            if socket.send(text(ping)).await.is_err() {
+                                break 'run;
+                            }
+                        }
                     }
-                },
+                }
                 msg = socket.next() => {
                     let t = match msg {
                         Some(Ok(Message::Text(t))) => t,
@@ -301,6 +346,49 @@ async fn run_conn(
             sink(UpstreamEvent::Failed(reason.clone()));
         }
     }
+}
+
+enum Flow {
+    Go,
+    /// The socket failed.
+    Lost,
+    /// The pool closed the connection.
+    Close,
+}
+
+/// Carries out one command from the pool (audience reports are only collected).
+async fn command(
+    socket: &mut Socket,
+    ops: &mut HashMap<u64, Sink>,
+    audience: &mut HashMap<u64, (usize, u64)>,
+    cmd: Option<Cmd>,
+) -> Flow {
+    match cmd {
+        Some(Cmd::Subscribe { id, payload, sink }) => {
+            let msg = json!({"id": id.to_string(), "type": "subscribe", "payload": payload});
+            if socket.send(text(msg)).await.is_err() {
+                sink(UpstreamEvent::Failed("send failed".into()));
+                return Flow::Lost;
+            }
+            ops.insert(id, sink);
+        }
+        Some(Cmd::Complete(id)) => {
+            audience.remove(&id);
+            if ops.remove(&id).is_some() {
+                let msg = json!({"id": id.to_string(), "type": "complete"});
+                let _ = socket.send(text(msg)).await;
+            }
+        }
+        Some(Cmd::Audience {
+            id,
+            clients,
+            joined,
+        }) => {
+            audience.insert(id, (clients, joined));
+        }
+        Some(Cmd::Close) | None => return Flow::Close,
+    }
+    Flow::Go
 }
 
 /// Handles one server message; `false` when the connection must end.

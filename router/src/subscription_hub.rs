@@ -5,10 +5,14 @@
 //! depend on who is asking. Each event also carries a small cache of client payloads, so
 //! clients with the same operation and variables resolve (fetching other subgraphs' fields)
 //! and shape it once between them: with equal headers their results are equal.
+//!
+//! A share tells its subgraph how many clients it serves (`Operation::audience`, carried in
+//! graphql-transport-ws pings; see `kit::server::audience`), so a subgraph that counts people —
+//! livestream viewers — counts every client behind one upstream operation, not one.
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
@@ -70,6 +74,31 @@ pub struct Share {
     key: ShareKey,
     hub: Weak<Hub>,
     op: Mutex<Option<Operation>>,
+    /// Subscribers now, and every subscriber that ever joined.
+    clients: AtomicUsize,
+    joined: AtomicU64,
+}
+
+impl Share {
+    fn join(&self) {
+        self.clients.fetch_add(1, Ordering::AcqRel);
+        self.joined.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Tells the subgraph the share's clients. The counts are read under the operation's lock,
+    /// so whichever report goes out last carries the latest figures, however joins and leaves
+    /// on different threads interleave. One client (the default a subgraph assumes) and none
+    /// (the operation is ending) need no report.
+    fn report(&self) {
+        let op = self.op.lock();
+        let Some(op) = op.as_ref() else { return };
+        let clients = self.clients.load(Ordering::Acquire);
+        let joined = self.joined.load(Ordering::Acquire);
+        if clients == 0 || (clients == 1 && joined == 1) {
+            return;
+        }
+        op.audience(clients, joined);
+    }
 }
 
 impl Drop for Share {
@@ -99,6 +128,13 @@ pub struct Hub {
 pub struct Subscriber {
     pub share: Arc<Share>,
     pub events: broadcast::Receiver<Arc<HubEvent>>,
+}
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        self.share.clients.fetch_sub(1, Ordering::AcqRel);
+        self.share.report();
+    }
 }
 
 impl Hub {
@@ -146,6 +182,9 @@ impl Hub {
         if let Some(share) = shares.get(&key).and_then(Weak::upgrade) {
             if !share.done.load(Ordering::Acquire) {
                 let events = share.tx.subscribe();
+                share.join();
+                drop(shares);
+                share.report();
                 return Subscriber { share, events };
             }
         }
@@ -157,7 +196,10 @@ impl Hub {
             key: key.clone(),
             hub: Arc::downgrade(self),
             op: Mutex::new(None),
+            clients: AtomicUsize::new(0),
+            joined: AtomicU64::new(0),
         });
+        share.join();
         shares.insert(key.clone(), Arc::downgrade(&share));
         drop(shares);
         let hub = Arc::downgrade(self);
@@ -180,6 +222,8 @@ impl Hub {
         });
         let op = self.pool.subscribe(key.conn, query, variables, sink);
         *share.op.lock() = Some(op);
+        // Clients that joined before the operation existed were not reported.
+        share.report();
         Subscriber { share, events }
     }
 }

@@ -68,7 +68,21 @@ async fn pin(
     variant: &str,
     cap: i64,
 ) -> String {
-    let ends = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let ends = chrono::Utc::now() + chrono::Duration::hours(1);
+    pin_until(shop, staff, stream, product, variant, cap, ends).await
+}
+
+/// [`pin`] with a deal ending at `ends`.
+async fn pin_until(
+    shop: &Shop,
+    staff: &str,
+    stream: &str,
+    product: &str,
+    variant: &str,
+    cap: i64,
+    ends: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let ends = ends.to_rfc3339();
     let data = shop
         .data(
             Some(staff),
@@ -518,4 +532,179 @@ async fn the_demo_has_live_scheduled_and_ended_streams() {
         })
         .await;
     }
+}
+
+/// The stream's current, peak and unique viewers, as staff see them.
+async fn viewers(shop: &Shop, staff: &str, stream: &str) -> (i64, i64, i64) {
+    let data = shop
+        .data(
+            Some(staff),
+            "query($s: ID!) { livestream(id: $s) { analytics {
+               currentViewers peakViewers uniqueViewers } } }",
+            json!({ "s": stream }),
+        )
+        .await;
+    let a = &data["livestream"]["analytics"];
+    let n = |k: &str| a[k].as_i64().unwrap();
+    (n("currentViewers"), n("peakViewers"), n("uniqueViewers"))
+}
+
+/// Five anonymous viewers share one upstream subscription in the router, and the stream still
+/// counts five: the router tells livestream how many clients the shared subscription serves.
+/// With two signed-in viewers (each their own subscription) that is seven watching, a peak of
+/// seven and seven unique viewers; when three leave, four.
+#[tokio::test]
+async fn viewers_behind_one_shared_router_subscription_are_each_counted() {
+    let shop = Shop::start_with(12, &[("LIVESTREAM_VIEWER_HEARTBEAT_MS", "300")]).await;
+    let staff = shop.login(ADMIN.0, ADMIN.1).await;
+    let ada = shop.login(CUSTOMER, CUSTOMER_PASSWORD).await;
+    let stream = schedule(&shop, &staff).await;
+    let vars = json!({ "s": stream });
+
+    let mut anonymous = Vec::new();
+    for _ in 0..5 {
+        anonymous.push(websocket(&shop, None, EVENTS, vars.clone()).await);
+    }
+    let mut ada_watching = Some(websocket(&shop, Some(&ada), EVENTS, vars.clone()).await);
+    let _staff_watching = websocket(&shop, Some(&staff), EVENTS, vars.clone()).await;
+    eventually("seven viewers counted", || async {
+        (viewers(&shop, &staff, &stream).await == (7, 7, 7)).then_some(())
+    })
+    .await;
+
+    // Two anonymous viewers and Ada go; a subscriber's socket closes at the next event it can
+    // no longer pass on (the viewer count comes every heartbeat).
+    anonymous.truncate(3);
+    ada_watching.take();
+    eventually("four viewers left", || async {
+        let (current, peak, unique) = viewers(&shop, &staff, &stream).await;
+        assert_eq!((peak, unique), (7, 7), "peak and unique viewers stay");
+        (current == 4).then_some(())
+    })
+    .await;
+    drop(anonymous);
+}
+
+/// A guest cart holding `quantity` units of `pin`'s deal at the deal price: (cart, token).
+async fn cart_with_deal(shop: &Shop, pin: &str, quantity: i64) -> (String, String) {
+    let (cart, token) = guest_cart(shop).await;
+    let added = shop
+        .gql_cart(
+            None,
+            Some(&token),
+            ADD_DEAL,
+            json!({ "c": cart, "p": pin, "q": quantity }),
+        )
+        .await;
+    assert!(added["errors"].is_null(), "{added}");
+    let line = &added["data"]["addLiveDealToCart"]["lines"][0];
+    assert_eq!(minor(&line["unitPrice"]["amount"]), 100, "{added}");
+    (cart, token)
+}
+
+/// Waits until the cart's (only) line charges the regular price with no live price, and
+/// returns the line.
+async fn repriced(shop: &Shop, cart: &(String, String), what: &str) -> Value {
+    eventually(what, || async {
+        let data = shop
+            .gql_cart(
+                None,
+                Some(&cart.1),
+                "query($c: ID!) { cart(id: $c) { lines { quantity livestreamId
+                   unitPrice { amount } livePrice { amount } liveDealEndsAt } } }",
+                json!({ "c": cart.0 }),
+            )
+            .await;
+        let line = data["data"]["cart"]["lines"][0].clone();
+        (line["livePrice"].is_null() && minor(&line["unitPrice"]["amount"]) != 100).then_some(line)
+    })
+    .await
+}
+
+/// A cart line pays the live price only while its deal lasts: when the host unpins the deal,
+/// when the stream ends, and when the deal's end time passes, the line (still attributed to
+/// the stream) charges the regular price from then on, and nobody can claim the deal again —
+/// so no unit is ever sold at the deal price beyond its cap or its end.
+#[tokio::test]
+async fn a_live_price_lasts_only_until_the_deal_ends_early_or_on_time() {
+    let shop = Shop::start(12).await;
+    let staff = shop.login(ADMIN.0, ADMIN.1).await;
+    let (product, variant) = in_stock_variant(&shop).await;
+
+    // The host unpins the deal.
+    let (stream, first) = live_deal(&shop, &staff, &product, &variant, 5).await;
+    let unpinned_cart = cart_with_deal(&shop, &first, 2).await;
+    let unpinned = shop
+        .data(
+            Some(&staff),
+            "mutation($p: ID!) { unpinProduct(pinId: $p) { unpinnedAt deal { endsAt } } }",
+            json!({ "p": first }),
+        )
+        .await;
+    let u = &unpinned["unpinProduct"];
+    assert_eq!(
+        u["deal"]["endsAt"], u["unpinnedAt"],
+        "the deal ends with the pin: {u}"
+    );
+    let line = repriced(
+        &shop,
+        &unpinned_cart,
+        "the unpinned deal's line at the regular price",
+    )
+    .await;
+    assert_eq!(line["quantity"], 2, "{line}");
+    assert_eq!(line["livestreamId"], stream.as_str(), "{line}");
+    let (late, late_token) = guest_cart(&shop).await;
+    let refused = shop
+        .gql_cart(
+            None,
+            Some(&late_token),
+            ADD_DEAL,
+            json!({ "c": late, "p": first, "q": 1 }),
+        )
+        .await;
+    assert_eq!(code(&refused), "CONFLICT", "{refused}");
+
+    // The stream ends with a deal still pinned.
+    let second = pin(&shop, &staff, &stream, &product, &variant, 5).await;
+    let ended_cart = cart_with_deal(&shop, &second, 1).await;
+    shop.data(
+        Some(&staff),
+        "mutation($s: ID!) { endLivestream(id: $s) { status } }",
+        json!({ "s": stream }),
+    )
+    .await;
+    repriced(
+        &shop,
+        &ended_cart,
+        "the ended stream's deal line at the regular price",
+    )
+    .await;
+
+    // A deal whose end time passes (a couple of seconds after it was pinned).
+    let stream = schedule(&shop, &staff).await;
+    shop.data(
+        Some(&staff),
+        "mutation($s: ID!) { startLivestream(id: $s) { status } }",
+        json!({ "s": stream }),
+    )
+    .await;
+    let ends = chrono::Utc::now() + chrono::Duration::seconds(2);
+    let short = pin_until(&shop, &staff, &stream, &product, &variant, 5, ends).await;
+    let timed_cart = cart_with_deal(&shop, &short, 1).await;
+    repriced(
+        &shop,
+        &timed_cart,
+        "the expired deal's line at the regular price",
+    )
+    .await;
+    let refused = shop
+        .gql_cart(
+            None,
+            Some(&late_token),
+            ADD_DEAL,
+            json!({ "c": late, "p": short, "q": 1 }),
+        )
+        .await;
+    assert_eq!(code(&refused), "CONFLICT", "{refused}");
 }

@@ -382,3 +382,171 @@ async fn an_event_needing_another_subgraph_is_resolved_once_for_clients_asking_t
     .await
     .expect("finished in time");
 }
+
+/// A subgraph that reports, on its one subscription, how many clients the router says the
+/// upstream operation serves (`kit::server::audience`, as livestream counts viewers).
+mod audience {
+    use super::*;
+    use async_graphql::SimpleObject;
+    use async_graphql_axum::GraphQLProtocol;
+    use axum::extract::ws::WebSocketUpgrade;
+    use kit::server::audience::{audience, connection_data, on_ping, AudienceExtension};
+
+    #[derive(SimpleObject, Clone, PartialEq, Debug)]
+    pub struct Heads {
+        pub clients: i64,
+        pub joined: i64,
+    }
+
+    pub struct Counter;
+
+    #[Subscription(name = "Subscription")]
+    impl Counter {
+        /// The operation's audience every 10 ms, forever.
+        async fn heads(&self, ctx: &Context<'_>) -> impl futures_util::Stream<Item = Heads> {
+            ctx.data_unchecked::<Arc<Seen>>()
+                .started
+                .fetch_add(1, Ordering::SeqCst);
+            let handle = audience(ctx);
+            async_stream::stream! {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    yield Heads { clients: handle.clients(), joined: handle.joined() };
+                }
+            }
+        }
+    }
+
+    /// The counter subgraph (the kit's ping handler and request extension on its WebSocket)
+    /// and the router in front.
+    pub async fn world() -> (String, Arc<Seen>) {
+        let seen = Arc::new(Seen::default());
+        let schema = Schema::build(Query, EmptyMutation, Counter)
+            .data(seen.clone())
+            .extension(AudienceExtension)
+            .enable_federation()
+            .enable_subscription_in_federation()
+            .finish();
+        let ws_schema = schema.clone();
+        let app = axum::Router::new().route(
+            "/graphql",
+            post_service(GraphQL::new(schema)).get(
+                move |protocol: GraphQLProtocol, upgrade: WebSocketUpgrade| async move {
+                    upgrade
+                        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+                        .on_upgrade(move |socket| async move {
+                            GraphQLWebSocket::new(socket, ws_schema, protocol)
+                                .on_connection_init(|_| async {
+                                    let mut data = async_graphql::Data::default();
+                                    connection_data(&mut data);
+                                    Ok(data)
+                                })
+                                .on_ping(on_ping)
+                                .serve()
+                                .await
+                        })
+                },
+            ),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let url = start_router(&[("counter", &format!("http://{addr}/graphql"))]).await;
+        (url, seen)
+    }
+
+    use async_graphql_axum::GraphQLWebSocket;
+}
+
+/// Reads this client's events until one reports `want`.
+async fn until_heads(ws: &mut Ws, want: audience::Heads) {
+    loop {
+        let Some(Ok(Message::Text(t))) = ws.next().await else {
+            panic!("stream ended before {want:?}")
+        };
+        let v: Value = serde_json::from_str(t.as_str()).unwrap();
+        if v["type"] != "next" {
+            continue;
+        }
+        let h = &v["payload"]["data"]["heads"];
+        let got = audience::Heads {
+            clients: h["clients"].as_i64().unwrap(),
+            joined: h["joined"].as_i64().unwrap(),
+        };
+        if got == want {
+            return;
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_subgraph_is_told_how_many_clients_a_shared_operation_serves() {
+    use audience::Heads;
+    tokio::time::timeout(Duration::from_secs(20), async {
+        let (url, seen) = audience::world().await;
+        let q = "subscription { heads { clients joined } }";
+        let mut clients = Vec::new();
+        for _ in 0..3 {
+            clients.push(subscribe(&url, json!({}), q).await);
+        }
+        for ws in &mut clients {
+            until_heads(
+                ws,
+                Heads {
+                    clients: 3,
+                    joined: 3,
+                },
+            )
+            .await;
+        }
+        // Two leave: the one left is told there is one client, three having joined.
+        let mut stay = clients.pop().unwrap();
+        for mut ws in clients.drain(..) {
+            ws.close(None).await.unwrap();
+        }
+        until_heads(
+            &mut stay,
+            Heads {
+                clients: 1,
+                joined: 3,
+            },
+        )
+        .await;
+        // Another joins the same operation.
+        let mut late = subscribe(&url, json!({}), q).await;
+        until_heads(
+            &mut late,
+            Heads {
+                clients: 2,
+                joined: 4,
+            },
+        )
+        .await;
+        until_heads(
+            &mut stay,
+            Heads {
+                clients: 2,
+                joined: 4,
+            },
+        )
+        .await;
+        assert_eq!(
+            seen.started.load(Ordering::SeqCst),
+            1,
+            "one upstream operation"
+        );
+        // Other credentials are another operation, with its own count.
+        let mut ada = subscribe(&url, json!({"Authorization": "Bearer ada"}), q).await;
+        until_heads(
+            &mut ada,
+            Heads {
+                clients: 1,
+                joined: 1,
+            },
+        )
+        .await;
+        assert_eq!(seen.started.load(Ordering::SeqCst), 2);
+    })
+    .await
+    .expect("finished in time");
+}

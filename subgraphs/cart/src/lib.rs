@@ -14,6 +14,7 @@ pub mod create;
 pub mod entities;
 pub mod events;
 pub mod lines;
+pub mod live_deal_end;
 pub mod live_deals;
 pub mod loader;
 pub mod merge;

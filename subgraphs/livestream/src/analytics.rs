@@ -12,7 +12,8 @@ use crate::viewers;
 pub struct LivestreamAnalytics {
     pub current_viewers: i64,
     pub peak_viewers: i64,
-    /// Signed-in viewers once each; anonymous ones once per subscription.
+    /// Signed-in viewers once each (by user id); anonymous ones once per client subscription,
+    /// as the router reports them behind a shared upstream subscription.
     pub unique_viewers: i64,
     /// Messages posted (deleted ones included).
     pub chat_messages: i64,
@@ -40,8 +41,11 @@ pub async fn load(
             .await?;
         Ok::<i64, AppError>(n)
     };
-    let unique_viewers =
-        count("SELECT COUNT(*) FROM livestream_viewers WHERE stream_id = $1").await?;
+    let unique_viewers = count(
+        "SELECT CAST(COALESCE(SUM(visits), 0) AS BIGINT) FROM livestream_viewers \
+         WHERE stream_id = $1",
+    )
+    .await?;
     let chat_messages = count("SELECT COUNT(*) FROM chat_messages WHERE stream_id = $1").await?;
     // PostgreSQL's SUM is NUMERIC: cast for the Any driver.
     let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(

@@ -13,6 +13,7 @@ use kit::auth::optional_caller;
 use kit::events::{Event, QueueSpec};
 use kit::ids::parse_id;
 use kit::schema::service;
+use kit::server::audience::audience;
 use kit::{AppError, Service};
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
@@ -270,11 +271,12 @@ impl FeedSubscription {
         let current = stream::by_id(db, &stream_id)
             .await?
             .ok_or_else(|| AppError::not_found(format!("no livestream {stream_id}")))?;
-        let viewer = match optional_caller(ctx) {
-            Some(caller) => caller.user_id.clone(),
-            None => format!("anon:{}", kit::ids::new_id()),
-        };
-        let guard = feed.viewers.join(db, &stream_id, &viewer).await?;
+        // One subscription here may serve many clients of a router (see `viewers`).
+        let user_id = optional_caller(ctx).map(|caller| caller.user_id.clone());
+        let guard = feed
+            .viewers
+            .join(db, &stream_id, user_id.as_deref(), audience(ctx))
+            .await?;
         // Events up to the stream's current number happened before the subscription.
         let start = (receiver, current.seq, guard);
         Ok(futures_util::stream::unfold(

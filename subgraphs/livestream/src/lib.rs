@@ -8,6 +8,7 @@
 pub mod analytics;
 pub mod cart_claims;
 pub mod chat;
+pub mod deal_end;
 pub mod entities;
 pub mod events;
 pub mod feed;
@@ -71,6 +72,8 @@ pub fn schema(svc: &Service, settings: Settings, feed: LivestreamFeed) -> Livest
         ))
         .data(settings)
         .data(feed)
+        // A router names its shared subscriptions, so viewers count every client behind one.
+        .extension(kit::server::audience::AudienceExtension)
         .finish()
 }
 

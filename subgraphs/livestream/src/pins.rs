@@ -340,6 +340,10 @@ impl PinMutation {
             .await
             .map_err(AppError::from)?;
         pin.unpinned_at = Some(now);
+        crate::deal_end::end(svc, &mut tx, &current, Some(&pin_id), now).await?;
+        if let Some(deal) = pin.deal.as_mut() {
+            deal.ends_at = deal.ends_at.min(now);
+        }
         events::emit(
             svc,
             &mut tx,

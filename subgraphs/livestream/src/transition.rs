@@ -66,6 +66,10 @@ pub async fn apply(
     data["to"] = json!(to.as_str());
     data["cause"] = json!(cause.as_str());
     events::emit(svc, &mut tx, event_type, &current, data).await?;
+    if matches!(to, LivestreamStatus::Ended | LivestreamStatus::Cancelled) {
+        // Its live deals end with the stream.
+        crate::deal_end::end(svc, &mut tx, &current, None, now).await?;
+    }
     tx.commit().await?;
     Ok(current)
 }

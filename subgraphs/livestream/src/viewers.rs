@@ -1,22 +1,40 @@
-//! Counting viewers, correct across instances: each instance counts its own live
-//! `livestreamEvents` subscriptions per stream (a guard held by the subscription), writes the
-//! counts as heartbeat rows every `LIVESTREAM_VIEWER_HEARTBEAT_MS`, and reads back the sum of
-//! every instance's fresh rows — the stream's current viewers — which it keeps as the peak and
-//! tells its subscribers (`ViewerCount`). Each subscription start also records the viewer for
-//! the unique count.
+//! Counting viewers, correct across instances and routers: each instance counts the clients
+//! of its live `livestreamEvents` subscriptions per stream (a guard held by the subscription),
+//! writes the counts as heartbeat rows every `LIVESTREAM_VIEWER_HEARTBEAT_MS`, and reads back
+//! the sum of every instance's fresh rows — the stream's current viewers — which it keeps as the
+//! peak and tells its subscribers (`ViewerCount`).
+//!
+//! A subscription's clients come from the router (`kit::server::audience`): a router shares one
+//! upstream subscription between every client with the same operation, variables and
+//! credentials and reports how many it serves, so N anonymous viewers behind one router are one
+//! subscription here that counts N. A router that dies closes its sockets, which ends its
+//! subscriptions here and so its count; an instance that dies stops writing its rows, which go
+//! stale. Unique viewers: a signed-in viewer once by user id however many tabs; anonymous
+//! viewers once per client subscription (every client that joined, as the router reports them).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kit::ids::{new_id, now_millis};
+use kit::server::audience::{Count, Handle};
 use kit::{AppError, Db};
 
-/// This instance's live subscriptions per stream.
+/// One live subscription as the heartbeat sees it.
+struct Live {
+    count: Arc<Count>,
+    /// The `livestream_viewers` row of an anonymous subscription, whose visits follow the
+    /// router's joined count; `None` for a signed-in viewer (one visit, by user id).
+    anonymous_row: Option<String>,
+}
+
+/// This instance's live subscriptions per stream, by subscription number.
 #[derive(Clone)]
 pub struct Viewers {
     pub instance_id: String,
-    local: Arc<Mutex<HashMap<String, i64>>>,
+    local: Arc<Mutex<HashMap<String, HashMap<u64, Live>>>>,
+    next: Arc<AtomicU64>,
 }
 
 impl Default for Viewers {
@@ -24,71 +42,120 @@ impl Default for Viewers {
         Viewers {
             instance_id: new_id(),
             local: Arc::default(),
+            next: Arc::default(),
         }
     }
 }
 
-/// Held by a subscription; dropping it (the client went away) counts the viewer out.
+/// Held by a subscription; dropping it (the client, or the router's last client, went away)
+/// counts its viewers out.
 pub struct ViewerGuard {
     viewers: Viewers,
     stream_id: String,
+    id: u64,
+    _audience: Handle,
 }
 
 impl Drop for ViewerGuard {
     fn drop(&mut self) {
         if let Ok(mut local) = self.viewers.local.lock() {
-            if let Some(n) = local.get_mut(&self.stream_id) {
-                *n -= 1;
+            if let Some(subs) = local.get_mut(&self.stream_id) {
+                subs.remove(&self.id);
             }
         }
     }
 }
 
 impl Viewers {
-    /// Counts a new subscriber of `stream_id` in, and records `viewer` for the unique count.
+    /// Counts a new subscription of `stream_id` in, serving `audience` clients, and records
+    /// its viewers for the unique count: `user_id` once, or (anonymous) a row of its own whose
+    /// visits the heartbeat keeps up with the router's joined count.
     pub async fn join(
         &self,
         db: &Db,
         stream_id: &str,
-        viewer: &str,
+        user_id: Option<&str>,
+        audience: Handle,
     ) -> Result<ViewerGuard, AppError> {
+        let anonymous_row = user_id.is_none().then(|| format!("anon:{}", new_id()));
+        let viewer = user_id.map(str::to_string).or(anonymous_row.clone());
         sqlx::query(
-            "INSERT INTO livestream_viewers (stream_id, viewer, first_seen) VALUES ($1, $2, $3) \
-             ON CONFLICT (stream_id, viewer) DO NOTHING",
+            "INSERT INTO livestream_viewers (stream_id, viewer, first_seen, visits) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (stream_id, viewer) DO NOTHING",
         )
         .bind(stream_id)
         .bind(viewer)
         .bind(now_millis())
+        .bind(if user_id.is_some() {
+            1
+        } else {
+            audience.joined()
+        })
         .execute(db.pool())
         .await?;
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut local) = self.local.lock() {
-            *local.entry(stream_id.to_string()).or_default() += 1;
+            local.entry(stream_id.to_string()).or_default().insert(
+                id,
+                Live {
+                    count: audience.count(),
+                    anonymous_row,
+                },
+            );
         }
         Ok(ViewerGuard {
             viewers: self.clone(),
             stream_id: stream_id.to_string(),
+            id,
+            _audience: audience,
         })
     }
 
-    /// Writes this instance's counts and returns every stream's current total (for the streams
-    /// this instance serves). Streams whose last local viewer left are written once as zero and
-    /// then forgotten.
+    /// Writes this instance's counts (and anonymous visits) and returns every stream's current
+    /// total (for the streams this instance serves). Streams whose last local subscription
+    /// ended are written once as zero and then forgotten.
     pub async fn heartbeat(
         &self,
         db: &Db,
         interval: Duration,
     ) -> Result<Vec<(String, i64)>, AppError> {
-        let counts: Vec<(String, i64)> = match self.local.lock() {
+        // Per stream: its clients now, and the anonymous rows with their visits so far.
+        type Snapshot = (String, i64, Vec<(String, i64)>);
+        let counts: Vec<Snapshot> = match self.local.lock() {
             Ok(mut local) => {
-                let counts = local.iter().map(|(k, v)| (k.clone(), *v)).collect();
-                local.retain(|_, n| *n > 0);
+                let counts = local
+                    .iter()
+                    .map(|(stream, subs)| {
+                        let clients = subs.values().map(|l| l.count.clients()).sum();
+                        let visits = subs
+                            .values()
+                            .filter_map(|l| {
+                                let row = l.anonymous_row.clone()?;
+                                (l.count.joined() > 1).then(|| (row, l.count.joined()))
+                            })
+                            .collect();
+                        (stream.clone(), clients, visits)
+                    })
+                    .collect();
+                local.retain(|_, subs| !subs.is_empty());
                 counts
             }
             Err(_) => Vec::new(),
         };
         let now = now_millis();
         let mut totals = Vec::new();
-        for (stream_id, n) in counts {
+        for (stream_id, n, visits) in counts {
+            for (row, joined) in visits {
+                sqlx::query(
+                    "UPDATE livestream_viewers SET visits = $1 \
+                     WHERE stream_id = $2 AND viewer = $3 AND visits < $1",
+                )
+                .bind(joined)
+                .bind(&stream_id)
+                .bind(&row)
+                .execute(db.pool())
+                .await?;
+            }
             sqlx::query(
                 "INSERT INTO livestream_heartbeats (stream_id, instance_id, viewers, seen_at) \
                  VALUES ($1, $2, $3, $4) ON CONFLICT (stream_id, instance_id) \

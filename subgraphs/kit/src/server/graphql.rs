@@ -1,8 +1,8 @@
 //! The GraphQL endpoint. POST decodes the body itself so that oversized, non-UTF-8 or
 //! malformed requests get a GraphQL error with `BAD_USER_INPUT` instead of a bare HTTP error;
 //! an invalid bearer token fails the request with `UNAUTHENTICATED`. GET upgrades to a
-//! graphql-transport-ws WebSocket (token in `connection_init`'s `Authorization`) or serves
-//! GraphiQL.
+//! graphql-transport-ws WebSocket (token in `connection_init`'s `Authorization`; a router's
+//! audience counts in `ping`, see `audience`) or serves GraphiQL.
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -16,6 +16,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
+use super::audience;
 use super::request::{bearer, RequestMeta};
 use crate::auth::Caller;
 use crate::error::{AppError, Code};
@@ -107,6 +108,7 @@ pub async fn get<E: Executor>(
             GraphQLWebSocket::new(socket, schema, protocol)
                 .on_connection_init(move |payload| async move {
                     let mut data = Data::default();
+                    audience::connection_data(&mut data);
                     let token = payload
                         .get("Authorization")
                         .or_else(|| payload.get("authorization"))
@@ -119,6 +121,7 @@ pub async fn get<E: Executor>(
                     }
                     Ok(data)
                 })
+                .on_ping(audience::on_ping)
                 .serve()
                 .await
         })

@@ -2,6 +2,7 @@
 //! subscriptions with graphql-transport-ws, or GraphiQL for a browser), `/health`, `/ready`,
 //! `/metrics`, request ids, tracing and graceful shutdown.
 
+pub mod audience;
 pub mod graphql;
 pub mod probes;
 pub mod request;
