@@ -461,17 +461,21 @@ pub fn payloads<'a>(
             if !tails_sent && (all_run || split_waiting == 0) {
                 tails_sent = true;
                 let tails = stream_tails(ctx.supergraph, &prepared, &split, &vars, &exec, &mut sent);
-                let count = tails.len();
-                for (j, tail) in tails.into_iter().enumerate() {
-                    last_has_next = j + 1 < count || emitted.iter().any(|e| !e);
-                    let payload = Subsequent {
-                        incremental: vec![Item {
+                // Every list's later items resolved together: one payload, an entry per list.
+                if !tails.is_empty() {
+                    last_has_next = emitted.iter().any(|e| !e);
+                    let incremental = tails
+                        .into_iter()
+                        .map(|tail| Item {
                             data: None,
                             items: Some(tail.items),
                             path: tail.path,
                             label: split.streams[tail.stream].label.as_deref(),
                             errors: tail.errors,
-                        }],
+                        })
+                        .collect();
+                    let payload = Subsequent {
+                        incremental,
                         errors: Vec::new(),
                         has_next: last_has_next,
                     };

@@ -288,3 +288,33 @@ async fn later_items_entity_fetches_run_after_the_first_payload_is_sent() {
         .collect();
     assert_eq!(upcs, vec![vec!["1"], vec!["2", "3"]], "one fetch per part");
 }
+
+#[tokio::test]
+async fn a_list_streamed_inside_another_list_is_cut_at_each_place() {
+    let shop = Shop::start().await;
+    // Product 1 has two reviews, product 2 one; authors come from accounts.
+    let query = r#"{ topProducts(first: 2) { name reviews @stream(initialCount: 1, label: "rest") { body author { name } } } }"#;
+    let parts = shop.parts(query, json!({})).await;
+    assert_eq!(
+        parts,
+        vec![
+            json!({"data": {"topProducts": [
+                {"name": "Table", "reviews": [{"body": "Love it!", "author": {"name": "Ada Lovelace"}}]},
+                {"name": "Couch", "reviews": [{"body": "Too expensive.", "author": {"name": "Ada Lovelace"}}]}
+            ]}, "hasNext": true}),
+            json!({
+                "incremental": [{
+                    "items": [{"body": "Prefer something else.", "author": {"name": "Alan Turing"}}],
+                    "path": ["topProducts", 0, "reviews", 1],
+                    "label": "rest"
+                }],
+                "hasNext": false
+            }),
+        ]
+    );
+    // Authors of the first reviews before the first payload, the later one after it.
+    assert_eq!(
+        shop.take_counts(),
+        vec![("accounts", 2), ("products", 1), ("reviews", 1)]
+    );
+}
