@@ -1,14 +1,17 @@
-//! `@defer` delivered incrementally, in the incremental-delivery format Apollo Client and
-//! graphql-js read (`deferSpec=20220824`: the first payload with `hasNext: true`, then
-//! `{incremental: [{data, path, label, errors}], hasNext}`), over `multipart/mixed` and SSE.
+//! `@defer` and `@stream` delivered incrementally, in the incremental-delivery format Apollo
+//! Client and graphql-js read (`deferSpec=20220824`: the first payload with `hasNext: true`, then
+//! `{incremental: [{data | items, path, label, errors}], hasNext}`), over `multipart/mixed` and
+//! SSE.
 //!
 //! The planner resolves deferred fragments inline, so the router runs the plan of the whole
 //! operation in two phases (`partition` says which fetch serves which part): first every fetch
-//! the non-deferred selection needs, after which the first payload is projected and sent; then
-//! the fetches only deferred fragments need, each fragment's payload sent as soon as its own
-//! fetches (and its enclosing fragment's payload) are done. Every subgraph fetch happens once;
-//! deferred fields a first-phase fetch brought along are held back for their payload. Mutations
-//! are never split; they are answered in one part.
+//! the non-deferred selection needs (below a streamed list, for its first `initialCount` items
+//! only), after which the first payload is projected and sent; then the fetches only deferred
+//! fragments need and the streamed lists' later items' entity fetches, each deferred fragment's
+//! payload sent as soon as its own fetches (and what it is nested in) are done. Every subgraph
+//! fetch happens once (a streamed list's entity fetches once per phase); deferred fields a
+//! first-phase fetch brought along are held back for their payload. Mutations are never split;
+//! they are answered in one part.
 
 mod partition;
 pub mod stream;
@@ -474,9 +477,14 @@ pub fn payloads<'a>(
                             errors: tail.errors,
                         })
                         .collect();
+                    let errors = if last_has_next {
+                        Vec::new()
+                    } else {
+                        unreported(&exec, &mut sent)
+                    };
                     let payload = Subsequent {
                         incremental,
-                        errors: Vec::new(),
+                        errors,
                         has_next: last_has_next,
                     };
                     yield payload.text();
@@ -521,7 +529,12 @@ pub fn payloads<'a>(
         }
         // A streamed list whose later items all resolved to nothing still ends the stream.
         if last_has_next {
-            yield with_has_next("{}".into(), false);
+            let last = Subsequent {
+                incremental: Vec::new(),
+                errors: unreported(&exec, &mut sent),
+                has_next: false,
+            };
+            yield last.text();
         }
     }
 }
@@ -708,21 +721,32 @@ fn fragment_payload(
             errors,
         });
     }
-    let mut errors = Vec::new();
-    if !has_next {
-        for (e, sent) in all.iter().zip(sent.iter_mut()) {
-            if !*sent {
-                *sent = true;
-                errors.push(e.clone());
-            }
-        }
-    }
+    drop(all);
+    drop(data);
+    let errors = if has_next {
+        Vec::new()
+    } else {
+        unreported(exec, sent)
+    };
     Subsequent {
         incremental,
         errors,
         has_next,
     }
     .text()
+}
+
+/// Errors no payload has carried yet, for the last one.
+fn unreported(exec: &Execution<'_>, sent: &mut Vec<bool>) -> Vec<GraphQLError> {
+    let all = exec.errors.lock();
+    sent.resize(all.len(), false);
+    let mut out = Vec::new();
+    for (e, sent) in all.iter().zip(sent.iter_mut()) {
+        if !std::mem::replace(sent, true) {
+            out.push(e.clone());
+        }
+    }
+    out
 }
 
 /// The schema type of the objects at a path of field names from the query root.

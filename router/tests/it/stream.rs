@@ -318,3 +318,38 @@ async fn a_list_streamed_inside_another_list_is_cut_at_each_place() {
         vec![("accounts", 2), ("products", 1), ("reviews", 1)]
     );
 }
+
+#[tokio::test]
+async fn an_error_in_a_later_item_goes_with_that_item() {
+    let shop = Shop::start().await;
+    // `flaky` fails for user 2, who wrote the second review of product 1; with initialCount 0
+    // every product comes later.
+    let query = r#"{ topProducts(first: 2) @stream(initialCount: 0) { name reviews { author { flaky } } } }"#;
+    let parts = shop.parts(query, json!({})).await;
+    assert_eq!(parts.len(), 2, "{parts:?}");
+    assert_eq!(
+        parts[0],
+        json!({"data": {"topProducts": []}, "hasNext": true})
+    );
+    let item = &parts[1]["incremental"][0];
+    assert_eq!(item["path"], json!(["topProducts", 0]));
+    assert_eq!(
+        item["items"],
+        json!([
+            {"name": "Table", "reviews": [{"author": {"flaky": "ok-1"}}, {"author": {"flaky": null}}]},
+            {"name": "Couch", "reviews": [{"author": {"flaky": "ok-1"}}]}
+        ])
+    );
+    assert_eq!(item["errors"][0]["message"], "flaky failed");
+    assert_eq!(
+        item["errors"][0]["path"],
+        json!(["topProducts", 0, "reviews", 1, "author", "flaky"])
+    );
+    assert_eq!(item["errors"].as_array().unwrap().len(), 1);
+    assert_eq!(parts[1]["hasNext"], false);
+    // Nothing to fetch below the list before the first payload: one fetch each, after it.
+    assert_eq!(
+        shop.take_counts(),
+        vec![("accounts", 1), ("products", 1), ("reviews", 1)]
+    );
+}
