@@ -74,14 +74,14 @@ pub fn stream_args(
 
 /// Refuses `@stream` on a field that is not a list, and a negative `initialCount` (also when it
 /// comes from a variable), naming the field and the argument. Cheap when the text has no
-/// `@stream`: nothing is walked.
+/// `@stream` (field names such as `livestreams` do not count): nothing is walked.
 pub fn check(
     api: &SchemaIndex,
     prepared: &Prepared,
     query: &str,
     vars: &Map<String, Value>,
 ) -> Result<(), Vec<GraphQLError>> {
-    if !query.contains("stream") {
+    if !mentions_stream(query) {
         return Ok(());
     }
     let mut check = Check {
@@ -96,6 +96,15 @@ pub fn check(
     } else {
         Err(check.errors)
     }
+}
+
+/// Does the text hold `@stream` (GraphQL allows blanks between `@` and the name)?
+fn mentions_stream(query: &str) -> bool {
+    query.match_indices("stream").any(|(at, _)| {
+        query[..at]
+            .trim_end_matches([' ', '\t', '\n', '\r', ','])
+            .ends_with('@')
+    })
 }
 
 /// Fragment nesting the walk follows at most (validation already refuses cycles).
@@ -116,14 +125,14 @@ impl Check<'_> {
         for sel in &set.items {
             match sel {
                 Selection::Field(f) => {
-                    let Some(ty) = self.api.field_type(parent, &f.name) else {
+                    let api: &SchemaIndex = self.api;
+                    let Some(ty) = api.field_type(parent, &f.name) else {
                         continue;
                     };
                     if f.directives.iter().any(|d| d.name == "stream") {
                         self.stream(parent, &f.name, &f.directives, ty);
                     }
-                    let named = crate::schema::named(ty).to_string();
-                    self.walk(&named, &f.selection_set, depth + 1);
+                    self.walk(crate::schema::named(ty), &f.selection_set, depth + 1);
                 }
                 Selection::InlineFragment(i) => {
                     let on = match &i.type_condition {
@@ -298,6 +307,13 @@ mod tests {
 
     fn leaf(n: i64) -> Out {
         Out::Leaf(Value::from(n))
+    }
+
+    #[test]
+    fn only_the_directive_makes_a_text_worth_checking() {
+        assert!(mentions_stream("{ a @stream { b } }"));
+        assert!(mentions_stream("{ a @ stream(initialCount: 1) { b } }"));
+        assert!(!mentions_stream("{ livestreams { id } stream }"));
     }
 
     #[test]
