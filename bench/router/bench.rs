@@ -6,8 +6,14 @@
 //! `BENCH_CALLGRIND=N` instead runs the router under `valgrind --tool=callgrind`, sends N
 //! sequential requests after a warm-up, and prints the router's instructions per request: a
 //! number that, unlike RPS, does not move with the load other jobs put on the machine.
+//!
+//! `BENCH_TOKEN=same|fresh` makes every request carry a signed access token (see `tokens`),
+//! verified by the router against the bench's JWKS; with `ROUTER_AUTH=false` the router skips
+//! the verification, which gives the cost of verifying signed tokens.
 
-use std::sync::OnceLock;
+mod tokens;
+
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use async_graphql::{
@@ -15,6 +21,7 @@ use async_graphql::{
 };
 use async_graphql_axum::GraphQL;
 use axum::routing::post_service;
+use tokens::Tokens;
 
 const QUERY: &str = "{ topProducts(first: 10) { upc name price inStock shippingEstimate reviews { id body author { id name reviews { id body product { upc name } } } } } }";
 
@@ -334,7 +341,7 @@ struct Stats {
     latencies: Vec<Duration>,
 }
 
-async fn load(url: &str, clients: usize, duration: Duration) -> Stats {
+async fn load(url: &str, clients: usize, duration: Duration, tokens: &Arc<Tokens>) -> Stats {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(clients)
         .build()
@@ -347,18 +354,20 @@ async fn load(url: &str, clients: usize, duration: Duration) -> Stats {
             let http = http.clone();
             let body = body.clone();
             let url = url.to_string();
+            let tokens = tokens.clone();
             tokio::spawn(async move {
                 let mut lat = Vec::new();
                 let mut errors = 0;
                 while Instant::now() < deadline {
                     let t = Instant::now();
-                    let ok = match http
+                    let mut req = http
                         .post(&url)
                         .header("content-type", "application/json")
-                        .body(body.clone())
-                        .send()
-                        .await
-                    {
+                        .body(body.clone());
+                    if let Some(a) = tokens.authorization() {
+                        req = req.header("authorization", a);
+                    }
+                    let ok = match req.send().await {
                         Ok(r) => {
                             r.status().is_success()
                                 && r.bytes()
@@ -431,36 +440,56 @@ fn proc_usage(pid: u32) -> (f64, f64) {
 
 /// Zeroes the callgrind counters after a warm-up, sends `n` sequential requests, dumps the
 /// counters and returns the instructions executed per request.
-async fn instructions_per_request(pid: u32, url: &str, n: usize, out: &std::path::Path) -> f64 {
+async fn instructions_per_request(
+    pid: u32,
+    url: &str,
+    n: usize,
+    out: &std::path::Path,
+    tokens: &Tokens,
+) -> f64 {
     let http = reqwest::Client::new();
     let body = serde_json::to_vec(&serde_json::json!({ "query": query() })).unwrap();
     let send = || async {
-        let r = http
+        let mut req = http
             .post(url)
             .header("content-type", "application/json")
-            .body(body.clone())
-            .send()
-            .await
-            .unwrap();
+            .body(body.clone());
+        if let Some(a) = tokens.authorization() {
+            req = req.header("authorization", a);
+        }
+        let r = req.send().await.unwrap();
         assert!(r.status().is_success());
         r.bytes().await.unwrap();
     };
     for _ in 0..20 {
         send().await;
     }
-    let control = |arg: String| {
-        let ok = std::process::Command::new("callgrind_control")
-            .arg(arg)
-            .stdout(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "callgrind_control failed");
+    // `callgrind_control <option> <pid>`: the option and the pid are separate arguments. The
+    // tool answers an unknown option (such as `--zero=<pid>`, used here before) with a message
+    // and exit status 0, so its output is checked too.
+    let control = |option: &str| {
+        let out = std::process::Command::new("callgrind_control")
+            .args([option, &pid.to_string()])
+            .output()
+            .expect("callgrind_control runs");
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && !text.contains("Error"),
+            "callgrind_control {option} {pid}: {text}"
+        );
     };
-    control(format!("--zero={pid}"));
+    // The tool returns before an idle router has acted on the command (valgrind takes it at
+    // its next scheduling point, forced after up to 100 ms): wait, so the counters cover
+    // exactly the `n` requests. A loaded machine once let half of them go uncounted.
+    let settle = || tokio::time::sleep(Duration::from_secs(2));
+    control("--zero");
+    settle().await;
     for _ in 0..n {
         send().await;
     }
-    control(format!("--dump={pid}"));
+    settle().await;
+    control("--dump");
     // The dump after zeroing is `<out>.<n>`; its `summary:` (or `totals:`) line is the count.
     let dir = out.parent().unwrap();
     let stem = out.file_name().unwrap().to_string_lossy().to_string();
@@ -507,6 +536,9 @@ async fn main() {
     let inventory = serve(federated::inventory::Query, true).await;
     let reviews = serve(federated::reviews::Query, true).await;
     let mono = serve(monolith::Query, false).await;
+    let tokens = Arc::new(Tokens::start(tokens::mode()).await);
+    // The monolith and the products subgraph are not behind the router: no tokens for them.
+    let no_tokens = Arc::new(Tokens::start(tokens::Mode::Anonymous).await);
     let list = vec![
         ("users".to_string(), users),
         ("products".to_string(), products),
@@ -543,6 +575,7 @@ async fn main() {
         .arg(&path)
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .env("RUST_LOG", "warn")
+        .env("ROUTER_JWKS_URL", &tokens.jwks_url)
         .kill_on_drop(true)
         .spawn()
         .expect("router starts");
@@ -572,25 +605,68 @@ async fn main() {
     let (a, b) = (fetch(url.clone()).await, fetch(mono.clone()).await);
     assert_eq!(a, b, "router and monolith disagree");
     println!("response size: {} bytes", a.len());
+    if tokens.mode != tokens::Mode::Anonymous {
+        // The token is accepted, and really verified unless ROUTER_AUTH turns that off.
+        let status = |auth: String| {
+            let url = url.clone();
+            async move {
+                reqwest::Client::new()
+                    .post(url)
+                    .header("authorization", auth)
+                    .json(&serde_json::json!({"query": query()}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        };
+        assert_eq!(status(tokens.authorization().unwrap()).await, 200);
+        let verifying = !matches!(
+            std::env::var("ROUTER_AUTH").as_deref(),
+            Ok("false" | "0" | "off" | "no")
+        );
+        let forged = status(tokens.forged()).await;
+        assert_eq!(forged, if verifying { 401 } else { 200 }, "forged token");
+        println!(
+            "tokens: {:?}, router verification {}",
+            tokens.mode,
+            if verifying { "on" } else { "off" }
+        );
+    }
 
     if let Some(n) = callgrind {
-        let ir = instructions_per_request(pid, &url, n, &callgrind_out).await;
+        let ir = instructions_per_request(pid, &url, n, &callgrind_out, &tokens).await;
         println!("router instructions per request (callgrind, {n} sequential requests): {ir:.0}");
         child.kill().await.ok();
         let _ = std::fs::remove_file(&callgrind_out);
         return;
     }
 
-    let _ = load(&url, clients, Duration::from_secs(2)).await;
+    let _ = load(&url, clients, Duration::from_secs(2), &tokens).await;
     let (cpu0, _) = proc_usage(pid);
-    let routed = load(&url, clients, Duration::from_secs(secs)).await;
+    let routed = load(&url, clients, Duration::from_secs(secs), &tokens).await;
     let (cpu1, rss) = proc_usage(pid);
-    let _ = load(&mono, clients, Duration::from_secs(2)).await;
-    let floor = load(&mono, clients, Duration::from_secs(secs)).await;
+    let _ = load(&mono, clients, Duration::from_secs(2), &no_tokens).await;
+    let floor = load(&mono, clients, Duration::from_secs(secs), &no_tokens).await;
     // The listing query needs only the products subgraph: measure it without the router too.
     let direct = if query() == LISTING {
-        let _ = load(&products_direct, clients, Duration::from_secs(2)).await;
-        Some(load(&products_direct, clients, Duration::from_secs(secs)).await)
+        let _ = load(
+            &products_direct,
+            clients,
+            Duration::from_secs(2),
+            &no_tokens,
+        )
+        .await;
+        Some(
+            load(
+                &products_direct,
+                clients,
+                Duration::from_secs(secs),
+                &no_tokens,
+            )
+            .await,
+        )
     } else {
         None
     };
