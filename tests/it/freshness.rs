@@ -319,3 +319,155 @@ async fn customers_never_see_each_others_data_through_the_cache() {
         assert!(body["product"]["title"].is_string());
     }
 }
+
+const AUTHORS: &str = "query($s: String!) { product(slug: $s) { id title rating { count }
+  reviews(first: 10) { edges { node { title author { id name } } } } } }";
+
+/// The router's response-cache misses so far (`router_cache_events_total`).
+async fn cache_misses(shop: &Shop) -> u64 {
+    let url = shop.router.trim_end_matches("/graphql").to_string() + "/metrics";
+    let text = shop
+        .http()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find(|l| {
+            l.starts_with("router_cache_events_total")
+                && l.contains("cache=\"response\"")
+                && l.contains("event=\"miss\"")
+        })
+        .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .unwrap_or(0.0) as u64
+}
+
+/// One product-page read: its `Cache-Control` and the name shown on the review titled `title`.
+async fn author_on_page(shop: &Shop, slug: &str, title: &str) -> (String, String) {
+    let resp = shop
+        .http()
+        .post(&shop.router)
+        .json(&json!({ "query": AUTHORS, "variables": { "s": slug } }))
+        .send()
+        .await
+        .unwrap();
+    let control = resp.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let body: Value = resp.json().await.unwrap();
+    assert!(body["errors"].is_null(), "{body:#}");
+    let name = body["data"]["product"]["reviews"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["title"] == title)
+        .unwrap_or_else(|| panic!("the review {title:?} is on the page: {body:#}"))["node"]
+        ["author"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (control, name)
+}
+
+/// Reads the page until one read adds no cache miss (every fetch served from the cache);
+/// returns that read. Fails if no read within the time limit is a full hit.
+async fn full_hit(shop: &Shop, slug: &str, title: &str) -> (String, String) {
+    eventually("a product page served wholly from the cache", || async {
+        let before = cache_misses(shop).await;
+        let read = author_on_page(shop, slug, title).await;
+        (cache_misses(shop).await == before).then_some(read)
+    })
+    .await
+}
+
+/// A product page with reviews is served wholly from the router's cache (the reviewers' names
+/// included: accounts declares `User.name` public), and when an author renames themselves
+/// straight at accounts (not through the router, so only `user.updated` can drop the entry)
+/// the page shows the new name, never the old one after it, and is a full hit again.
+#[tokio::test]
+async fn product_page_is_a_full_hit_and_follows_an_author_rename() {
+    let accounts_port = free_port();
+    let shop = Shop::start_with(
+        12,
+        &[
+            (
+                "ACCOUNTS_LISTEN_ADDR",
+                &format!("127.0.0.1:{accounts_port}"),
+            ),
+            (
+                "JWKS_URL",
+                &format!("http://127.0.0.1:{accounts_port}/.well-known/jwks.json"),
+            ),
+        ],
+    )
+    .await;
+    shop.data(
+        None,
+        "mutation { register(email: \"ada-author@example.com\", password: \"a-long-password-2026\", name: \"Ada Author\") { id } }",
+        json!({}),
+    )
+    .await;
+    let author = shop
+        .login("ada-author@example.com", "a-long-password-2026")
+        .await;
+    let (category, _) = shop.biggest_leaf().await;
+    let listing = shop.data(None, LISTING, json!({ "c": category })).await;
+    let node = &listing["category"]["products"]["edges"][0]["node"];
+    let (product, slug) = (
+        node["id"].as_str().unwrap().to_string(),
+        node["slug"].as_str().unwrap().to_string(),
+    );
+    let title = "Named on the page";
+    shop.data(
+        Some(&author),
+        "mutation($p: ID!) { createReview(input: { productId: $p, rating: 5, title: \"Named on the page\" }) { id } }",
+        json!({ "p": product }),
+    )
+    .await;
+
+    // Warm: some read then misses nothing and says the whole page may be shared. (Entries the
+    // start-up's own events drop, e.g. the seeding's, are read again first.)
+    let (control, name) = full_hit(&shop, &slug, title).await;
+    assert_eq!(name, "Ada Author");
+    assert!(control.starts_with("public"), "Cache-Control: {control}");
+
+    let start = Instant::now();
+    direct(
+        &shop,
+        &format!("http://127.0.0.1:{accounts_port}/graphql"),
+        &author,
+        "mutation { updateProfile(input: { name: \"Ada Renamed\" }) { name } }",
+        json!({}),
+    )
+    .await;
+    let renamed_at = start.elapsed().as_secs_f64();
+    let mut names = Vec::new();
+    loop {
+        let (_, name) = author_on_page(&shop, &slug, title).await;
+        names.push((start.elapsed().as_secs_f64(), name));
+        let seen = names.iter().position(|(_, n)| n == "Ada Renamed");
+        if seen.is_some_and(|i| names.len() >= i + 50) {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the new name never showed: {:?}",
+            names.last()
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let shown_at = never_reverts("author name", &names, &"Ada Renamed".to_string());
+    // Fresh and cached again: a read misses nothing, and still shows the new name.
+    let (control, name) = full_hit(&shop, &slug, title).await;
+    assert_eq!(name, "Ada Renamed");
+    assert!(control.starts_with("public"), "Cache-Control: {control}");
+    println!(
+        "{} reads; the new author name showed {:.1} ms after accounts acknowledged it",
+        names.len(),
+        (shown_at - renamed_at).max(0.0) * 1e3
+    );
+}

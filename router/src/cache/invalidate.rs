@@ -1,6 +1,6 @@
 //! From a subgraph event to the cache entries it makes stale. The events already name what
 //! changed: `productId`, `variantId`, `reviewId` in their data (inventory's carry the new
-//! `stock` per variant), and a `source` naming the subgraph. An entity entry is tagged
+//! `stock` per variant; accounts' `user.*` the `userId`), and a `source` naming the subgraph. An entity entry is tagged
 //! `<Type>:<id>`; a root-field entry is tagged with every entity it contains and with its
 //! subgraph (`source:<name>`), because a change can add a product to, or move it within, a list
 //! that did not contain it before.
@@ -16,6 +16,8 @@ pub const BINDINGS: &[&str] = &[
     "media.*",
     "category.*",
     "collection.*",
+    // A user's public name shows on the reviews they wrote.
+    "user.*",
 ];
 
 /// Tags of the entries an event makes stale.
@@ -41,6 +43,7 @@ pub fn tags(event_type: &str, source: &str, subject: Option<&str>, data: &Value)
         "media" => add("Asset", str_of(data, "id").as_deref()),
         "category" => add("Category", str_of(data, "id").as_deref().or(subject)),
         "collection" => add("Collection", str_of(data, "id").as_deref().or(subject)),
+        "user" => add("User", str_of(data, "userId").as_deref().or(subject)),
         _ => {}
     }
     if let Some(stock) = data.get("stock").and_then(Value::as_array) {
@@ -88,5 +91,12 @@ mod tests {
             &json!({"reviewId": "r1", "productId": "p1"}),
         );
         assert_eq!(t, vec!["Product:p1", "Review:r1", "source:reviews"]);
+        let t = tags(
+            "user.updated",
+            "/subgraphs/accounts",
+            Some("u1"),
+            &json!({"userId": "u1", "changed": ["name"]}),
+        );
+        assert_eq!(t, vec!["User:u1", "source:accounts"]);
     }
 }

@@ -375,7 +375,10 @@ impl Bound {
                 result
             }
             Fetch::Root(rule) => self.root(*rule, service, query, vars, headers, send).await,
-            Fetch::Entities => self.entities(service, query, vars, headers, send).await,
+            Fetch::Entities(by_fields) => {
+                self.entities(by_fields, service, query, vars, headers, send)
+                    .await
+            }
         }
     }
 
@@ -429,6 +432,7 @@ impl Bound {
 
     async fn entities<F, Fut>(
         &self,
+        by_fields: &std::collections::HashMap<String, Rule>,
         service: &str,
         query: &str,
         mut vars: Map<String, Value>,
@@ -456,7 +460,9 @@ impl Bound {
         for rep in &reps {
             let typename = rep.get("__typename").and_then(Value::as_str);
             let id = rep.get("id").and_then(Value::as_str);
-            match (typename.and_then(|t| self.policy.entity(t)), typename, id) {
+            let declared =
+                typename.and_then(|t| self.policy.entity(t).or_else(|| by_fields.get(t).copied()));
+            match (declared, typename, id) {
                 (Some(r), Some(t), Some(id)) => {
                     rule = Some(rule.map_or(r, |acc| acc.and(r)));
                     tags.push(Arc::<str>::from(format!("{t}:{id}")));

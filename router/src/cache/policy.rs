@@ -2,6 +2,12 @@
 //! object types and fields, carried into the supergraph by `@composeDirective`, and the analysis
 //! of one subgraph operation (an `_entities` fetch, cacheable root fields, or neither), memoized
 //! by operation text because the planner hands out the same few operations again and again.
+//!
+//! An entity type without a rule of its own may still be cached field by field: an `_entities`
+//! fetch that selects only fields carrying a rule (e.g. accounts' `User.name`, what a review's
+//! author needs, while `User.email` has none) is cached under the strictest of them. A type's
+//! own rule covers every subgraph's fields of it, so it is kept for types whose every field
+//! may be shared.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -34,8 +40,9 @@ impl Rule {
 /// A subgraph operation as the cache sees it.
 #[derive(Debug)]
 pub enum Fetch {
-    /// `_entities(representations: $representations)`: cached per entity, by its typename's rule.
-    Entities,
+    /// `_entities(representations: $representations)`: cached per entity, by its typename's rule,
+    /// else by the rule its selected fields allow (typename → rule, for types without one).
+    Entities(HashMap<String, Rule>),
     /// Root query fields all declared cacheable: the whole response under this rule.
     Root(Rule),
     /// A mutation: not cached, and once it is done the subgraph's entries are dropped, so the
@@ -172,6 +179,48 @@ impl Policy {
         fetch
     }
 
+    /// For each `... on T { f g }` of an `_entities` selection whose type has no rule: the
+    /// strictest rule of its fields, when every selected field has one (`__typename` needs
+    /// none). A field with a selection of its own is covered only by its own rule.
+    fn field_rules(&self, items: &[Selection]) -> HashMap<String, Rule> {
+        let mut rules = HashMap::new();
+        for item in items {
+            let Selection::InlineFragment(frag) = item else {
+                continue;
+            };
+            let Some(graphql_tools::static_graphql::query::TypeCondition::On(t)) =
+                &frag.type_condition
+            else {
+                continue;
+            };
+            if self.types.contains_key(t) {
+                continue;
+            }
+            let mut rule: Option<Rule> = None;
+            let mut covered = true;
+            for sel in &frag.selection_set.items {
+                let Selection::Field(f) = sel else {
+                    covered = false;
+                    break;
+                };
+                if f.name == "__typename" {
+                    continue;
+                }
+                match self.fields.get(&(t.clone(), f.name.clone())) {
+                    Some(r) => rule = Some(rule.map_or(*r, |acc| acc.and(*r))),
+                    None => {
+                        covered = false;
+                        break;
+                    }
+                }
+            }
+            if let (true, Some(rule)) = (covered, rule) {
+                rules.insert(t.clone(), rule);
+            }
+        }
+        rules
+    }
+
     fn classify(&self, query: &str) -> Fetch {
         let Ok(doc) = graphql_tools::parser::parse_query::<String>(query) else {
             return Fetch::Uncacheable;
@@ -210,7 +259,7 @@ impl Policy {
                         && matches!(v, graphql_tools::static_graphql::query::Value::Variable(v) if v == "representations")
                 });
             return if single {
-                Fetch::Entities
+                Fetch::Entities(self.field_rules(&fields[0].selection_set.items))
             } else {
                 Fetch::Uncacheable
             };
@@ -282,7 +331,42 @@ mod tests {
         ));
         assert!(matches!(
             *p.analyse("query($representations:[_Any!]!){_entities(representations:$representations){...on Product{id}}}"),
-            Fetch::Entities
+            Fetch::Entities(_)
         ));
+    }
+
+    #[test]
+    fn an_entity_selection_of_ruled_fields_is_cacheable_without_a_type_rule() {
+        let doc = graphql_tools::parser::parse_schema::<String>(
+            r#"
+            type Query { me: User }
+            type User {
+              id: ID! @cacheControl(maxAge: 600, scope: PUBLIC)
+              name: String! @cacheControl(maxAge: 300)
+              email: String!
+            }
+            "#,
+        )
+        .unwrap()
+        .into_static();
+        let p = Policy::new(&doc);
+        assert_eq!(p.entity("User"), None);
+        let rules = |q: &str| match &*p.analyse(q) {
+            Fetch::Entities(rules) => rules.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            rules("query($representations:[_Any!]!){_entities(representations:$representations){...on User{__typename name id}}}")
+                .get("User"),
+            Some(&Rule {
+                max_age_secs: 300,
+                private: false
+            })
+        );
+        // One field without a rule makes the whole selection uncacheable.
+        assert!(rules(
+            "query($representations:[_Any!]!){_entities(representations:$representations){...on User{name email}}}"
+        )
+        .is_empty());
     }
 }

@@ -29,7 +29,12 @@ pub type UserRowTuple = (
 #[derive(Debug, Clone, SimpleObject)]
 #[graphql(complex, name = "User")]
 pub struct User {
+    // `id` and `name` are what a review's author shows on a public product page: the router
+    // may share them between callers (`user.*` events drop them); the other fields have no
+    // rule, so a selection with any of them is never cached.
+    #[graphql(directive = kit::cache_control::cacheControl::apply(kit::cache_control::SAFETY_NET_SECS, Some(kit::cache_control::CacheScope::Public)))]
     pub id: ID,
+    #[graphql(directive = kit::cache_control::cacheControl::apply(kit::cache_control::SAFETY_NET_SECS, Some(kit::cache_control::CacheScope::Public)))]
     pub name: String,
     #[graphql(skip)]
     pub email: String,
