@@ -124,7 +124,7 @@ async fn fetch(db: &Db, column: &str, keys: &[String]) -> Result<Vec<Category>, 
         "SELECT {COLUMNS} FROM categories WHERE {column} IN ("
     ));
     sql.bind_list(keys.iter()).push(") ORDER BY name, id");
-    let rows: Vec<Row> = sql.query_as().fetch_all(db.pool()).await?;
+    let rows: Vec<Row> = sql.fetch_all(db).await?;
     Ok(rows.into_iter().map(Category::from_row).collect())
 }
 

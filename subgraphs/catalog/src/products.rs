@@ -50,6 +50,8 @@ impl ProductStatus {
     }
 }
 
+/// A product as [`COLUMNS`] reads it (names for sqlx's `Any` reads, order for the kit's typed
+/// reads).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ProductRow {
     pub id: String,
@@ -65,6 +67,26 @@ pub struct ProductRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub published_at: Option<i64>,
+}
+
+impl kit::db::ReadRow for ProductRow {
+    fn read(c: &mut kit::db::Columns<'_>) -> Result<Self, sqlx::Error> {
+        Ok(ProductRow {
+            id: c.next()?,
+            title: c.next()?,
+            slug: c.next()?,
+            description: c.next()?,
+            brand: c.next()?,
+            status: c.next()?,
+            category_id: c.next()?,
+            attributes: c.next()?,
+            price_min: c.next()?,
+            currency: c.next()?,
+            created_at: c.next()?,
+            updated_at: c.next()?,
+            published_at: c.next()?,
+        })
+    }
 }
 
 #[derive(Debug, Clone, SimpleObject)]
@@ -92,6 +114,9 @@ pub struct Product {
     /// The value this row was ordered by in a list (for its cursor).
     #[graphql(skip)]
     pub sort_key: i64,
+    /// The variants, when the list that read this product read them in the same statement.
+    #[graphql(skip)]
+    pub variants_read: Option<std::sync::Arc<Vec<Variant>>>,
 }
 
 impl Product {
@@ -112,6 +137,7 @@ impl Product {
             currency: row.currency,
             created_ms: row.created_at,
             sort_key: 0,
+            variants_read: None,
         }
     }
 
@@ -142,6 +168,9 @@ impl Product {
 
     /// Purchasable variants, oldest first.
     async fn variants(&self, ctx: &Context<'_>) -> Result<Vec<Variant>> {
+        if let Some(read) = &self.variants_read {
+            return Ok(read.as_ref().clone());
+        }
         Ok(variants::of_product(ctx, self.uid()).await?)
     }
 
@@ -192,7 +221,7 @@ async fn load_where(
         "SELECT {COLUMNS} FROM products p WHERE p.{column} IN ("
     ));
     sql.bind_list(keys.iter()).push(")");
-    let rows: Vec<ProductRow> = sql.query_as().fetch_all(db.pool()).await?;
+    let rows: Vec<ProductRow> = sql.fetch_all(db).await?;
     Ok(rows
         .into_iter()
         .map(Product::from_row)

@@ -1,40 +1,16 @@
 //! A small builder for the dynamic SQL that listing, search and facets share: text with `$n`
 //! placeholders numbered as values are bound, so fragments (filters, the text match, keyset
-//! predicates) compose into one portable statement for SQLite and PostgreSQL.
+//! predicates) compose into one portable statement for SQLite and PostgreSQL. Hot reads run
+//! it with [`Sql::fetch_all`] (the kit's typed reads); the rest through sqlx's `Any` pool.
 
+use kit::db::ReadRow;
+use kit::Db;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::QueryAs;
 use sqlx::{Any, FromRow};
 
-#[derive(Debug, Clone)]
-pub enum Bind {
-    Text(String),
-    Int(i64),
-}
-
-impl From<&str> for Bind {
-    fn from(v: &str) -> Self {
-        Bind::Text(v.to_string())
-    }
-}
-
-impl From<String> for Bind {
-    fn from(v: String) -> Self {
-        Bind::Text(v)
-    }
-}
-
-impl From<&String> for Bind {
-    fn from(v: &String) -> Self {
-        Bind::Text(v.clone())
-    }
-}
-
-impl From<i64> for Bind {
-    fn from(v: i64) -> Self {
-        Bind::Int(v)
-    }
-}
+/// A bound value: the kit's typed-read parameter, so a statement built here runs either way.
+pub use kit::db::Param as Bind;
 
 #[derive(Debug, Default, Clone)]
 pub struct Sql {
@@ -71,6 +47,11 @@ impl Sql {
             self.bind(v);
         }
         self
+    }
+
+    /// Every row, through the kit's typed reads (one statement).
+    pub async fn fetch_all<T: ReadRow>(&self, db: &Db) -> Result<Vec<T>, sqlx::Error> {
+        db.fetch_all(&self.text, &self.binds).await
     }
 
     pub fn query_as<'q, T>(&'q self) -> QueryAs<'q, Any, T, AnyArguments<'q>>

@@ -46,6 +46,65 @@ struct VariantRow {
     updated_at: i64,
 }
 
+/// [`COLUMNS`] of a `variants v` joined onto another row (a list page's products).
+pub const JOINED_COLUMNS: &str = "v.id, v.product_id, v.sku, v.title, v.options, v.price_amount, \
+     v.currency, v.compare_at_amount, v.weight_grams, v.length_mm, v.width_mm, v.height_mm, \
+     v.created_at, v.updated_at";
+
+/// The variant of a `LEFT JOIN variants v` row ([`JOINED_COLUMNS`]), `None` when its product has
+/// none.
+pub fn read_joined(c: &mut kit::db::Columns<'_>) -> Result<Option<Variant>, sqlx::Error> {
+    let Some(id) = c.next::<Option<String>>()? else {
+        return Ok(None);
+    };
+    let mut next_text =
+        || -> Result<String, sqlx::Error> { Ok(c.next::<Option<String>>()?.unwrap_or_default()) };
+    let (product_id, sku, title, options) =
+        (next_text()?, next_text()?, next_text()?, next_text()?);
+    let price_amount = c.next::<Option<i64>>()?.unwrap_or_default();
+    let currency = c.next::<Option<String>>()?.unwrap_or_default();
+    let row = VariantRow {
+        id,
+        product_id,
+        sku,
+        title,
+        options,
+        price_amount,
+        currency,
+        compare_at_amount: c.next()?,
+        weight_grams: c.next()?,
+        length_mm: c.next()?,
+        width_mm: c.next()?,
+        height_mm: c.next()?,
+        created_at: c.next::<Option<i64>>()?.unwrap_or_default(),
+        updated_at: c.next::<Option<i64>>()?.unwrap_or_default(),
+    };
+    Variant::from_row(row)
+        .map(Some)
+        .map_err(|e| sqlx::Error::Decode(format!("variant row: {}", e.message()).into()))
+}
+
+impl kit::db::ReadRow for VariantRow {
+    fn read(c: &mut kit::db::Columns<'_>) -> Result<Self, sqlx::Error> {
+        Ok(VariantRow {
+            id: c.next()?,
+            product_id: c.next()?,
+            sku: c.next()?,
+            title: c.next()?,
+            options: c.next()?,
+            price_amount: c.next()?,
+            currency: c.next()?,
+            compare_at_amount: c.next()?,
+            weight_grams: c.next()?,
+            length_mm: c.next()?,
+            width_mm: c.next()?,
+            height_mm: c.next()?,
+            created_at: c.next()?,
+            updated_at: c.next()?,
+        })
+    }
+}
+
 #[derive(Debug, Clone, SimpleObject)]
 pub struct Dimensions {
     pub length_mm: i64,
@@ -135,7 +194,7 @@ async fn fetch(db: &Db, column: &str, keys: &[String]) -> Result<Vec<Variant>, A
         "SELECT {COLUMNS} FROM variants WHERE {column} IN ("
     ));
     sql.bind_list(keys.iter()).push(") ORDER BY id");
-    let rows: Vec<VariantRow> = sql.query_as().fetch_all(db.pool()).await?;
+    let rows: Vec<VariantRow> = sql.fetch_all(db).await?;
     rows.into_iter().map(Variant::from_row).collect()
 }
 

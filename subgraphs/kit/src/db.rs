@@ -1,8 +1,14 @@
 //! The database handle: one sqlx `Any` pool over SQLite (embedded) or PostgreSQL (production),
 //! so domain code writes one SQL dialect (`$1` placeholders, portable types) for both.
 //!
-//! Every statement a subgraph issues goes through [`Db::pool`] or [`Tx::conn`], which count it;
-//! `/metrics` exposes the count so tests can prove that a batch costs one query.
+//! Every statement a subgraph issues goes through [`Db::pool`], [`Db::fetch_all`] or
+//! [`Tx::conn`], which count it; `/metrics` exposes the count so tests can prove that a batch
+//! costs one query. Hot read paths use [`Db::fetch_all`] (`read`): typed rows on the backend's
+//! own driver instead of `Any`.
+
+mod read;
+
+pub use read::{Column, Columns, Param, ReadRow};
 
 use std::path::Path;
 use std::str::FromStr;
@@ -25,6 +31,8 @@ pub enum Backend {
 #[derive(Clone)]
 pub struct Db {
     pool: AnyPool,
+    /// The same database through the backend's own driver, for typed reads.
+    reader: read::Reader,
     backend: Backend,
     statements: Arc<AtomicU64>,
     /// Woken after a commit that wrote outbox rows, so the relay publishes at once.
@@ -50,38 +58,35 @@ impl Db {
             }
         };
         let options = AnyConnectOptions::from_str(&url).context("DATABASE_URL is malformed")?;
-        let schema = schema.to_string();
+        let setup = match backend {
+            Backend::Sqlite => "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;"
+                .to_string(),
+            Backend::Postgres => format!("SET search_path TO \"{schema}\""),
+        };
+        let max_connections = match backend {
+            // SQLite serialises writers anyway; a few readers are plenty.
+            Backend::Sqlite => max_connections.min(8),
+            Backend::Postgres => max_connections,
+        };
+        let any_setup = setup.clone();
         let pool = AnyPoolOptions::new()
-            .max_connections(match backend {
-                // SQLite serialises writers anyway; a few readers are plenty.
-                Backend::Sqlite => max_connections.min(8),
-                Backend::Postgres => max_connections,
-            })
+            .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _| {
-                let schema = schema.clone();
+                let setup = any_setup.clone();
                 Box::pin(async move {
-                    match backend {
-                        Backend::Sqlite => {
-                            conn.execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                            )
-                            .await?;
-                        }
-                        Backend::Postgres => {
-                            conn.execute(format!("SET search_path TO \"{schema}\"").as_str())
-                                .await?;
-                        }
-                    }
+                    conn.execute(setup.as_str()).await?;
                     Ok(())
                 })
             })
             .connect_with(options)
             .await
             .context("cannot connect to the database")?;
+        let reader = read::Reader::new(backend, &url, setup, max_connections)?;
         Ok(Db {
             pool,
+            reader,
             backend,
             statements: Arc::default(),
             outbox_wake: Arc::default(),
@@ -113,6 +118,17 @@ impl Db {
     /// statement count reflects only work done for requests and consumers.
     pub fn background(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Every row of one read statement (`$n` placeholders bound to `params` in order), decoded
+    /// into `T` by the backend's own driver (see `read`); counts one statement.
+    pub async fn fetch_all<T: ReadRow>(
+        &self,
+        sql: &str,
+        params: &[Param],
+    ) -> Result<Vec<T>, sqlx::Error> {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        self.reader.fetch_all(sql, params).await
     }
 
     pub fn backend(&self) -> Backend {
@@ -148,6 +164,7 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        self.reader.close().await;
         self.pool.close().await;
     }
 }
