@@ -1,6 +1,7 @@
 //! The audit log through the launcher: a customer signs up through the router, and the admin
 //! finds exactly one `user.registered` entry about them (actor: the new user) through the
-//! router, the whole log (demo seed included) verifies, and a customer is refused it at the router (`@requiresScopes`).
+//! router, the whole log (demo seed included) verifies, and a customer is refused it at the
+//! router (`@requiresScopes`).
 
 use serde_json::{json, Value};
 

@@ -2,7 +2,8 @@
 //! (the launcher allows loopback targets only because this test sets
 //! `WEBHOOKS_ALLOW_LOOPBACK_TARGETS`), a customer signs up, and the partner's receiver on
 //! 127.0.0.1 gets the `user.registered` CloudEvent with the Standard Webhooks headers, once;
-//! the delivery is visible through the router, and customers are refused it at the router (`@requiresScopes`).
+//! the delivery is visible through the router, and customers are refused it at the router
+//! (`@requiresScopes`).
 
 use std::sync::{Arc, Mutex};
 
