@@ -1,7 +1,7 @@
-//! Authorization directives on subscriptions, over WebSocket and SSE: a subscription field the
-//! caller may not select is refused with `UNAUTHORIZED_FIELD_OR_TYPE` on the stream (one
-//! result, then `complete`), and fields inside each event the caller may not see are `null`
-//! with that error while the rest of the event resolves.
+//! Authorization directives on subscriptions, over WebSocket, SSE and multipart HTTP: a
+//! subscription field the caller may not select is refused with `UNAUTHORIZED_FIELD_OR_TYPE` on
+//! the stream (one result, then the end of the stream), and fields inside each event the caller
+//! may not see are `null` with that error while the rest of the event resolves.
 
 use std::time::Duration;
 
@@ -167,6 +167,30 @@ impl World {
         assert!(completed, "{body}");
         results
     }
+
+    /// Every payload of a subscription over multipart HTTP (heartbeats left out), to the end.
+    async fn over_multipart(&self, token: Option<&str>, query: &str) -> Vec<Value> {
+        let mut req = reqwest::Client::new()
+            .post(&self.url)
+            .header(
+                "accept",
+                "multipart/mixed;subscriptionSpec=\"1.0\", application/json",
+            )
+            .json(&json!({"query": query}));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        let mut parts = crate::multipart::Parts::new(resp);
+        let mut results = Vec::new();
+        while let Some(p) = parts.next().await {
+            if p != json!({}) {
+                results.push(p["payload"].clone());
+            }
+        }
+        results
+    }
 }
 
 /// The `(path, code)` of each error of one result.
@@ -189,7 +213,11 @@ fn errors(result: &Value) -> Vec<(Value, String)> {
 async fn a_subscription_field_the_caller_may_not_select_is_refused_on_the_stream() {
     let w = world().await;
     let q = "subscription { myTicks { n } }";
-    for results in [w.over_ws(None, q).await, w.over_sse(None, q).await] {
+    for results in [
+        w.over_ws(None, q).await,
+        w.over_sse(None, q).await,
+        w.over_multipart(None, q).await,
+    ] {
         assert_eq!(results.len(), 1, "{results:?}");
         // `myTicks: Tick!`: the null propagates to `data`, as for a query.
         assert_eq!(results[0]["data"], Value::Null, "{results:?}");
@@ -203,6 +231,7 @@ async fn a_subscription_field_the_caller_may_not_select_is_refused_on_the_stream
     for results in [
         w.over_ws(Some(&customer), q).await,
         w.over_sse(Some(&customer), q).await,
+        w.over_multipart(Some(&customer), q).await,
     ] {
         let ns: Vec<Value> = results
             .iter()
@@ -222,7 +251,11 @@ async fn fields_inside_an_event_the_caller_may_not_see_are_null_with_an_error() 
     let q = "subscription { ticks { n secret } }";
     let customer = w.token(&["customer"]);
     for (who, token) in [("anonymous", None), ("customer", Some(customer.as_str()))] {
-        for results in [w.over_ws(token, q).await, w.over_sse(token, q).await] {
+        for results in [
+            w.over_ws(token, q).await,
+            w.over_sse(token, q).await,
+            w.over_multipart(token, q).await,
+        ] {
             assert_eq!(results.len(), 3, "{who}: {results:?}");
             for (i, r) in results.iter().enumerate() {
                 assert_eq!(
