@@ -1,11 +1,13 @@
 //! The subgraphs' authorization marks, enforced by the router of the launcher: an anonymous
 //! caller's signed-in-only fields and a customer's staff-only fields are answered `null` with
 //! `UNAUTHORIZED_FIELD_OR_TYPE` at the edge while the public fields of the same query resolve,
-//! and staff get them.
+//! and staff get them; an anonymous subscriber to a signed-in-only subscription gets that error
+//! on its stream.
 
 use serde_json::{json, Value};
 
 use crate::launcher::{Shop, ADMIN, CUSTOMER, CUSTOMER_PASSWORD};
+use crate::subscribers;
 
 const DENIED: &str = "UNAUTHORIZED_FIELD_OR_TYPE";
 
@@ -124,4 +126,33 @@ async fn signed_in_only_and_staff_only_fields_are_refused_at_the_edge_while_the_
             .any(|s| s["node"]["analytics"]["chatMessages"].is_number()),
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn an_anonymous_subscriber_to_a_signed_in_only_subscription_is_refused_on_the_stream() {
+    let shop = Shop::start(20).await;
+    for query in [
+        "subscription { myOrderUpdates { orderId status } }",
+        "subscription { notificationReceived { id } }",
+    ] {
+        let mut ws = subscribers::websocket(&shop, None, query, json!({})).await;
+        let mut sse = subscribers::sse(&shop, None, query, json!({})).await;
+        for (how, rx) in [("websocket", &mut ws), ("sse", &mut sse)] {
+            let first = tokio::time::timeout(std::time::Duration::from_secs(20), rx.recv())
+                .await
+                .unwrap_or_else(|_| panic!("{how}: nothing on the stream for {query}"))
+                .unwrap_or_else(|| panic!("{how}: the stream ended empty for {query}"));
+            // Both fields are non-null: the null reaches `data`.
+            assert_eq!(first["data"], Value::Null, "{how}: {first}");
+            let field = query
+                .split_whitespace()
+                .nth(2)
+                .expect("the subscription field");
+            assert_eq!(
+                errors(&first),
+                denied_at(&[json!([field])]),
+                "{how}: {first}"
+            );
+        }
+    }
 }
