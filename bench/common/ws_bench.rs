@@ -32,11 +32,12 @@ pub fn pct(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
-/// One subscriber: handshake, subscribe with `payload` (query and variables), count itself in
-/// `ready`, then call `on_next` with each `next` message and when it arrived, until the
-/// subscription or the socket ends.
+/// One subscriber: handshake (with `init` as the `connection_init` payload), subscribe with
+/// `payload` (query and variables), count itself in `ready`, then call `on_next` with each
+/// `next` message and when it arrived, until the subscription or the socket ends.
 pub async fn subscriber(
     ws_url: &str,
+    init: Value,
     payload: Value,
     ready: Arc<AtomicUsize>,
     mut on_next: impl FnMut(&Value, Instant),
@@ -60,7 +61,7 @@ pub async fn subscriber(
         };
     let msg = |v: Value| Message::Text(v.to_string().into());
     if ws
-        .send(msg(json!({"type": "connection_init"})))
+        .send(msg(json!({"type": "connection_init", "payload": init})))
         .await
         .is_err()
     {

@@ -57,15 +57,26 @@ async fn gql(http: &reqwest::Client, token: Option<&str>, query: &str, vars: Val
     v["data"].clone()
 }
 
-async fn login(http: &reqwest::Client, (email, password): (&str, &str)) -> String {
+async fn login(http: &reqwest::Client, who: (&str, &str)) -> String {
+    login_pair(http, who).await.0
+}
+
+/// Signs in: (access token, refresh token).
+async fn login_pair(http: &reqwest::Client, (email, password): (&str, &str)) -> (String, String) {
     let d = gql(
         http,
         None,
-        "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }",
+        "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken } }",
         json!({"e": email, "p": password}),
     )
     .await;
-    d["login"]["accessToken"].as_str().unwrap().to_string()
+    let text = |k: &str| d["login"][k].as_str().unwrap().to_string();
+    (text("accessToken"), text("refreshToken"))
+}
+
+/// `BENCH_SIGNED_IN=true`: every subscriber signs in with a token of its own.
+fn signed_in() -> bool {
+    std::env::var("BENCH_SIGNED_IN").as_deref() == Ok("true")
 }
 
 /// The router's subgraph fetches so far, by subgraph (its Prometheus histogram counts).
@@ -126,12 +137,17 @@ impl Arrivals {
 async fn subscriber(
     query: Arc<str>,
     stream_id: Arc<str>,
+    token: Option<String>,
     ready: Arc<AtomicUsize>,
     arrivals: Arrivals,
 ) {
     let ws_url = format!("{}/graphql", ROUTER.replace("http://", "ws://"));
     let payload = json!({"query": &*query, "variables": {"s": &*stream_id}});
-    ws_bench::subscriber(&ws_url, payload, ready, |v, at| {
+    let init = match token {
+        Some(t) => json!({"Authorization": format!("Bearer {t}")}),
+        None => json!({}),
+    };
+    ws_bench::subscriber(&ws_url, init, payload, ready, |v, at| {
         let event = &v["payload"]["data"]["livestreamEvents"];
         if event["__typename"] == "ChatPosted" {
             let n = event["message"]["text"]
@@ -229,6 +245,31 @@ async fn run_once(shop_bin: &str, n: usize, messages: i64, query: Arc<str>) -> R
     )
     .await;
     let customer = login(&http, CUSTOMER).await;
+    // Signed-in viewers: a token each (a chain of refreshes from one login: no password
+    // hashing per token, and no login rate limit), so each is a share of its own in the router.
+    let mut tokens: Vec<Option<String>> = vec![None; n];
+    if signed_in() {
+        let mut refresh = login_pair(&http, CUSTOMER).await.1;
+        for token in tokens.iter_mut() {
+            let d = gql(
+                &http,
+                None,
+                "mutation($r: String!) { refreshToken(refreshToken: $r) { accessToken refreshToken } }",
+                json!({"r": refresh}),
+            )
+            .await;
+            *token = Some(
+                d["refreshToken"]["accessToken"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            );
+            refresh = d["refreshToken"]["refreshToken"]
+                .as_str()
+                .unwrap()
+                .to_string();
+        }
+    }
     // Seeding's memory settles before the baseline.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let r0 = rss_kib(pid);
@@ -241,6 +282,7 @@ async fn run_once(shop_bin: &str, n: usize, messages: i64, query: Arc<str>) -> R
         clients.push(tokio::spawn(subscriber(
             query.clone(),
             stream_id.clone(),
+            tokens[i].take(),
             ready.clone(),
             arrivals.clone(),
         )));

@@ -134,7 +134,7 @@ type Arrivals = Arc<Mutex<Vec<(i64, Instant)>>>;
 async fn subscriber(ws_url: String, ready: Arc<AtomicUsize>, arrivals: Arrivals) {
     let payload = json!({
         "query": "subscription { stockChanged(variantId: \"v1\") { variantId seq quantity } }"});
-    ws_bench::subscriber(&ws_url, payload, ready, |v, at| {
+    ws_bench::subscriber(&ws_url, json!({}), payload, ready, |v, at| {
         match v["payload"]["data"]["stockChanged"]["seq"].as_i64() {
             Some(seq) => arrivals.lock().push((seq, at)),
             None => eprintln!("unexpected event: {v}"),
