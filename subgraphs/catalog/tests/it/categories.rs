@@ -207,6 +207,8 @@ async fn a_listing_page_reads_one_statement_per_level() {
         .await;
         expected.insert(0, id);
     }
+    // One product with two variants: the joined page carries both, in order, on that product.
+    variant(&env, &expected[2], "SKU-TENT-SECOND", "120.00").await;
     let q = "query($id:ID!){ category(id:$id){ name products(first:24){ edges { node { id title variants { id price { amount } } } } pageInfo { hasNextPage } } } }";
     // The category, then the page with its variants joined (one statement, not two).
     for (id, statements) in [(&leaf, 2), (&root, 2)] {
@@ -220,6 +222,17 @@ async fn a_listing_page_reads_one_statement_per_level() {
             .unwrap()
             .iter()
             .all(|e| e["node"]["variants"][0]["price"]["amount"] == "99.00"));
+        let counts: Vec<usize> = page["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["variants"].as_array().unwrap().len())
+            .collect();
+        assert_eq!(counts, [1, 1, 2, 1, 1], "{body}");
+        assert_eq!(
+            page["edges"][2]["node"]["variants"][1]["price"]["amount"],
+            "120.00"
+        );
         assert_eq!(cost, statements, "statements for category {id}");
     }
     let q = "query($id:ID!){ products(first:24, filter:{categoryId:$id}){ edges { node { id variants { id } } } } }";
