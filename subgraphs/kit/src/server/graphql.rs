@@ -86,6 +86,9 @@ pub async fn post<E: Executor>(
     json_response(StatusCode::OK, &response, wants_graphql_response(&headers))
 }
 
+/// Read buffer per WebSocket connection (see `get`).
+const WS_READ_BUFFER: usize = 4 * 1024;
+
 pub async fn get<E: Executor>(
     State(state): State<GraphqlState<E>>,
     protocol: Result<GraphQLProtocol, axum::http::StatusCode>,
@@ -104,6 +107,10 @@ pub async fn get<E: Executor>(
     let schema = state.schema.clone();
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        // tungstenite zero-fills its whole read buffer on every read, so the 128 KiB default
+        // is 128 KiB resident per socket; a router opens one per signed-in subscriber.
+        // Client messages are small, and a larger frame still grows the buffer as it needs.
+        .read_buffer_size(WS_READ_BUFFER)
         .on_upgrade(move |socket| async move {
             GraphQLWebSocket::new(socket, schema, protocol)
                 .on_connection_init(move |payload| async move {
