@@ -278,11 +278,11 @@ async fn run_once(shop_bin: &str, n: usize, messages: i64, query: Arc<str>) -> R
     let arrivals = Arrivals::new(n * messages as usize, messages);
     let stream_id: Arc<str> = Arc::from(stream.as_str());
     let mut clients = Vec::with_capacity(n);
-    for i in 0..n {
+    for (i, token) in tokens.into_iter().enumerate() {
         clients.push(tokio::spawn(subscriber(
             query.clone(),
             stream_id.clone(),
-            tokens[i].take(),
+            token,
             ready.clone(),
             arrivals.clone(),
         )));
