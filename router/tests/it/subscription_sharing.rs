@@ -22,6 +22,21 @@ struct Seen {
     started: AtomicUsize,
     /// The Authorization header of every WebSocket upgrade the subgraph accepted.
     upgrades: Mutex<Vec<Option<String>>>,
+    /// The audience counts of the counter subgraph's subscriptions (live while they run).
+    audiences: Mutex<Vec<std::sync::Weak<kit::server::audience::Count>>>,
+}
+
+impl Seen {
+    /// Clients of every live counter subscription, whichever router reported them.
+    fn audience_total(&self) -> i64 {
+        self.audiences
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(std::sync::Weak::upgrade)
+            .map(|c| c.clients())
+            .sum()
+    }
 }
 
 struct Query;
@@ -408,6 +423,11 @@ mod audience {
                 .started
                 .fetch_add(1, Ordering::SeqCst);
             let handle = audience(ctx);
+            ctx.data_unchecked::<Arc<Seen>>()
+                .audiences
+                .lock()
+                .unwrap()
+                .push(Arc::downgrade(&handle.count()));
             async_stream::stream! {
                 loop {
                     tokio::time::sleep(Duration::from_millis(10)).await;
@@ -417,9 +437,14 @@ mod audience {
         }
     }
 
-    /// The counter subgraph (the kit's ping handler and request extension on its WebSocket)
-    /// and the router in front.
+    /// The counter subgraph and a router in front.
     pub async fn world() -> (String, Arc<Seen>) {
+        let (subgraph, seen) = counter().await;
+        (start_router(&[("counter", &subgraph)]).await, seen)
+    }
+
+    /// The counter subgraph (the kit's ping handler and request extension on its WebSocket).
+    pub async fn counter() -> (String, Arc<Seen>) {
         let seen = Arc::new(Seen::default());
         let schema = Schema::build(Query, EmptyMutation, Counter)
             .data(seen.clone())
@@ -451,8 +476,7 @@ mod audience {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        let url = start_router(&[("counter", &format!("http://{addr}/graphql"))]).await;
-        (url, seen)
+        (format!("http://{addr}/graphql"), seen)
     }
 
     use async_graphql_axum::GraphQLWebSocket;
@@ -546,6 +570,60 @@ async fn the_subgraph_is_told_how_many_clients_a_shared_operation_serves() {
         )
         .await;
         assert_eq!(seen.started.load(Ordering::SeqCst), 2);
+    })
+    .await
+    .expect("finished in time");
+}
+
+#[tokio::test]
+async fn two_routers_report_their_own_clients_and_the_subgraph_sums_them() {
+    tokio::time::timeout(Duration::from_secs(20), async {
+        let (subgraph, seen) = audience::counter().await;
+        let one = start_router(&[("counter", &subgraph)]).await;
+        let two = start_router(&[("counter", &subgraph)]).await;
+        let q = "subscription { heads { clients joined } }";
+        let mut on_one = Vec::new();
+        for _ in 0..2 {
+            on_one.push(subscribe(&one, json!({}), q).await);
+        }
+        let mut on_two = Vec::new();
+        for _ in 0..3 {
+            on_two.push(subscribe(&two, json!({}), q).await);
+        }
+        until_heads(
+            &mut on_one[0],
+            audience::Heads {
+                clients: 2,
+                joined: 2,
+            },
+        )
+        .await;
+        until_heads(
+            &mut on_two[0],
+            audience::Heads {
+                clients: 3,
+                joined: 3,
+            },
+        )
+        .await;
+        // One upstream operation per router, five clients between them.
+        assert_eq!(seen.started.load(Ordering::SeqCst), 2);
+        assert_eq!(seen.audience_total(), 5);
+        // The second router's clients all go: its operation ends, and its count with it.
+        for mut ws in on_two.drain(..) {
+            ws.close(None).await.unwrap();
+        }
+        while seen.audience_total() != 2 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        until_heads(
+            &mut on_one[1],
+            audience::Heads {
+                clients: 2,
+                joined: 2,
+            },
+        )
+        .await;
     })
     .await
     .expect("finished in time");
