@@ -88,9 +88,18 @@ fn op_set(op: &OperationDefinition) -> &SelectionSet {
 /// `Some(label)` when the directives hold an active `@defer` (`if` absent, true, or a variable
 /// that is not false).
 fn defer_label(directives: &[Directive], vars: &Map<String, Value>) -> Option<Option<String>> {
-    let d = directives.iter().find(|d| d.name == "defer")?;
-    let arg = |name: &str| d.arguments.iter().find(|(n, _)| n == name).map(|(_, v)| v);
-    let on = match arg("if") {
+    active(directives, "defer", vars).map(|(_, label)| label)
+}
+
+/// The directive `name` and its `label` when it is present and on: `if` absent, true, or a
+/// variable that is not false (how `@defer` and `@stream` are both switched).
+pub(crate) fn active<'d>(
+    directives: &'d [Directive],
+    name: &str,
+    vars: &Map<String, Value>,
+) -> Option<(&'d Directive, Option<String>)> {
+    let d = directives.iter().find(|d| d.name == name)?;
+    let on = match argument(d, "if") {
         None => true,
         Some(QValue::Boolean(b)) => *b,
         Some(QValue::Variable(v)) => vars.get(v).and_then(Value::as_bool).unwrap_or(true),
@@ -99,12 +108,16 @@ fn defer_label(directives: &[Directive], vars: &Map<String, Value>) -> Option<Op
     if !on {
         return None;
     }
-    let label = match arg("label") {
+    let label = match argument(d, "label") {
         Some(QValue::String(s)) => Some(s.clone()),
         Some(QValue::Variable(v)) => vars.get(v).and_then(Value::as_str).map(str::to_string),
         _ => None,
     };
-    Some(label)
+    Some((d, label))
+}
+
+pub(crate) fn argument<'d>(d: &'d Directive, name: &str) -> Option<&'d QValue> {
+    d.arguments.iter().find(|(n, _)| n == name).map(|(_, v)| v)
 }
 
 /// Splits a query for incremental delivery; `None` when nothing is deferred (or it is not a

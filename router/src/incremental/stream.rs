@@ -47,23 +47,8 @@ pub fn stream_args(
     directives: &[Directive],
     vars: &Map<String, Value>,
 ) -> Option<(Option<String>, i64)> {
-    let d = directives.iter().find(|d| d.name == "stream")?;
-    let arg = |name: &str| d.arguments.iter().find(|(n, _)| n == name).map(|(_, v)| v);
-    let on = match arg("if") {
-        None => true,
-        Some(QValue::Boolean(b)) => *b,
-        Some(QValue::Variable(v)) => vars.get(v).and_then(Value::as_bool).unwrap_or(true),
-        Some(_) => true,
-    };
-    if !on {
-        return None;
-    }
-    let label = match arg("label") {
-        Some(QValue::String(s)) => Some(s.clone()),
-        Some(QValue::Variable(v)) => vars.get(v).and_then(Value::as_str).map(str::to_string),
-        _ => None,
-    };
-    let count = match arg("initialCount") {
+    let (d, label) = super::active(directives, "stream", vars)?;
+    let count = match super::argument(d, "initialCount") {
         None => 0,
         Some(QValue::Int(n)) => n.as_i64().unwrap_or(-1),
         Some(QValue::Variable(v)) => vars.get(v).and_then(Value::as_i64).unwrap_or(0),
