@@ -122,3 +122,55 @@ where
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     format!("http://{addr}/graphql")
 }
+
+/// Serves in front of a subgraph: each request body is first given to `before` (which may
+/// record it or hold the request back), then forwarded to `upstream`, whose answer is returned.
+pub async fn proxy<F, Fut>(upstream: String, before: F) -> String
+where
+    F: Fn(Value) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let app = axum::Router::new().route(
+        "/graphql",
+        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+            let (upstream, before) = (upstream.clone(), before.clone());
+            async move {
+                before(body.clone()).await;
+                let resp = reqwest::Client::new()
+                    .post(&upstream)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                axum::Json(resp.json::<Value>().await.unwrap())
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/graphql")
+}
+
+/// The `next` results of a whole SSE body, and whether a `complete` event ended it.
+pub fn sse_events(body: &str) -> (Vec<Value>, bool) {
+    let mut results = Vec::new();
+    let mut completed = false;
+    for block in body.split("\n\n") {
+        let mut kind = "";
+        let mut data = String::new();
+        for line in block.lines() {
+            if let Some(k) = line.strip_prefix("event:") {
+                kind = k.trim();
+            } else if let Some(d) = line.strip_prefix("data:") {
+                data.push_str(d.trim());
+            }
+        }
+        match kind {
+            "next" => results.push(serde_json::from_str::<Value>(&data).unwrap()),
+            "complete" => completed = true,
+            _ => {}
+        }
+    }
+    (results, completed)
+}

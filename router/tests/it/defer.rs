@@ -17,29 +17,17 @@ type Seen = Arc<Mutex<Vec<String>>>;
 async fn counted(upstream: String) -> (String, Seen) {
     let seen: Seen = Arc::default();
     let log = seen.clone();
-    let app = axum::Router::new().route(
-        "/graphql",
-        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
-            let (upstream, log) = (upstream.clone(), log.clone());
-            async move {
-                let query = body["query"].as_str().unwrap_or_default().to_string();
-                if !query.contains("_service") {
-                    log.lock().unwrap().push(query);
-                }
-                let resp = reqwest::Client::new()
-                    .post(&upstream)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap();
-                axum::Json(resp.json::<Value>().await.unwrap())
+    let url = proxy(upstream, move |body: Value| {
+        let log = log.clone();
+        async move {
+            let query = body["query"].as_str().unwrap_or_default().to_string();
+            if !query.contains("_service") {
+                log.lock().unwrap().push(query);
             }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}/graphql"), seen)
+        }
+    })
+    .await;
+    (url, seen)
 }
 
 /// The fixture shop behind counting proxies (also used by `stream`).

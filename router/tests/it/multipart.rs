@@ -26,33 +26,20 @@ struct Gate {
 
 /// Serves in front of `upstream`, holding its `_entities` fetches at the gate.
 async fn gated(upstream: String, gate: Arc<Gate>) -> String {
-    let app = axum::Router::new().route(
-        "/graphql",
-        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
-            let (upstream, gate) = (upstream.clone(), gate.clone());
-            async move {
-                if body["query"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .contains("_entities")
-                {
-                    gate.held.fetch_add(1, Ordering::SeqCst);
-                    let _pass = gate.open.acquire().await.unwrap();
-                }
-                let resp = reqwest::Client::new()
-                    .post(&upstream)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap();
-                axum::Json(resp.json::<Value>().await.unwrap())
+    proxy(upstream, move |body: Value| {
+        let gate = gate.clone();
+        async move {
+            if body["query"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("_entities")
+            {
+                gate.held.fetch_add(1, Ordering::SeqCst);
+                let _pass = gate.open.acquire().await.unwrap();
             }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}/graphql")
+        }
+    })
+    .await
 }
 
 async fn shop_with_held_reviews() -> (String, Arc<Gate>) {

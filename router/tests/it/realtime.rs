@@ -142,24 +142,7 @@ async fn subscription_over_sse_resolves_fields_from_other_subgraphs() {
         .await
         .expect("stream completes")
         .unwrap();
-    let mut events = Vec::new();
-    let mut completed = false;
-    for block in body.split("\n\n") {
-        let mut kind = "";
-        let mut data = String::new();
-        for line in block.lines() {
-            if let Some(k) = line.strip_prefix("event:") {
-                kind = k.trim();
-            } else if let Some(d) = line.strip_prefix("data:") {
-                data.push_str(d.trim());
-            }
-        }
-        match kind {
-            "next" => events.push(serde_json::from_str::<Value>(&data).unwrap()),
-            "complete" => completed = true,
-            _ => {}
-        }
-    }
+    let (events, completed) = sse_events(&body);
     assert!(completed, "{body}");
     assert_eq!(events, expected_events());
 }

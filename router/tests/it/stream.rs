@@ -195,34 +195,20 @@ async fn holding_later_products(
     held: Arc<AtomicUsize>,
     open: Arc<Semaphore>,
 ) -> String {
-    let app = axum::Router::new().route(
-        "/graphql",
-        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
-            let (upstream, seen, held, open) =
-                (upstream.clone(), seen.clone(), held.clone(), open.clone());
-            async move {
-                let reps = body["variables"]["representations"].clone();
-                if reps.is_array() {
-                    seen.lock().unwrap().push(reps.clone());
-                    if !reps.as_array().unwrap().iter().any(|r| r["upc"] == "1") {
-                        held.fetch_add(1, Ordering::SeqCst);
-                        let _pass = open.acquire().await.unwrap();
-                    }
+    proxy(upstream, move |body: Value| {
+        let (seen, held, open) = (seen.clone(), held.clone(), open.clone());
+        async move {
+            let reps = body["variables"]["representations"].clone();
+            if reps.is_array() {
+                seen.lock().unwrap().push(reps.clone());
+                if !reps.as_array().unwrap().iter().any(|r| r["upc"] == "1") {
+                    held.fetch_add(1, Ordering::SeqCst);
+                    let _pass = open.acquire().await.unwrap();
                 }
-                let resp = reqwest::Client::new()
-                    .post(&upstream)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap();
-                axum::Json(resp.json::<Value>().await.unwrap())
             }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}/graphql")
+        }
+    })
+    .await
 }
 
 #[tokio::test]

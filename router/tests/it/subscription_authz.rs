@@ -146,24 +146,7 @@ impl World {
             .await
             .expect("the stream ends")
             .unwrap();
-        let mut results = Vec::new();
-        let mut completed = false;
-        for block in body.split("\n\n") {
-            let mut kind = "";
-            let mut data = String::new();
-            for line in block.lines() {
-                if let Some(k) = line.strip_prefix("event:") {
-                    kind = k.trim();
-                } else if let Some(d) = line.strip_prefix("data:") {
-                    data.push_str(d.trim());
-                }
-            }
-            match kind {
-                "next" => results.push(serde_json::from_str::<Value>(&data).unwrap()),
-                "complete" => completed = true,
-                _ => {}
-            }
-        }
+        let (results, completed) = sse_events(&body);
         assert!(completed, "{body}");
         results
     }
