@@ -253,36 +253,31 @@ impl Listing {
     }
 }
 
-/// A page row: the product and its sort key (`None` on a product's later rows when the page
-/// reads variants too: a product with several spans several rows, and only its first carries
-/// the product, so its columns are decoded once) and that row's variant.
+/// A page row: the product, its sort key and, when the page reads variants too, one of its
+/// variants (a product with several spans several rows).
 struct KeyedRow {
-    product: Option<(ProductRow, i64)>,
+    product: ProductRow,
+    sort_key: i64,
     variant: Option<Variant>,
 }
 
-/// Reads [`KeyedRow`]s with (`true`: a leading row number within the product, then the joined
-/// variant columns) or without the variants.
+/// Reads [`KeyedRow`]s with (`true`) or without the joined variant columns.
 struct PageRows<const VARIANTS: bool>(KeyedRow);
-
-/// The product's columns and its sort key.
-const PRODUCT_COLUMNS: usize = 14;
 
 impl<const VARIANTS: bool> ReadRow for PageRows<VARIANTS> {
     fn read(c: &mut Columns<'_>) -> Result<Self, sqlx::Error> {
-        let first = !VARIANTS || c.next::<i64>()? == 1;
-        let product = if first {
-            Some((ProductRow::read(c)?, c.next()?))
-        } else {
-            c.skip(PRODUCT_COLUMNS);
-            None
-        };
+        let product = ProductRow::read(c)?;
+        let sort_key = c.next()?;
         let variant = if VARIANTS {
             variants::read_joined(c)?
         } else {
             None
         };
-        Ok(PageRows(KeyedRow { product, variant }))
+        Ok(PageRows(KeyedRow {
+            product,
+            sort_key,
+            variant,
+        }))
     }
 }
 
@@ -346,8 +341,7 @@ pub async fn page(
         || look.field("nodes").field("variants").exists();
     let rows: Vec<KeyedRow> = if with_variants {
         sql.text = format!(
-            "SELECT ROW_NUMBER() OVER (PARTITION BY pg.id ORDER BY v.id), pg.*, {} \
-             FROM ({}) pg LEFT JOIN variants v ON v.product_id = pg.id \
+            "SELECT pg.*, {} FROM ({}) pg LEFT JOIN variants v ON v.product_id = pg.id \
              ORDER BY pg.sort_key {dir}, pg.id {dir}, v.id",
             variants::JOINED_COLUMNS,
             sql.text
@@ -374,12 +368,13 @@ pub async fn page(
         0
     };
 
-    // Joined rows arrive grouped by product, in page order; a product's first row carries it.
+    // Joined rows arrive grouped by product, in page order.
     let mut products: Vec<Product> = Vec::new();
     for r in rows {
-        if let Some((row, sort_key)) = r.product {
-            let mut p = Product::from_row(row);
-            p.sort_key = sort_key;
+        let same = products.last().is_some_and(|p| p.uid() == r.product.id);
+        if !same {
+            let mut p = Product::from_row(r.product);
+            p.sort_key = r.sort_key;
             if with_variants {
                 p.variants_read = Some(Arc::new(Vec::new()));
             }

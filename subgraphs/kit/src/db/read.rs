@@ -92,11 +92,6 @@ enum RowRef<'a> {
 }
 
 impl Columns<'_> {
-    /// Passes over the next `n` columns without decoding them.
-    pub fn skip(&mut self, n: usize) {
-        self.next += n;
-    }
-
     /// The next column's value.
     #[allow(clippy::should_implement_trait)]
     pub fn next<T: Column>(&mut self) -> Result<T, sqlx::Error> {
