@@ -1,6 +1,7 @@
 //! Loading and hot reloading: reads the supergraph file or composes from subgraphs at start-up,
 //! then polls for changes and swaps the supergraph atomically (in-flight requests keep theirs).
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -23,13 +24,25 @@ fn subgraph_list(source: &SchemaSource) -> anyhow::Result<Option<Vec<(String, St
     })
 }
 
+/// One client for every SDL poll: building a client per poll is a large part of an idle tick.
+fn http() -> &'static reqwest::Client {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    CLIENT.get_or_init(reqwest::Client::new)
+}
+
+async fn fetch_sdls(list: &[(String, String)]) -> anyhow::Result<Vec<compose::SubgraphSdl>> {
+    fetch::fetch_all(http(), list)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.join("\n")))
+}
+
+fn compose_sdls(sdls: &[compose::SubgraphSdl]) -> anyhow::Result<String> {
+    compose::compose(sdls).map_err(|e| anyhow::anyhow!("composition failed:\n{}", e.join("\n")))
+}
+
 /// Fetches every subgraph SDL and composes them into a supergraph SDL.
 pub async fn compose_from_subgraphs(list: &[(String, String)]) -> anyhow::Result<String> {
-    let http = reqwest::Client::new();
-    let sdls = fetch::fetch_all(&http, list)
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", e.join("\n")))?;
-    compose::compose(&sdls).map_err(|e| anyhow::anyhow!("composition failed:\n{}", e.join("\n")))
+    compose_sdls(&fetch_sdls(list).await?)
 }
 
 /// The supergraph SDL for the configured source, right now.
@@ -68,12 +81,28 @@ pub fn spawn_watcher(state: SharedState, stop: CancellationToken) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(state.config.poll_interval);
         tick.tick().await;
+        // The subgraph SDLs last composed: composing is the costly part of a poll, and the
+        // same SDLs compose to the same supergraph.
+        let mut composed: Option<Vec<compose::SubgraphSdl>> = None;
         loop {
             tokio::select! {
                 _ = stop.cancelled() => return,
                 _ = tick.tick() => {}
             }
-            let sdl = match current_sdl(&state.config).await {
+            let sdl = match subgraph_list(&state.config.schema) {
+                Ok(Some(list)) => match fetch_sdls(&list).await {
+                    Ok(sdls) if composed.as_ref() == Some(&sdls) => continue,
+                    Ok(sdls) => {
+                        let sdl = compose_sdls(&sdls);
+                        composed = Some(sdls);
+                        sdl
+                    }
+                    Err(e) => Err(e),
+                },
+                Ok(None) => current_sdl(&state.config).await,
+                Err(e) => Err(e),
+            };
+            let sdl = match sdl {
                 Ok(sdl) => sdl,
                 Err(e) => {
                     tracing::warn!("supergraph refresh failed: {e:#}");

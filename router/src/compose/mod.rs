@@ -8,7 +8,7 @@ pub mod fetch;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One subgraph to compose.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SubgraphSdl {
     pub name: String,
     pub url: String,
