@@ -137,6 +137,9 @@ pub(crate) struct SqliteConns {
     setup: String,
     idle: Mutex<Vec<rusqlite::Connection>>,
     max: usize,
+    /// One permit per connection that may exist: reads beyond `max` wait here instead of
+    /// opening more connections (each holds its own page and statement caches).
+    permits: tokio::sync::Semaphore,
 }
 
 /// Statements each SQLite connection keeps compiled.
@@ -243,6 +246,7 @@ impl Reader {
                     setup,
                     idle: Mutex::new(Vec::new()),
                     max: max_connections as usize,
+                    permits: tokio::sync::Semaphore::new(max_connections as usize),
                 }))
             }
             Backend::Postgres => {
@@ -272,6 +276,11 @@ impl Reader {
     ) -> Result<Vec<T>, sqlx::Error> {
         match self {
             Reader::Sqlite(conns) => {
+                let _permit = conns
+                    .permits
+                    .acquire()
+                    .await
+                    .map_err(|e| sqlx::Error::Protocol(format!("sqlite read: {e}")))?;
                 let conns = conns.clone();
                 let (sql, params) = (sql.to_string(), params.to_vec());
                 tokio::task::spawn_blocking(move || conns.fetch_all(&sql, &params))
