@@ -449,7 +449,7 @@ fn reduced_document(
 }
 
 /// Prints an operation document that had selections removed, as a valid operation: fragments
-/// and variable definitions no longer used are dropped (also used by `incremental`).
+/// and variable definitions no longer used are dropped.
 pub(crate) fn reduced_text(mut doc: QDocument, prepared: &Prepared) -> String {
     drop_unused(&mut doc);
     let mut text = doc.to_string();

@@ -9,8 +9,9 @@
 //! ```
 //!
 //! The directive is composable (`@composeDirective`), so composition carries it into the
-//! supergraph, where the router reads it (`router/src/cache/policy.rs`). A type or root field
-//! without it is never cached. `maxAge` is a safety net only: the router drops entries when the
+//! supergraph, where the router reads it (`router/src/cache/policy.rs`). A root field without
+//! it is never cached; an entity type without it is cached only when every field the router
+//! asks of it carries a rule (the strictest one applies). `maxAge` is a safety net only: the router drops entries when the
 //! subgraphs' events say what changed.
 
 #![allow(non_snake_case)]
