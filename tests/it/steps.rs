@@ -32,8 +32,13 @@ pub async fn two_variants(shop: &Shop) -> Vec<(String, i64)> {
         .await;
     let mut found = Vec::new();
     for edge in page["category"]["products"]["edges"].as_array().unwrap() {
-        let variant = &edge["node"]["variants"][0];
-        if variant["stock"]["available"].as_i64().unwrap_or(0) >= 10 {
+        // Seeded stock follows a hash of the variant's (time-based) id, so any variant of a
+        // product may be the one with enough: one per product, whichever it is.
+        let variants = edge["node"]["variants"].as_array().unwrap();
+        if let Some(variant) = variants
+            .iter()
+            .find(|v| v["stock"]["available"].as_i64().unwrap_or(0) >= 10)
+        {
             found.push((
                 variant["id"].as_str().unwrap().to_string(),
                 minor(&variant["price"]["amount"]),
