@@ -574,6 +574,44 @@ fn error_owner(split: &Split, path: &[PathSeg]) -> Option<usize> {
     None
 }
 
+/// The execution's errors not sent yet whose path (if any) `take` accepts, marked sent.
+fn claim(
+    exec: &Execution<'_>,
+    sent: &mut Vec<bool>,
+    take: impl Fn(Option<&[PathSeg]>) -> bool,
+) -> Vec<GraphQLError> {
+    let all = exec.errors.lock();
+    sent.resize(all.len(), false);
+    let mut errors = Vec::new();
+    for (e, sent) in all.iter().zip(sent.iter_mut()) {
+        if !*sent && take(e.path.as_deref()) {
+            *sent = true;
+            errors.push(e.clone());
+        }
+    }
+    errors
+}
+
+/// `selection` of `type_name` projected over `data` for a payload, its errors added to `errors`.
+fn project<'a>(
+    supergraph: &'a Supergraph,
+    split: &'a Split,
+    vars: &'a Map<String, Value>,
+    errors: &'a mut Vec<GraphQLError>,
+    type_name: &'a str,
+    selection: &'a SelectionSet,
+    data: &mut Value,
+) -> Out {
+    Projector::new(
+        &supergraph.api,
+        &split.fragments,
+        vars,
+        errors,
+        Some(&supergraph.introspection.types),
+    )
+    .project_root(type_name, selection, data)
+}
+
 /// The first payload's response: the primary selection projected over a copy of the data
 /// (streamed lists cut after their first items), with the errors that are not about deferred
 /// fields or later items; and whether a list was cut.
@@ -587,26 +625,20 @@ fn first_response(
 ) -> (Response, bool) {
     let mut data = exec.data.lock().clone();
     let cut = stream::truncate(&mut data, &split.streams);
-    let all = exec.errors.lock();
-    sent.resize(all.len(), false);
-    let mut errors = Vec::new();
-    for (e, sent) in all.iter().zip(sent.iter_mut()) {
-        let deferred = e.path.as_deref().and_then(|p| error_owner(split, p));
-        let later = e.path.as_deref().is_some_and(|p| in_tail(split, p));
-        if deferred.is_none() && !later {
-            *sent = true;
-            errors.push(e.clone());
-        }
-    }
-    drop(all);
-    let mut projector = Projector::new(
-        &supergraph.api,
-        &split.fragments,
+    let mut errors = claim(exec, sent, |p| {
+        let deferred = p.and_then(|p| error_owner(split, p));
+        let later = p.is_some_and(|p| in_tail(split, p));
+        deferred.is_none() && !later
+    });
+    let out = project(
+        supergraph,
+        split,
         vars,
         &mut errors,
-        Some(&supergraph.introspection.types),
+        &prepared.root_type,
+        split.primary_set(),
+        &mut data,
     );
-    let out = projector.project_root(&prepared.root_type, split.primary_set(), &mut data);
     let response = Response {
         data: Some(out),
         errors,
@@ -644,25 +676,18 @@ fn stream_tails(
     sent: &mut Vec<bool>,
 ) -> Vec<stream::Tail> {
     let mut data = exec.data.lock().clone();
-    let all = exec.errors.lock();
-    sent.resize(all.len(), false);
-    let mut errors = Vec::new();
-    for (e, sent) in all.iter().zip(sent.iter_mut()) {
-        let Some(p) = e.path.as_deref() else { continue };
-        if !*sent && in_tail(split, p) && error_owner(split, p).is_none() {
-            *sent = true;
-            errors.push(e.clone());
-        }
-    }
-    drop(all);
-    let mut projector = Projector::new(
-        &supergraph.api,
-        &split.fragments,
+    let mut errors = claim(exec, sent, |p| {
+        p.is_some_and(|p| in_tail(split, p) && error_owner(split, p).is_none())
+    });
+    let mut out = project(
+        supergraph,
+        split,
         vars,
         &mut errors,
-        Some(&supergraph.introspection.types),
+        &prepared.root_type,
+        split.primary_set(),
+        &mut data,
     );
-    let mut out = projector.project_root(&prepared.root_type, split.primary_set(), &mut data);
     // Errors left outside the tails are about the first items, already reported.
     stream::cut(&mut out, &mut errors, &split.streams)
 }
@@ -713,14 +738,15 @@ fn fragment_payload(
             }
         }
         let mut value = Value::Object(obj.clone());
-        let mut projector = Projector::new(
-            api,
-            &split.fragments,
+        let out = project(
+            supergraph,
+            split,
             vars,
             &mut errors,
-            Some(&supergraph.introspection.types),
+            type_name,
+            &d.selection,
+            &mut value,
         );
-        let out = projector.project_root(type_name, &d.selection, &mut value);
         for e in &mut errors {
             let mut full = path.clone();
             full.extend(e.path.take().unwrap_or_default());
