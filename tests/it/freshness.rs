@@ -116,14 +116,8 @@ async fn changes_appear_on_cached_pages_after_their_event_and_never_revert() {
     .await;
     let url = |port: u16| format!("http://127.0.0.1:{port}/graphql");
     let staff = shop.login(ADMIN.0, ADMIN.1).await;
-    shop.data(
-        None,
-        "mutation { register(email: \"fresh@example.com\", password: \"a-long-password-2026\", name: \"Fresh Reader\") { id } }",
-        json!({}),
-    )
-    .await;
     let reviewer = shop
-        .login("fresh@example.com", "a-long-password-2026")
+        .sign_up("fresh@example.com", "a-long-password-2026", "Fresh Reader")
         .await;
 
     let (category, _) = shop.biggest_leaf().await;
@@ -405,14 +399,12 @@ async fn product_page_is_a_full_hit_and_follows_an_author_rename() {
         ],
     )
     .await;
-    shop.data(
-        None,
-        "mutation { register(email: \"ada-author@example.com\", password: \"a-long-password-2026\", name: \"Ada Author\") { id } }",
-        json!({}),
-    )
-    .await;
     let author = shop
-        .login("ada-author@example.com", "a-long-password-2026")
+        .sign_up(
+            "ada-author@example.com",
+            "a-long-password-2026",
+            "Ada Author",
+        )
         .await;
     let (category, _) = shop.biggest_leaf().await;
     let listing = shop.data(None, LISTING, json!({ "c": category })).await;

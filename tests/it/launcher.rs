@@ -238,6 +238,17 @@ impl Shop {
         data["login"]["accessToken"].as_str().unwrap().to_string()
     }
 
+    /// Registers a customer through the router and signs them in; their access token.
+    pub async fn sign_up(&self, email: &str, password: &str, name: &str) -> String {
+        self.data(
+            None,
+            "mutation($e: String!, $p: String!, $n: String!) { register(email: $e, password: $p, name: $n) { id } }",
+            json!({ "e": email, "p": password, "n": name }),
+        )
+        .await;
+        self.login(email, password).await
+    }
+
     /// The leaf category with the most products, and its product count, found by walking the
     /// tree through the router.
     pub async fn biggest_leaf(&self) -> (String, usize) {
