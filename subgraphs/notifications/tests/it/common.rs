@@ -102,6 +102,13 @@ impl Env {
             .unwrap_or_else(|| panic!("register failed: {body}"))
             .to_string();
         let token = self.accounts.login(&email, PASSWORD).await;
+        // Accounts' `user.registered` travels through its outbox; until notifications has
+        // applied it (its welcome is recorded) it does not know the user's address, and an
+        // event a test publishes directly could overtake it.
+        eventually("notifications to learn of the new customer", || async {
+            !self.deliveries(&email).await.is_empty()
+        })
+        .await;
         User { id, email, token }
     }
 
