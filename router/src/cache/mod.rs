@@ -347,6 +347,17 @@ fn record(event: &str) {
 }
 
 impl Bound {
+    /// Does the cache take part in this subgraph operation? When it does not (a subscription,
+    /// an undeclared field), the caller may send it its own way; the operation's
+    /// `Cache-Control` is told it has an uncacheable part, as `fetch` would.
+    pub fn consults(&self, query: &str) -> bool {
+        let consults = !matches!(*self.policy.analyse(query), Fetch::Uncacheable);
+        if !consults {
+            headers::report_uncacheable();
+        }
+        consults
+    }
+
     /// Answers one subgraph fetch from the cache where it can, sending (only the misses of)
     /// the rest with `send`, and reports the fetch's rule for the response headers.
     pub async fn fetch<F, Fut>(

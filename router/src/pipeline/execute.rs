@@ -84,9 +84,9 @@ struct SubgraphRequest<'b> {
 /// Entities collected for one `_entities` selection: representations and where they came from.
 #[derive(Default)]
 struct EntitySet<'p> {
-    /// Representations as values, for the response cache (which reads them); empty otherwise.
+    /// Representations as values, when the response cache reads them; empty otherwise.
     reps: Vec<Value>,
-    /// Without the response cache: the representations as comma-separated JSON text, written
+    /// Otherwise: the representations as comma-separated JSON text, written
     /// straight from the data tree and spliced into the request body (no `Value` per entity).
     raw: Vec<u8>,
     /// For each representation, every place in the data that produced it.
@@ -320,8 +320,8 @@ impl<'a> Execution<'a> {
         }
     }
 
-    /// Sends an entity fetch: representations as text when they were written as text (no
-    /// response cache), else as values through `send`.
+    /// Sends an entity fetch: representations as text when they were written as text (the
+    /// response cache does not take part), else as values through `send`.
     async fn send_entities(
         &self,
         service: &str,
@@ -329,7 +329,7 @@ impl<'a> Execution<'a> {
         mut variables: Map<String, Value>,
         sets: Vec<(&str, EntitySet<'_>)>,
     ) -> Result<SubgraphResponse, GraphQLError> {
-        if self.supergraph.response_cache.is_some() {
+        if self.cache_consults(query) {
             for (name, set) in sets {
                 variables.insert(name.to_string(), set.into_value());
             }
@@ -342,6 +342,14 @@ impl<'a> Execution<'a> {
         let body =
             request_body(query, &reps, &variables).map_err(|e| GraphQLError::new(e.to_string()))?;
         self.send_body(service, query, body).await
+    }
+
+    /// Does the response cache take part in this fetch (so representations must be values)?
+    fn cache_consults(&self, query: &str) -> bool {
+        self.supergraph
+            .response_cache
+            .as_ref()
+            .is_some_and(|cache| cache.consults(query))
     }
 
     async fn send_uncached(
@@ -445,6 +453,7 @@ impl<'a> Execution<'a> {
             let mut set = EntitySet::default();
             let mut index = FastMap::default();
             self.collect_entities(
+                self.cache_consults(&f.operation.document_str),
                 &data,
                 path,
                 requires,
@@ -489,6 +498,7 @@ impl<'a> Execution<'a> {
 
     async fn batch_fetch(&self, b: &BatchFetchNode, keep: Option<Keep<'_>>) {
         let mut sets = Vec::with_capacity(b.entity_batch.aliases.len());
+        let cached = self.cache_consults(&b.operation.document_str);
         {
             let data = self.data.lock();
             for alias in &b.entity_batch.aliases {
@@ -496,6 +506,7 @@ impl<'a> Execution<'a> {
                 let mut index = FastMap::default();
                 for p in &alias.merge_paths {
                     self.collect_entities(
+                        cached,
                         &data,
                         p.as_slice(),
                         &alias.requires,
@@ -579,6 +590,7 @@ impl<'a> Execution<'a> {
     #[allow(clippy::too_many_arguments)]
     fn collect_entities<'p>(
         &self,
+        cached: bool,
         data: &Value,
         flatten: &'p [FlattenNodePathSegment],
         requires: &PlanSelectionSet,
@@ -589,8 +601,8 @@ impl<'a> Execution<'a> {
     ) {
         let mut indices = Vec::new();
         let keep = keep.map(|k| (flatten, k));
-        // Without the response cache nothing reads the representations: write them as text.
-        let as_text = self.supergraph.response_cache.is_none();
+        // Unless the response cache reads them, write the representations as text.
+        let as_text = !cached;
         self.walk_flatten(data, flatten, keep, &mut indices, &mut |obj, indices| {
             // An object missing what the fetch requires (an earlier fetch returned it null, or
             // it came without its key) is not an entity this fetch can resolve: leave it out.
