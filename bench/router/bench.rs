@@ -322,12 +322,28 @@ mod monolith {
     }
 }
 
+/// Requests the four subgraphs have answered: with fetch sharing, how many a client request
+/// costs depends on how many identical requests overlap, which moves CPU per request.
+static SUBGRAPH_FETCHES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+async fn count_fetch(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    SUBGRAPH_FETCHES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    next.run(req).await
+}
+
 async fn serve<Q: async_graphql::ObjectType + 'static>(query: Q, federation: bool) -> String {
     let mut builder = Schema::build(query, EmptyMutation, EmptySubscription);
     if federation {
         builder = builder.enable_federation();
     }
-    let app = axum::Router::new().route("/graphql", post_service(GraphQL::new(builder.finish())));
+    let mut app =
+        axum::Router::new().route("/graphql", post_service(GraphQL::new(builder.finish())));
+    if federation {
+        app = app.layer(axum::middleware::from_fn(count_fetch));
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -483,11 +499,30 @@ async fn instructions_per_request(
     // its next scheduling point, forced after up to 100 ms): wait, so the counters cover
     // exactly the `n` requests. A loaded machine once let half of them go uncounted.
     let settle = || tokio::time::sleep(Duration::from_secs(2));
+    // BENCH_CALLGRIND_CLIENTS > 1 sends the `n` requests from that many concurrent clients, so
+    // identical in-flight fetches are shared as under load (the fetches per request are printed).
+    let clients: usize = std::env::var("BENCH_CALLGRIND_CLIENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+        .max(1);
     control("--zero");
     settle().await;
-    for _ in 0..n {
-        send().await;
-    }
+    let fetches0 = SUBGRAPH_FETCHES.load(std::sync::atomic::Ordering::Relaxed);
+    futures_util::future::join_all((0..clients).map(|c| {
+        let send = &send;
+        async move {
+            for _ in (c..n).step_by(clients) {
+                send().await;
+            }
+        }
+    }))
+    .await;
+    let fetches = SUBGRAPH_FETCHES.load(std::sync::atomic::Ordering::Relaxed) - fetches0;
+    println!(
+        "{clients} client(s): {:.2} subgraph fetches per request",
+        fetches as f64 / n as f64
+    );
     settle().await;
     control("--dump");
     // The dump after zeroing is `<out>.<n>`; its `summary:` (or `totals:`) line is the count.
@@ -637,7 +672,7 @@ async fn main() {
 
     if let Some(n) = callgrind {
         let ir = instructions_per_request(pid, &url, n, &callgrind_out, &tokens).await;
-        println!("router instructions per request (callgrind, {n} sequential requests): {ir:.0}");
+        println!("router instructions per request (callgrind, {n} requests): {ir:.0}");
         child.kill().await.ok();
         let _ = std::fs::remove_file(&callgrind_out);
         return;
@@ -645,8 +680,10 @@ async fn main() {
 
     let _ = load(&url, clients, Duration::from_secs(2), &tokens).await;
     let (cpu0, _) = proc_usage(pid);
+    let fetches0 = SUBGRAPH_FETCHES.load(std::sync::atomic::Ordering::Relaxed);
     let routed = load(&url, clients, Duration::from_secs(secs), &tokens).await;
     let (cpu1, rss) = proc_usage(pid);
+    let fetches = SUBGRAPH_FETCHES.load(std::sync::atomic::Ordering::Relaxed) - fetches0;
     let _ = load(&mono, clients, Duration::from_secs(2), &no_tokens).await;
     let floor = load(&mono, clients, Duration::from_secs(secs), &no_tokens).await;
     // The listing query needs only the products subgraph: measure it without the router too.
@@ -672,9 +709,9 @@ async fn main() {
     };
 
     println!(
-        "\n| target | clients | requests | errors | RPS | p50 ms | p99 ms | router CPU | CPU/request | router peak RSS |"
+        "\n| target | clients | requests | errors | RPS | p50 ms | p99 ms | router CPU | CPU/request | subgraph fetches/request | router peak RSS |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let none = || "-".to_string();
     let mut rows = vec![
         (
@@ -688,16 +725,24 @@ async fn main() {
                 "{:.2} ms",
                 (cpu1 - cpu0) * 1000.0 / routed.requests.max(1) as f64
             ),
+            format!("{:.2}", fetches as f64 / routed.requests.max(1) as f64),
             format!("{rss:.1} MiB"),
         ),
-        ("monolith (floor)", &floor, none(), none(), none()),
+        ("monolith (floor)", &floor, none(), none(), none(), none()),
     ];
     if let Some(d) = &direct {
-        rows.push(("products subgraph (direct)", d, none(), none(), none()));
+        rows.push((
+            "products subgraph (direct)",
+            d,
+            none(),
+            none(),
+            none(),
+            none(),
+        ));
     }
-    for (name, s, cpu, per_request, mem) in rows {
+    for (name, s, cpu, per_request, fetched, mem) in rows {
         println!(
-            "| {name} | {clients} | {} | {} | {:.0} | {:.2} | {:.2} | {cpu} | {per_request} | {mem} |",
+            "| {name} | {clients} | {} | {} | {:.0} | {:.2} | {:.2} | {cpu} | {per_request} | {fetched} | {mem} |",
             s.requests,
             s.errors,
             s.requests as f64 / s.elapsed.as_secs_f64(),

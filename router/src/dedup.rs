@@ -74,7 +74,7 @@ impl Inflight {
         url: &str,
         body: Vec<u8>,
         headers: &[(String, String)],
-    ) -> Result<SubgraphResponse, String> {
+    ) -> Outcome {
         let key = key(url, &body, headers);
         let shared = {
             let mut fetches = self.fetches.lock();
@@ -104,13 +104,7 @@ impl Inflight {
                 })
                 .clone()
         };
-        let out = shared.await?;
-        // The last holder takes the response; the others copy it.
-        Ok(
-            Arc::try_unwrap(out).unwrap_or_else(|shared| SubgraphResponse {
-                data: shared.data.clone(),
-                errors: shared.errors.clone(),
-            }),
-        )
+        // Every waiter reads the one response; the executor copies only what it merges.
+        shared.await
     }
 }

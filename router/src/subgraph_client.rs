@@ -3,6 +3,7 @@
 //! propagation (Authorization by default).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::HeaderMap;
@@ -127,10 +128,10 @@ impl SubgraphClient {
         body: Vec<u8>,
         headers: &[(String, String)],
         mutation: bool,
-    ) -> Result<SubgraphResponse, String> {
+    ) -> Result<Arc<SubgraphResponse>, String> {
         match &self.inflight {
             Some(inflight) if !mutation => inflight.fetch(self, subgraph, url, body, headers).await,
-            _ => self.fetch(subgraph, url, body, headers).await,
+            _ => self.fetch(subgraph, url, body, headers).await.map(Arc::new),
         }
     }
 
@@ -214,7 +215,7 @@ impl SubgraphClient {
             .bytes()
             .await
             .map_err(|_| "failed to read body".to_string())?;
-        match serde_json::from_slice::<SubgraphResponse>(&bytes) {
+        match sonic_rs::from_slice::<SubgraphResponse>(&bytes) {
             Ok(r) if r.data.is_some() || !r.errors.is_empty() => Ok(r),
             _ => Err(format!("invalid response (HTTP {})", status.as_u16())),
         }

@@ -367,10 +367,10 @@ impl Bound {
         vars: Map<String, Value>,
         headers: &[(String, String)],
         send: F,
-    ) -> Result<SubgraphResponse, GraphQLError>
+    ) -> Result<Arc<SubgraphResponse>, GraphQLError>
     where
         F: FnOnce(Map<String, Value>) -> Fut,
-        Fut: Future<Output = Result<SubgraphResponse, GraphQLError>>,
+        Fut: Future<Output = Result<Arc<SubgraphResponse>, GraphQLError>>,
     {
         match &*self.policy.analyse(query) {
             Fetch::Uncacheable => {
@@ -401,10 +401,10 @@ impl Bound {
         vars: Map<String, Value>,
         headers: &[(String, String)],
         send: F,
-    ) -> Result<SubgraphResponse, GraphQLError>
+    ) -> Result<Arc<SubgraphResponse>, GraphQLError>
     where
         F: FnOnce(Map<String, Value>) -> Fut,
-        Fut: Future<Output = Result<SubgraphResponse, GraphQLError>>,
+        Fut: Future<Output = Result<Arc<SubgraphResponse>, GraphQLError>>,
     {
         let mut h = hasher(service, query, headers);
         feed(&mut h, &Value::Object(vars.clone()));
@@ -413,10 +413,10 @@ impl Bound {
         if let Some(v) = found.pop().flatten() {
             record("hit");
             headers::report(rule);
-            return Ok(SubgraphResponse {
+            return Ok(Arc::new(SubgraphResponse {
                 data: Some((*v).clone()),
                 errors: Vec::new(),
-            });
+            }));
         }
         record("miss");
         let resp = send(vars).await?;
@@ -449,10 +449,10 @@ impl Bound {
         mut vars: Map<String, Value>,
         headers: &[(String, String)],
         send: F,
-    ) -> Result<SubgraphResponse, GraphQLError>
+    ) -> Result<Arc<SubgraphResponse>, GraphQLError>
     where
         F: FnOnce(Map<String, Value>) -> Fut,
-        Fut: Future<Output = Result<SubgraphResponse, GraphQLError>>,
+        Fut: Future<Output = Result<Arc<SubgraphResponse>, GraphQLError>>,
     {
         let reps = match vars.remove("representations") {
             Some(Value::Array(reps)) => reps,
@@ -540,7 +540,7 @@ impl Bound {
                 return Ok(resp);
             }
             let all = found.into_iter().map(Option::unwrap_or_default).collect();
-            return Ok(entities_response(all, resp.errors));
+            return Ok(entities_response(all, resp.errors.clone()));
         };
         // Entities an error points at are not stored.
         let errored: std::collections::HashSet<usize> = resp
@@ -571,7 +571,8 @@ impl Bound {
         // Error paths index the misses; point them at the entities' places in the full list.
         let errors = resp
             .errors
-            .into_iter()
+            .iter()
+            .cloned()
             .map(|mut e| {
                 if let Some(slot) = e.get_mut("path").and_then(|p| p.get_mut(1)) {
                     if let Some(j) = slot.as_u64().map(|j| j as usize) {
@@ -588,11 +589,11 @@ impl Bound {
     }
 }
 
-fn entities_response(entities: Vec<Value>, errors: Vec<Value>) -> SubgraphResponse {
+fn entities_response(entities: Vec<Value>, errors: Vec<Value>) -> Arc<SubgraphResponse> {
     let mut data = Map::new();
     data.insert("_entities".into(), Value::Array(entities));
-    SubgraphResponse {
+    Arc::new(SubgraphResponse {
         data: Some(Value::Object(data)),
         errors,
-    }
+    })
 }

@@ -232,7 +232,7 @@ pub fn reply(headers: &HeaderMap, response: Response, status: StatusCode) -> Htt
         "application/json"
     };
     let mut body = Vec::with_capacity(response_capacity());
-    if serde_json::to_writer(&mut body, &response).is_err() {
+    if sonic_rs::to_writer(&mut body, &response).is_err() {
         body = b"{}".to_vec();
     }
     LAST_RESPONSE_LEN.store(body.len(), Ordering::Relaxed);

@@ -3,8 +3,10 @@
 //! one `_entities` call per node with de-duplicated representations; subgraph errors are
 //! re-pathed to client paths; a failed subgraph leaves its fields null and adds an error.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use hive_router_query_planner::ast::selection_item::SelectionItem;
 use hive_router_query_planner::ast::selection_set::SelectionSet as PlanSelectionSet;
@@ -308,7 +310,7 @@ impl<'a> Execution<'a> {
         service: &str,
         query: &str,
         variables: Map<String, Value>,
-    ) -> Result<SubgraphResponse, GraphQLError> {
+    ) -> Result<Arc<SubgraphResponse>, GraphQLError> {
         match &self.supergraph.response_cache {
             Some(cache) => {
                 let send = |vars| self.send_uncached(service, query, vars);
@@ -328,7 +330,7 @@ impl<'a> Execution<'a> {
         query: &str,
         mut variables: Map<String, Value>,
         sets: Vec<(&str, EntitySet<'_>)>,
-    ) -> Result<SubgraphResponse, GraphQLError> {
+    ) -> Result<Arc<SubgraphResponse>, GraphQLError> {
         if self.cache_consults(query) {
             for (name, set) in sets {
                 variables.insert(name.to_string(), set.into_value());
@@ -357,7 +359,7 @@ impl<'a> Execution<'a> {
         service: &str,
         query: &str,
         variables: Map<String, Value>,
-    ) -> Result<SubgraphResponse, GraphQLError> {
+    ) -> Result<Arc<SubgraphResponse>, GraphQLError> {
         let body = serde_json::to_vec(&SubgraphRequest { query, variables })
             .map_err(|e| GraphQLError::new(e.to_string()))?;
         self.send_body(service, query, body).await
@@ -368,7 +370,7 @@ impl<'a> Execution<'a> {
         service: &str,
         query: &str,
         body: Vec<u8>,
-    ) -> Result<SubgraphResponse, GraphQLError> {
+    ) -> Result<Arc<SubgraphResponse>, GraphQLError> {
         let Some(url) = self.supergraph.endpoint(service) else {
             return Err(
                 GraphQLError::new(format!("No URL known for subgraph '{service}'"))
@@ -408,17 +410,19 @@ impl<'a> Execution<'a> {
                         })
                         .collect()
                 };
-                if let Some(mut data) = resp.data {
+                let mut got = Got::new(resp);
+                let (data, resp_errors) = got.parts();
+                if let Some(mut data) = data {
                     if let Some(rws) = &f.output_rewrites {
                         for rw in rws {
-                            apply_rewrite(&self.supergraph.api, &mut data, rw);
+                            apply_rewrite(&self.supergraph.api, data.to_mut(), rw);
                         }
                     }
-                    deep_merge(&mut self.data.lock(), data);
+                    merge_cow(&mut self.data.lock(), data);
                 }
                 let mut errors = self.errors.lock();
-                for e in resp.errors {
-                    let mut err = subgraph_error(&e, &f.service_name);
+                for e in resp_errors {
+                    let mut err = subgraph_error(e, &f.service_name);
                     err.path = e
                         .get("path")
                         .and_then(Value::as_array)
@@ -480,15 +484,15 @@ impl<'a> Execution<'a> {
             .await
         {
             Ok(resp) => {
-                let entities = resp
-                    .data
-                    .and_then(|mut d| d.get_mut("_entities").map(Value::take));
+                let mut got = Got::new(resp);
+                let (data, errors) = got.parts();
+                let entities = fields(data, ["_entities"]).pop().flatten();
                 self.push_entity_errors(
-                    resp.errors,
+                    errors,
                     "_entities",
                     &paths,
                     &f.service_name,
-                    entities.as_ref(),
+                    entities.as_deref(),
                 );
                 self.merge_entities(entities, &paths, reps_count, f.output_rewrites.as_deref());
             }
@@ -534,14 +538,13 @@ impl<'a> Execution<'a> {
             .await
         {
             Ok(resp) => {
-                let mut data = resp.data.unwrap_or(Value::Null);
-                let entities: Vec<Option<Value>> = b
-                    .entity_batch
-                    .aliases
-                    .iter()
-                    .map(|alias| data.get_mut(&alias.alias).map(Value::take))
-                    .collect();
-                for e in resp.errors {
+                let mut got = Got::new(resp);
+                let (data, errors) = got.parts();
+                let entities = fields(
+                    data,
+                    b.entity_batch.aliases.iter().map(|a| a.alias.as_str()),
+                );
+                for e in errors {
                     let key = e
                         .get("path")
                         .and_then(|p| p.get(0))
@@ -556,13 +559,13 @@ impl<'a> Execution<'a> {
                     });
                     match target {
                         Some((k, i)) => self.push_entity_errors(
-                            vec![e],
+                            std::slice::from_ref(e),
                             &k,
                             &paths[i],
                             &b.service_name,
-                            entities[i].as_ref(),
+                            entities[i].as_deref(),
                         ),
-                        None => self.errors.lock().push(subgraph_error(&e, &b.service_name)),
+                        None => self.errors.lock().push(subgraph_error(e, &b.service_name)),
                     }
                 }
                 for ((alias, alias_paths), entities) in
@@ -1080,13 +1083,15 @@ impl<'a> Execution<'a> {
 
     fn merge_entities(
         &self,
-        entities: Option<Value>,
+        entities: Option<Cow<'_, Value>>,
         paths: &[Vec<Loc<'_>>],
         expected: usize,
         output_rewrites: Option<&[FetchRewrite]>,
     ) {
-        let Some(Value::Array(mut entities)) = entities else {
-            return;
+        let mut entities: Cow<'_, [Value]> = match entities {
+            Some(Cow::Owned(Value::Array(list))) => Cow::Owned(list),
+            Some(Cow::Borrowed(Value::Array(list))) => Cow::Borrowed(list),
+            _ => return,
         };
         if entities.len() != expected {
             self.errors.lock().push(
@@ -1098,26 +1103,44 @@ impl<'a> Execution<'a> {
             return;
         }
         if let Some(rws) = output_rewrites {
-            for e in entities.iter_mut() {
+            for e in entities.to_mut().iter_mut() {
                 for rw in rws {
                     apply_rewrite(&self.supergraph.api, e, rw);
                 }
             }
         }
         let mut data = self.data.lock();
-        for (entity, targets) in entities.into_iter().zip(paths) {
-            if entity.is_null() {
-                continue;
-            }
-            // The last target takes the entity by value; earlier ones (duplicates) get copies.
-            if let Some((last, rest)) = targets.split_last() {
-                for target in rest {
-                    if let Some(slot) = target.locate_mut(&mut data) {
-                        deep_merge(slot, entity.clone());
+        match entities {
+            Cow::Owned(entities) => {
+                for (entity, targets) in entities.into_iter().zip(paths) {
+                    if entity.is_null() {
+                        continue;
+                    }
+                    // The last target takes the entity by value; earlier ones (duplicates)
+                    // get copies.
+                    if let Some((last, rest)) = targets.split_last() {
+                        for target in rest {
+                            if let Some(slot) = target.locate_mut(&mut data) {
+                                deep_merge(slot, entity.clone());
+                            }
+                        }
+                        if let Some(slot) = last.locate_mut(&mut data) {
+                            deep_merge(slot, entity);
+                        }
                     }
                 }
-                if let Some(slot) = last.locate_mut(&mut data) {
-                    deep_merge(slot, entity);
+            }
+            // Shared with other requests: copy into place only what is merged.
+            Cow::Borrowed(entities) => {
+                for (entity, targets) in entities.iter().zip(paths) {
+                    if entity.is_null() {
+                        continue;
+                    }
+                    for target in targets {
+                        if let Some(slot) = target.locate_mut(&mut data) {
+                            deep_merge_ref(slot, entity);
+                        }
+                    }
                 }
             }
         }
@@ -1125,7 +1148,7 @@ impl<'a> Execution<'a> {
 
     fn push_entity_errors(
         &self,
-        errors: Vec<Value>,
+        errors: &[Value],
         root_key: &str,
         paths: &[Vec<Loc<'_>>],
         service: &str,
@@ -1136,7 +1159,7 @@ impl<'a> Execution<'a> {
         }
         let mut out = self.errors.lock();
         for e in errors {
-            let mut err = subgraph_error(&e, service);
+            let mut err = subgraph_error(e, service);
             let sub: Vec<PathSeg> = e
                 .get("path")
                 .and_then(Value::as_array)
@@ -1344,6 +1367,79 @@ pub fn deep_merge(dst: &mut Value, src: Value) {
             }
         }
         (dst, src) => *dst = src,
+    }
+}
+
+/// `deep_merge` from a value this request does not own (a response shared with identical
+/// fetches of other requests): what is new to `dst` is copied, nothing else.
+pub fn deep_merge_ref(dst: &mut Value, src: &Value) {
+    match (dst, src) {
+        (Value::Object(d), Value::Object(s)) => {
+            for (k, v) in s {
+                match lookup_mut(d, k) {
+                    Some(slot) => deep_merge_ref(slot, v),
+                    None => {
+                        d.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (Value::Array(d), Value::Array(s)) if d.len() == s.len() => {
+            for (dv, sv) in d.iter_mut().zip(s) {
+                deep_merge_ref(dv, sv);
+            }
+        }
+        (dst, src) => *dst = src.clone(),
+    }
+}
+
+/// Merges a value that is owned (moved in) or shared (copied in).
+fn merge_cow(dst: &mut Value, src: Cow<'_, Value>) {
+    match src {
+        Cow::Owned(v) => deep_merge(dst, v),
+        Cow::Borrowed(v) => deep_merge_ref(dst, v),
+    }
+}
+
+/// A subgraph response this request owns, or shares with identical in-flight fetches of other
+/// requests (`dedup`): a shared one is read where it is, never copied whole.
+enum Got {
+    Own(SubgraphResponse),
+    Shared(Arc<SubgraphResponse>),
+}
+
+impl Got {
+    fn new(resp: Arc<SubgraphResponse>) -> Self {
+        match Arc::try_unwrap(resp) {
+            Ok(own) => Got::Own(own),
+            Err(shared) => Got::Shared(shared),
+        }
+    }
+
+    /// The data (taken when owned, borrowed when shared) and the errors.
+    fn parts(&mut self) -> (Option<Cow<'_, Value>>, &[Value]) {
+        match self {
+            Got::Own(r) => (r.data.take().map(Cow::Owned), &r.errors),
+            Got::Shared(r) => (r.data.as_ref().map(Cow::Borrowed), &r.errors),
+        }
+    }
+}
+
+/// The values of `keys` in an object: moved out when owned, borrowed when shared.
+fn fields<'v, 'k>(
+    data: Option<Cow<'v, Value>>,
+    keys: impl IntoIterator<Item = &'k str>,
+) -> Vec<Option<Cow<'v, Value>>> {
+    match data {
+        Some(Cow::Owned(mut v)) => keys
+            .into_iter()
+            .map(|k| v.get_mut(k).map(Value::take).map(Cow::Owned))
+            .collect(),
+        Some(Cow::Borrowed(v)) => keys
+            .into_iter()
+            .map(|k| v.get(k).map(Cow::Borrowed))
+            .collect(),
+        None => keys.into_iter().map(|_| None).collect(),
     }
 }
 
