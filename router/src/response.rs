@@ -73,7 +73,8 @@ impl GraphQLError {
 pub enum Out {
     Null,
     Leaf(Value),
-    Str(String),
+    /// A type name (`__typename`), shared rather than copied per object.
+    Str(std::sync::Arc<str>),
     List(Vec<Out>),
     Object(Vec<(std::sync::Arc<str>, Out)>),
 }

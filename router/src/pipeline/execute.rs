@@ -156,25 +156,6 @@ struct Loc<'p> {
 }
 
 impl Loc<'_> {
-    fn locate_mut<'v>(&self, mut v: &'v mut Value) -> Option<&'v mut Value> {
-        let mut idx = self.indices.iter();
-        for seg in self.segs {
-            v = match seg {
-                FlattenNodePathSegment::Field(k) => match v {
-                    Value::Object(m) => lookup_mut(m, k)?,
-                    _ => return None,
-                },
-                FlattenNodePathSegment::List => v.get_mut(*idx.next()? as usize)?,
-                FlattenNodePathSegment::TypeCondition(_) => v,
-            };
-        }
-        // Lists after the last segment (a flatten path that ends on a list field).
-        for i in idx {
-            v = v.get_mut(*i as usize)?;
-        }
-        Some(v)
-    }
-
     fn to_path(&self) -> Vec<PathSeg> {
         let mut out = Vec::with_capacity(self.segs.len() + 1);
         let mut idx = self.indices.iter();
@@ -1111,38 +1092,28 @@ impl<'a> Execution<'a> {
         }
         let mut data = self.data.lock();
         match entities {
-            Cow::Owned(entities) => {
-                for (entity, targets) in entities.into_iter().zip(paths) {
+            Cow::Owned(mut entities) => {
+                // An entity's last place takes it by value; earlier ones (duplicates) get copies.
+                let mut uses: Vec<usize> = paths.iter().map(Vec::len).collect();
+                merge_at_places(&mut data, paths, |slot, i| {
+                    let entity = &mut entities[i];
                     if entity.is_null() {
-                        continue;
+                        return;
                     }
-                    // The last target takes the entity by value; earlier ones (duplicates)
-                    // get copies.
-                    if let Some((last, rest)) = targets.split_last() {
-                        for target in rest {
-                            if let Some(slot) = target.locate_mut(&mut data) {
-                                deep_merge(slot, entity.clone());
-                            }
-                        }
-                        if let Some(slot) = last.locate_mut(&mut data) {
-                            deep_merge(slot, entity);
-                        }
+                    uses[i] -= 1;
+                    if uses[i] == 0 {
+                        deep_merge(slot, std::mem::take(entity));
+                    } else {
+                        deep_merge(slot, entity.clone());
                     }
-                }
+                });
             }
             // Shared with other requests: copy into place only what is merged.
-            Cow::Borrowed(entities) => {
-                for (entity, targets) in entities.iter().zip(paths) {
-                    if entity.is_null() {
-                        continue;
-                    }
-                    for target in targets {
-                        if let Some(slot) = target.locate_mut(&mut data) {
-                            deep_merge_ref(slot, entity);
-                        }
-                    }
+            Cow::Borrowed(entities) => merge_at_places(&mut data, paths, |slot, i| {
+                if !entities[i].is_null() {
+                    deep_merge_ref(slot, &entities[i]);
                 }
-            }
+            }),
         }
     }
 
@@ -1367,6 +1338,79 @@ pub fn deep_merge(dst: &mut Value, src: Value) {
             }
         }
         (dst, src) => *dst = src,
+    }
+}
+
+/// Calls `merge(slot, i)` for every place of every entity `i`, walking down the data once per
+/// flatten path for all places together instead of once from the root per place (large entity
+/// batches have hundreds of places under the same few lists).
+fn merge_at_places(
+    data: &mut Value,
+    paths: &[Vec<Loc<'_>>],
+    mut merge: impl FnMut(&mut Value, usize),
+) {
+    let mut places: Vec<(&Loc<'_>, usize)> = paths
+        .iter()
+        .enumerate()
+        .flat_map(|(i, locs)| locs.iter().map(move |loc| (loc, i)))
+        .collect();
+    // Grouped by flatten path, then in list-index order (collection order, except duplicates).
+    let path_of = |loc: &Loc<'_>| (loc.segs.as_ptr() as usize, loc.segs.len());
+    let order = |a: &(&Loc<'_>, usize), b: &(&Loc<'_>, usize)| {
+        path_of(a.0)
+            .cmp(&path_of(b.0))
+            .then_with(|| a.0.indices.cmp(&b.0.indices))
+    };
+    if !places.is_sorted_by(|a, b| order(a, b).is_le()) {
+        places.sort_by(order);
+    }
+    for group in places.chunk_by(|a, b| path_of(a.0) == path_of(b.0)) {
+        descend(data, group[0].0.segs, 0, group, &mut merge);
+    }
+}
+
+/// `merge_at_places` below `v`, where `segs` remain and `depth` list indices have been taken.
+fn descend(
+    v: &mut Value,
+    segs: &[FlattenNodePathSegment],
+    depth: usize,
+    places: &[(&Loc<'_>, usize)],
+    merge: &mut impl FnMut(&mut Value, usize),
+) {
+    match segs.split_first() {
+        Some((FlattenNodePathSegment::Field(k), rest)) => {
+            if let Some(child) = v.as_object_mut().and_then(|m| lookup_mut(m, k)) {
+                descend(child, rest, depth, places, merge);
+            }
+        }
+        Some((FlattenNodePathSegment::TypeCondition(_), rest)) => {
+            descend(v, rest, depth, places, merge)
+        }
+        Some((FlattenNodePathSegment::List, rest)) => {
+            let Value::Array(items) = v else {
+                return;
+            };
+            for group in places.chunk_by(|a, b| a.0.indices.get(depth) == b.0.indices.get(depth)) {
+                let Some(&i) = group[0].0.indices.get(depth) else {
+                    continue;
+                };
+                if let Some(item) = items.get_mut(i as usize) {
+                    descend(item, rest, depth + 1, group, merge);
+                }
+            }
+        }
+        None => {
+            for (loc, i) in places {
+                // Lists after the last segment (a flatten path that ends on a list field).
+                let mut slot = Some(&mut *v);
+                for idx in loc.indices.get(depth..).unwrap_or_default() {
+                    slot = slot.and_then(|s| s.get_mut(*idx as usize));
+                }
+                if let Some(slot) = slot {
+                    merge(slot, *i);
+                }
+            }
+        }
     }
 }
 

@@ -22,13 +22,15 @@ use crate::schema::{FastMap, SchemaIndex, TypeKind};
 /// Response keys in selection order, each with the fields merged under it, the field's type in
 /// the parent and the kind of its named type (looked up once per selection and type, not once
 /// per object).
-type Grouped<'a> = Rc<
-    Vec<(
-        Arc<str>,
-        Vec<&'a Field>,
-        Option<(&'a Type, Option<TypeKind>)>,
-    )>,
->;
+type Grouped<'a> = Rc<Vec<Group<'a>>>;
+
+struct Group<'a> {
+    key: Arc<str>,
+    fields: Vec<&'a Field>,
+    ty: Option<(&'a Type, Option<TypeKind>)>,
+    /// For `__typename`: the type's name, shared by every object that answers it.
+    typename: Option<Arc<str>>,
+}
 
 struct CacheEntry<'a> {
     sets: Vec<usize>,
@@ -36,10 +38,11 @@ struct CacheEntry<'a> {
     grouped: Grouped<'a>,
 }
 
-/// A step of the current response path while projecting (cheap to push and pop).
-#[derive(Clone)]
-enum Step {
-    Key(Arc<str>),
+/// A step of the current response path while projecting (cheap to push and pop: the key is
+/// borrowed from the operation).
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
     Index(usize),
 }
 
@@ -123,7 +126,13 @@ impl<'a> Projector<'a> {
                         .schema
                         .field_type(type_name, &fields[0].name)
                         .map(|ty| (ty, self.schema.kind(crate::schema::named(ty))));
-                    (Arc::<str>::from(k), fields, ty)
+                    let typename = (fields[0].name == "__typename").then(|| Arc::from(type_name));
+                    Group {
+                        key: Arc::<str>::from(k),
+                        fields,
+                        ty,
+                        typename,
+                    }
                 })
                 .collect(),
         );
@@ -140,27 +149,28 @@ impl<'a> Projector<'a> {
         type_name: &'a str,
         sets: &[&'a SelectionSet],
         obj: &mut Map<String, Value>,
-        path: &mut Vec<Step>,
+        path: &mut Vec<Step<'a>>,
     ) -> Result<Out, Bubble> {
         let grouped = self.grouped(type_name, sets);
         if type_name == "__Type" {
             self.expand_type_ref(obj, &grouped);
         }
         let mut out = Vec::with_capacity(grouped.len());
-        for (key, fields, ty) in grouped.iter() {
-            let field = fields[0];
-            if field.name == "__typename" {
-                out.push((key.clone(), Out::Str(type_name.to_string())));
+        for group in grouped.iter() {
+            if let Some(name) = &group.typename {
+                out.push((group.key.clone(), Out::Str(name.clone())));
                 continue;
             }
-            let Some((ty, kind)) = *ty else {
+            let Some((ty, kind)) = group.ty else {
                 continue;
             };
-            path.push(Step::Key(key.clone()));
+            let field = group.fields[0];
+            let key = field.alias.as_deref().unwrap_or(&field.name);
+            path.push(Step::Key(key));
             let value = lookup_mut(obj, key);
-            let result = self.complete(ty, kind, value, fields, path);
+            let result = self.complete(ty, kind, value, &group.fields, path);
             path.pop();
-            out.push((key.clone(), result?));
+            out.push((group.key.clone(), result?));
         }
         Ok(Out::Object(out))
     }
@@ -172,7 +182,7 @@ impl<'a> Projector<'a> {
         kind: Option<TypeKind>,
         value: Option<&mut Value>,
         fields: &[&'a Field],
-        path: &mut Vec<Step>,
+        path: &mut Vec<Step<'a>>,
     ) -> Result<Out, Bubble> {
         match ty {
             Type::NonNullType(inner) => {
@@ -225,9 +235,16 @@ impl<'a> Projector<'a> {
                             self.invalid = true;
                             return Ok(Out::Null);
                         };
-                        let sets: Vec<&'a SelectionSet> =
-                            fields.iter().map(|f| &f.selection_set).collect();
-                        match self.object(concrete, &sets, obj, path) {
+                        // Nearly always one field per key: no list of sets to build then.
+                        let one: &'a SelectionSet = &fields[0].selection_set;
+                        let many: Vec<&'a SelectionSet>;
+                        let sets: &[&'a SelectionSet] = if fields.len() == 1 {
+                            std::slice::from_ref(&one)
+                        } else {
+                            many = fields.iter().map(|f| &f.selection_set).collect();
+                            &many
+                        };
+                        match self.object(concrete, sets, obj, path) {
                             Ok(o) => Ok(o),
                             Err(Bubble) => Ok(Out::Null),
                         }
@@ -259,7 +276,7 @@ impl<'a> Projector<'a> {
         }
         let wants_more = grouped
             .iter()
-            .any(|(_, fields, _)| !SHALLOW.contains(&fields[0].name.as_str()));
+            .any(|g| !SHALLOW.contains(&g.fields[0].name.as_str()));
         let full = obj
             .get("name")
             .and_then(Value::as_str)
@@ -313,7 +330,7 @@ impl<'a> Projector<'a> {
             Some(p) => {
                 let n = p.len().min(path.len());
                 p[..n].iter().zip(&path[..n]).all(|(a, b)| match (a, b) {
-                    (PathSeg::Key(x), Step::Key(y)) => x.as_str() == &**y,
+                    (PathSeg::Key(x), Step::Key(y)) => x.as_str() == *y,
                     (PathSeg::Index(x), Step::Index(y)) => x == y,
                     // `@` (every list position) in an authorization error's path.
                     (PathSeg::Key(x), Step::Index(_)) => x == "@",
