@@ -28,7 +28,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::pipeline::execute::Execution;
-use crate::pipeline::plan::{OpKind, Prepared};
+use crate::pipeline::plan::{fragments_by_name, OpKind, Prepared};
 use crate::pipeline::project::Projector;
 use crate::pipeline::Context;
 use crate::response::{GraphQLError, Out, PathSeg, Response};
@@ -152,14 +152,7 @@ pub fn split(prepared: &Prepared, vars: &Map<String, Value>) -> Option<Split> {
         };
         remove_deferred(set, vars);
     }
-    let fragments: HashMap<String, FragmentDefinition> = doc
-        .definitions
-        .iter()
-        .filter_map(|d| match d {
-            Definition::Fragment(f) => Some((f.name.clone(), f.clone())),
-            _ => None,
-        })
-        .collect();
+    let fragments = fragments_by_name(&doc);
     let op_index = prepared.op_index();
     let primary = match &doc.definitions[op_index] {
         Definition::Operation(op) => Selected::of(op_set(op), &[], &fragments),

@@ -303,16 +303,17 @@ impl<'a> Execution<'a> {
         }
     }
 
-    /// Sends an entity fetch: representations as text when they were written as text (the
-    /// response cache does not take part), else as values through `send`.
+    /// Sends an entity fetch: representations as values through `send` when they were
+    /// collected for the response cache (`cached`), else as the text they were written as.
     async fn send_entities(
         &self,
         service: &str,
         query: &str,
+        cached: bool,
         mut variables: Map<String, Value>,
         sets: Vec<(&str, EntitySet<'_>)>,
     ) -> Result<Arc<SubgraphResponse>, GraphQLError> {
-        if self.cache_consults(query) {
+        if cached {
             for (name, set) in sets {
                 variables.insert(name.to_string(), set.into_value());
             }
@@ -433,12 +434,13 @@ impl<'a> Execution<'a> {
             self.root_fetch(f).await;
             return;
         };
+        let cached = self.cache_consults(&f.operation.document_str);
         let mut set = {
             let data = self.data.lock();
             let mut set = EntitySet::default();
             let mut index = FastMap::default();
             self.collect_entities(
-                self.cache_consults(&f.operation.document_str),
+                cached,
                 &data,
                 path,
                 requires,
@@ -459,6 +461,7 @@ impl<'a> Execution<'a> {
             .send_entities(
                 &f.service_name,
                 &f.operation.document_str,
+                cached,
                 vars,
                 vec![("representations", set)],
             )
@@ -515,7 +518,13 @@ impl<'a> Execution<'a> {
             named.push((alias.representations_variable_name.as_str(), set));
         }
         match self
-            .send_entities(&b.service_name, &b.operation.document_str, vars, named)
+            .send_entities(
+                &b.service_name,
+                &b.operation.document_str,
+                cached,
+                vars,
+                named,
+            )
             .await
         {
             Ok(resp) => {

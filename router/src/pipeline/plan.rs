@@ -276,6 +276,17 @@ fn text_key(query: &str, operation_name: Option<&str>, bucket: u64) -> u64 {
     h.digest()
 }
 
+/// The document's fragment definitions by name, as projection looks them up.
+pub fn fragments_by_name(doc: &Document) -> HashMap<String, FragmentDefinition> {
+    doc.definitions
+        .iter()
+        .filter_map(|d| match d {
+            Definition::Fragment(f) => Some((f.name.clone(), f.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Parses, validates and plans (or returns the cached preparation of) an operation.
 pub fn prepare(
     supergraph: &Supergraph,
@@ -314,14 +325,7 @@ pub fn prepare(
     })?;
     let name = op_name(op).map(str::to_string);
     let plan = plan_operation(supergraph, &doc, op_index, name.as_deref(), bucket)?;
-    let fragments = doc
-        .definitions
-        .iter()
-        .filter_map(|d| match d {
-            Definition::Fragment(f) => Some((f.name.clone(), f.clone())),
-            _ => None,
-        })
-        .collect();
+    let fragments = fragments_by_name(&doc);
     let prepared = Arc::new(Prepared {
         doc,
         op_index,
