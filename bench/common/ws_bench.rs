@@ -1,5 +1,5 @@
 //! What the WebSocket audience benchmarks share (`bench/subscriptions`, `bench/livestream`):
-//! process memory from `/proc`, latency percentiles, and one graphql-transport-ws subscriber
+//! process memory and CPU time from `/proc`, latency percentiles, and one graphql-transport-ws subscriber
 //! with small buffers that hands each `next` message and its arrival time to the caller.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,6 +21,18 @@ pub fn rss_kib(pid: u32) -> f64 {
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(0.0)
+}
+
+/// User + system CPU time a process (all its threads) has used so far, in seconds (clock
+/// ticks of 1/100 s on Linux).
+pub fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// The `p` quantile of sorted durations, in milliseconds.

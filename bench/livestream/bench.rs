@@ -17,22 +17,11 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use serde_json::{json, Value};
-use ws_bench::{pct, rss_kib};
+use ws_bench::{cpu_secs, pct, rss_kib};
 
 const ROUTER: &str = "http://127.0.0.1:4000";
 const ADMIN: (&str, &str) = ("admin@example.com", "admin-password-2026");
 const CUSTOMER: (&str, &str) = ("ada@example.com", "demo-password-2026");
-
-/// User + system CPU time of a process, in seconds (clock ticks of 1/100 s on Linux).
-fn cpu_secs(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
-    (ticks(11) + ticks(12)) / 100.0
-}
 
 fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")

@@ -3,7 +3,8 @@
 //! its own process (this binary, started with `subgraph`). Prints, per N, the resident memory
 //! each subscriber adds to the router and to the subgraph, the upstream sockets the subgraph
 //! saw, and event-to-client latency (from the start of the `publish` mutation sent through the
-//! router to each client's receipt). Run through `bench/subscriptions/run.sh`.
+//! router to each client's receipt), and the CPU each process spends per delivered event
+//! during the event phase. Run through `bench/subscriptions/run.sh`.
 
 #[path = "../common/ws_bench.rs"]
 mod ws_bench;
@@ -20,7 +21,7 @@ use parking_lot::Mutex;
 use serde_json::{json, Value};
 use tokio::io::AsyncBufReadExt;
 use tokio::sync::broadcast;
-use ws_bench::{pct, rss_kib};
+use ws_bench::{cpu_secs, pct, rss_kib};
 
 // ---- the fixture subgraph (child process) ----------------------------------------------------
 
@@ -165,6 +166,8 @@ struct Row {
     p50: f64,
     p99: f64,
     max: f64,
+    /// CPU per delivery (µs): router, subgraph, the clients (this process).
+    cpu_us: [f64; 3],
 }
 
 async fn run_once(router_bin: &str, n: usize, events: i32) -> Row {
@@ -238,6 +241,8 @@ async fn run_once(router_bin: &str, n: usize, events: i32) -> Row {
     let (r1, s1) = (rss_kib(router_pid), rss_kib(sub_pid));
 
     let mut latencies = Vec::with_capacity(n * events as usize);
+    let me = std::process::id();
+    let cpu0 = [cpu_secs(router_pid), cpu_secs(sub_pid), cpu_secs(me)];
     for seq in 1..=events {
         let before = arrivals.lock().len();
         let t0 = Instant::now();
@@ -259,6 +264,10 @@ async fn run_once(router_bin: &str, n: usize, events: i32) -> Row {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    let cpu1 = [cpu_secs(router_pid), cpu_secs(sub_pid), cpu_secs(me)];
+    // CPU per delivered event, in µs: what each process spends per subscriber per event.
+    let delivered = latencies.len().max(1) as f64;
+    let cpu_us: [f64; 3] = std::array::from_fn(|i| (cpu1[i] - cpu0[i]) * 1e6 / delivered);
     latencies.sort();
     let sockets = post(&sub_url, "mutation { sockets }").await["data"]["sockets"]
         .as_i64()
@@ -281,6 +290,7 @@ async fn run_once(router_bin: &str, n: usize, events: i32) -> Row {
         max: latencies
             .last()
             .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0),
+        cpu_us,
     }
 }
 
@@ -307,11 +317,11 @@ async fn main() {
         eprintln!("N={n} done");
         rows.push(row);
     }
-    println!("\n| subscribers | router KiB/sub | subgraph KiB/sub | total KiB/sub | upstream sockets | events received | p50 ms | p99 ms | max ms |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("\n| subscribers | router KiB/sub | subgraph KiB/sub | total KiB/sub | upstream sockets | events received | p50 ms | p99 ms | max ms | CPU µs/delivery: router, subgraph, clients |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for r in rows {
         println!(
-            "| {} | {:.1} | {:.1} | {:.1} | {} | {}/{} | {:.1} | {:.1} | {:.1} |",
+            "| {} | {:.1} | {:.1} | {:.1} | {} | {}/{} | {:.1} | {:.1} | {:.1} | {:.1}, {:.2}, {:.1} |",
             r.n,
             r.router_kib,
             r.subgraph_kib,
@@ -321,7 +331,10 @@ async fn main() {
             r.expected,
             r.p50,
             r.p99,
-            r.max
+            r.max,
+            r.cpu_us[0],
+            r.cpu_us[1],
+            r.cpu_us[2]
         );
     }
 }

@@ -1,8 +1,8 @@
 //! Subscription orchestration: joins the shared upstream subscription on the owning subgraph
 //! (`subscription_hub`) and, for every event, runs the rest of the plan to fill fields owned by
 //! other subgraphs and shapes the result — once for all of the share's clients with the same
-//! operation and variables, not once per client. Events flow through a bounded channel; a full
-//! channel (slow client) ends the subscription with an error.
+//! operation and variables, not once per client. A client that falls behind — its bounded
+//! buffer full, or the share's ring of events lapped — is cut off with an error.
 //!
 //! The authorization directives apply as for queries (`authz`): a subscription field the
 //! caller may not select is refused with one result carrying `UNAUTHORIZED_FIELD_OR_TYPE` on
@@ -67,20 +67,143 @@ fn shape_key(
     h.digest128()
 }
 
-/// Returns `Ok(None)` when the operation is not a subscription (caller executes it normally).
-/// `principal` is the verified caller, for the authorization directives.
-pub fn start(
+/// One client's subscription, driven by whoever reads it: `next` waits for the share's next
+/// event and returns it resolved and shaped. A WebSocket operation reads it in its own task,
+/// so an event costs a subscriber one task wake-up before its socket writer, not two.
+pub struct Subscription {
+    source: Source,
+    overflowed: bool,
+}
+
+enum Source {
+    /// A refusal (or an operation with no subgraph to run it): at most one payload.
+    Once(Option<Payload>),
+    Live(Box<Live>),
+    Ended,
+}
+
+/// What shaping a share's events for this client needs.
+struct Live {
+    state: SharedState,
+    supergraph: Arc<Supergraph>,
+    prepared: Arc<crate::pipeline::plan::Prepared>,
+    vars: Map<String, Value>,
+    headers: Vec<(String, String)>,
+    service: String,
+    rest: Vec<PlanNode>,
+    /// Fields authorization removed, answered null with this error in every event.
+    denied: Vec<GraphQLError>,
+    shape_key: u128,
+    sub: crate::subscription_hub::Subscriber,
+}
+
+impl Subscription {
+    /// The next payload; `None` once the subscription has ended (see `overflowed`).
+    pub async fn next(&mut self) -> Option<Payload> {
+        let live = match &mut self.source {
+            Source::Once(p) => {
+                let p = p.take();
+                self.source = Source::Ended;
+                return p;
+            }
+            Source::Ended => return None,
+            Source::Live(live) => live,
+        };
+        let event = match live.sub.events.recv().await {
+            Ok(e) => e,
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                self.overflowed = true;
+                self.source = Source::Ended;
+                return None;
+            }
+            Err(broadcast::error::RecvError::Closed) => {
+                self.source = Source::Ended;
+                return None;
+            }
+        };
+        let payload = match &event.event {
+            UpstreamEvent::Next(ev) => {
+                let live = &**live;
+                return Some(event.shaped(live.shape_key, || live.shape(ev)).await);
+            }
+            UpstreamEvent::Complete => None,
+            UpstreamEvent::Error(reason) => Some(serialize(&Response::request_error(vec![
+                GraphQLError::new(reason.clone()),
+            ]))),
+            UpstreamEvent::Failed(reason) => {
+                let err = GraphQLError::new(format!(
+                    "Failed to subscribe to subgraph '{}': {reason}",
+                    live.service
+                ))
+                .code("SUBGRAPH_REQUEST_FAILED");
+                Some(serialize(&Response::request_error(vec![err])))
+            }
+        };
+        self.source = Source::Ended;
+        payload
+    }
+
+    /// Whether the subscription ended because its reader fell too far behind the share.
+    pub fn overflowed(&self) -> bool {
+        self.overflowed
+    }
+}
+
+impl Live {
+    /// Runs the rest of the plan on one event (fields other subgraphs own) and shapes it.
+    async fn shape(&self, ev: &SubgraphResponse) -> Payload {
+        let data = ev.data.clone().unwrap_or(Value::Object(Map::new()));
+        // Authorization errors first, so the projector's non-null propagation sees them and
+        // adds no second error (as `authz::run`).
+        let mut errors = self.denied.clone();
+        errors.extend(event_errors(ev));
+        let data = if self.rest.is_empty() {
+            data
+        } else {
+            let exec = Execution::new(
+                &self.supergraph,
+                &self.state.client,
+                &self.vars,
+                &self.headers,
+                data,
+            );
+            for node in &self.rest {
+                exec.run(node).await;
+            }
+            errors.extend(exec.errors.into_inner());
+            exec.data.into_inner()
+        };
+        serialize(&pipeline::shape(
+            &self.supergraph,
+            &self.prepared,
+            &self.vars,
+            data,
+            errors,
+        ))
+    }
+}
+
+/// Opens a client subscription: joins (or starts) the shared upstream operation on the owning
+/// subgraph. Returns `Ok(None)` when the operation is not a subscription (the caller executes
+/// it normally). `principal` is the verified caller, for the authorization directives.
+pub fn open(
     state: SharedState,
     req: &GraphQLRequest,
     headers: Vec<(String, String)>,
     init_payload: Value,
     principal: Option<&Principal>,
-) -> Result<Option<SubscriptionStream>, Vec<GraphQLError>> {
+) -> Result<Option<Subscription>, Vec<GraphQLError>> {
     let supergraph = state.current();
     let (prepared, vars) = pipeline::prepare_request(&supergraph, req)?;
     if prepared.kind != OpKind::Subscription {
         return Ok(None);
     }
+    let once = |p: Option<Payload>| {
+        Ok(Some(Subscription {
+            source: Source::Once(p),
+            overflowed: false,
+        }))
+    };
     // The subscription field itself denied: nothing to subscribe to. The client gets the
     // refusal as the stream's one result, as a query's denied root field is answered.
     let refused = crate::authz::denied(&supergraph, &prepared, principal);
@@ -96,12 +219,7 @@ pub fn start(
             Value::Object(Map::new()),
             refused,
         );
-        let (tx, rx) = mpsc::channel(1);
-        let _ = tx.try_send(serialize(&refusal));
-        return Ok(Some(SubscriptionStream {
-            events: rx,
-            overflowed: Arc::new(AtomicBool::new(false)),
-        }));
+        return once(Some(serialize(&refusal)));
     }
     let (planned, denied) = match crate::authz::restrict(
         &supergraph,
@@ -114,96 +232,67 @@ pub fn start(
     };
     let (primary, rest) = split_plan(planned.plan.as_ref().and_then(|p| p.node.as_ref()))
         .ok_or_else(|| vec![GraphQLError::new("Subscription could not be planned")])?;
-    let primary = primary.clone();
-    let rest: Vec<PlanNode> = rest.to_vec();
-    // A share's clients all send the same headers, so clients asking the same operation with
-    // the same variables get the same result: each event is resolved and shaped once for them.
-    let shared_shape = shape_key(&supergraph, req, &vars, &denied);
-    let (tx, rx) = mpsc::channel(state.config.subscription_buffer.max(1));
+    let Some(url) = supergraph.endpoint(&primary.service_name) else {
+        return once(None);
+    };
+    let used: Map<String, Value> = primary
+        .variable_usages
+        .iter()
+        .flatten()
+        .filter_map(|n| vars.get(n).map(|v| (n.clone(), v.clone())))
+        .collect();
+    let sub = state.subscriptions.subscribe(
+        url,
+        &headers,
+        &init_payload,
+        &primary.operation.document_str,
+        used,
+    );
+    let live = Live {
+        service: primary.service_name.clone(),
+        rest: rest.to_vec(),
+        // A share's clients all send the same headers, so clients asking the same operation
+        // with the same variables get the same result: each event is resolved and shaped
+        // once for them.
+        shape_key: shape_key(&supergraph, req, &vars, &denied),
+        denied,
+        state: state.clone(),
+        supergraph: supergraph.clone(),
+        prepared,
+        vars,
+        headers,
+        sub,
+    };
+    Ok(Some(Subscription {
+        source: Source::Live(Box::new(live)),
+        overflowed: false,
+    }))
+}
+
+/// As `open`, with the subscription read by a task of its own into a channel bounded by the
+/// client buffer, for transports whose body is read only as fast as the client takes it
+/// (SSE, multipart): a client that falls a buffer behind is cut off and its share left.
+pub fn start(
+    state: SharedState,
+    req: &GraphQLRequest,
+    headers: Vec<(String, String)>,
+    init_payload: Value,
+    principal: Option<&Principal>,
+) -> Result<Option<SubscriptionStream>, Vec<GraphQLError>> {
+    let buffer = state.config.subscription_buffer.max(1);
+    let Some(mut sub) = open(state, req, headers, init_payload, principal)? else {
+        return Ok(None);
+    };
+    let (tx, rx) = mpsc::channel(buffer);
     let overflowed = Arc::new(AtomicBool::new(false));
     let overflow_flag = overflowed.clone();
     tokio::spawn(async move {
-        let Some(url) = supergraph.endpoint(&primary.service_name) else {
-            return;
-        };
-        let used: Map<String, Value> = primary
-            .variable_usages
-            .iter()
-            .flatten()
-            .filter_map(|n| vars.get(n).map(|v| (n.clone(), v.clone())))
-            .collect();
-        let mut sub = state.subscriptions.subscribe(
-            url,
-            &headers,
-            &init_payload,
-            &primary.operation.document_str,
-            used,
-        );
         loop {
-            let event = tokio::select! {
+            let payload = tokio::select! {
                 _ = tx.closed() => break,
-                e = sub.events.recv() => e,
+                p = sub.next() => p,
             };
-            let event = match event {
-                Ok(e) => e,
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    overflow_flag.store(true, Ordering::SeqCst);
-                    break;
-                }
-                Err(broadcast::error::RecvError::Closed) => break,
-            };
-            let payload = match &event.event {
-                UpstreamEvent::Complete => break,
-                UpstreamEvent::Error(reason) => {
-                    let _ = tx.try_send(serialize(&Response::request_error(vec![
-                        GraphQLError::new(reason.clone()),
-                    ])));
-                    break;
-                }
-                UpstreamEvent::Failed(reason) => {
-                    let err = GraphQLError::new(format!(
-                        "Failed to subscribe to subgraph '{}': {reason}",
-                        primary.service_name
-                    ))
-                    .code("SUBGRAPH_REQUEST_FAILED");
-                    let _ = tx.try_send(serialize(&Response::request_error(vec![err])));
-                    break;
-                }
-                UpstreamEvent::Next(ev) => {
-                    event
-                        .shaped(shared_shape, || async {
-                            let data = ev.data.clone().unwrap_or(Value::Object(Map::new()));
-                            // Authorization errors first, so the projector's non-null
-                            // propagation sees them and adds no second error (as `authz::run`).
-                            let mut errors = denied.clone();
-                            errors.extend(event_errors(ev));
-                            let data = if rest.is_empty() {
-                                data
-                            } else {
-                                let exec = Execution::new(
-                                    &supergraph,
-                                    &state.client,
-                                    &vars,
-                                    &headers,
-                                    data,
-                                );
-                                for node in &rest {
-                                    exec.run(node).await;
-                                }
-                                errors.extend(exec.errors.into_inner());
-                                exec.data.into_inner()
-                            };
-                            serialize(&pipeline::shape(
-                                &supergraph,
-                                &prepared,
-                                &vars,
-                                data,
-                                errors,
-                            ))
-                        })
-                        .await
-                }
-            };
+            let Some(payload) = payload else { break };
             match tx.try_send(payload) {
                 Ok(()) => {}
                 Err(mpsc::error::TrySendError::Full(_)) => {
@@ -212,6 +301,9 @@ pub fn start(
                 }
                 Err(mpsc::error::TrySendError::Closed(_)) => break,
             }
+        }
+        if sub.overflowed() {
+            overflow_flag.store(true, Ordering::SeqCst);
         }
         // Dropping `sub` leaves the share; the last one out ends the upstream operation.
     });

@@ -3,7 +3,6 @@
 //! every upstream subscription when the client goes away.
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -58,18 +57,10 @@ fn headers_for(state: &SharedState, upgrade: &HeaderMap, init: &Value) -> Vec<(S
 }
 
 async fn handle(state: SharedState, socket: WebSocket, upgrade_headers: HeaderMap) {
-    let (mut sink, mut stream) = socket.split();
-    let (out_tx, mut out_rx) = mpsc::channel::<Message>(state.config.subscription_buffer.max(8));
+    let (sink, mut stream) = socket.split();
+    let (out_tx, out_rx) = mpsc::channel::<Message>(state.config.subscription_buffer.max(8));
     let kill = CancellationToken::new();
-    let writer = tokio::spawn(async move {
-        while let Some(m) = out_rx.recv().await {
-            let is_close = matches!(m, Message::Close(_));
-            if sink.send(m).await.is_err() || is_close {
-                break;
-            }
-        }
-        let _ = sink.close().await;
-    });
+    let writer = tokio::spawn(write(sink, out_rx, kill.clone()));
     let subs: Arc<Mutex<HashMap<String, tokio::task::AbortHandle>>> = Arc::default();
     let mut init: Option<Value> = None;
     let mut ping = tokio::time::interval(Duration::from_secs(15));
@@ -78,10 +69,7 @@ async fn handle(state: SharedState, socket: WebSocket, upgrade_headers: HeaderMa
     tokio::pin!(handshake_deadline);
     loop {
         let msg = tokio::select! {
-            _ = kill.cancelled() => {
-                let _ = out_tx.try_send(close(4400, "client too slow"));
-                break;
-            }
+            _ = kill.cancelled() => break,
             _ = &mut handshake_deadline, if init.is_none() => {
                 let _ = out_tx.send(close(4408, "Connection initialisation timeout")).await;
                 break;
@@ -170,7 +158,47 @@ async fn handle(state: SharedState, socket: WebSocket, upgrade_headers: HeaderMa
         h.abort();
     }
     drop(out_tx);
-    let _ = writer.await;
+    // The writer ends once what is queued is sent; a client that stops reading does not hold
+    // the connection open for longer than this.
+    let mut writer = writer;
+    if tokio::time::timeout(Duration::from_secs(5), &mut writer)
+        .await
+        .is_err()
+    {
+        writer.abort();
+    }
+}
+
+type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
+
+/// The socket's writer: sends what the connection queues, in order. A client cut off (`kill`)
+/// as too slow is sent nothing more that was queued for it, only the reason, if its socket
+/// takes it within a second.
+async fn write(mut sink: Sink, mut out: mpsc::Receiver<Message>, kill: CancellationToken) {
+    loop {
+        let m = tokio::select! {
+            biased;
+            _ = kill.cancelled() => break,
+            m = out.recv() => match m {
+                Some(m) => m,
+                None => break,
+            },
+        };
+        let is_close = matches!(m, Message::Close(_));
+        let sent = tokio::select! {
+            biased;
+            _ = kill.cancelled() => false,
+            r = sink.send(m) => r.is_ok(),
+        };
+        if !sent || is_close {
+            break;
+        }
+    }
+    let bye = Duration::from_secs(1);
+    if kill.is_cancelled() {
+        let _ = tokio::time::timeout(bye, sink.send(close(4400, "client too slow"))).await;
+    }
+    let _ = tokio::time::timeout(bye, sink.close()).await;
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -211,7 +239,7 @@ async fn run_operation(
         },
         None => None,
     };
-    match subscription::start(
+    match subscription::open(
         state.clone(),
         &req,
         headers.clone(),
@@ -222,20 +250,22 @@ async fn run_operation(
             send(text(json!({"id": id, "type": "error", "payload": errors})));
         }
         Ok(Some(mut sub)) => {
+            // Read here, in the operation's own task: the socket writer's bounded channel is
+            // this client's buffer, and a full one cuts the client off (`kill`).
             // The payload is already serialized (and shared between clients): splice it in.
             let id_json = Value::String(id.clone()).to_string();
-            while let Some(r) = sub.events.recv().await {
+            while let Some(r) = sub.next().await {
                 let msg = format!(r#"{{"id":{id_json},"type":"next","payload":{r}}}"#);
                 if !send(Message::Text(msg.into())) {
                     break;
                 }
             }
-            if sub.overflowed.load(Ordering::SeqCst) {
+            if sub.overflowed() {
                 send(text(
                     json!({"id": id, "type": "error", "payload": [subscription::overflow_error()]}),
                 ));
                 kill.cancel();
-            } else {
+            } else if !kill.is_cancelled() {
                 send(text(json!({"id": id, "type": "complete"})));
             }
         }

@@ -1,5 +1,5 @@
 //! Subscription lifetime: a client closing its WebSocket or SSE stream tears down the upstream
-//! subscription on the subgraph.
+//! subscription on the subgraph, and so does a client too slow to read its events.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -51,6 +51,20 @@ impl Ticks {
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 n += 1;
                 yield n;
+            }
+        }
+    }
+
+    /// A 64 KiB block every 5 ms, to fill a reader's socket buffers fast; records when the
+    /// stream is dropped.
+    async fn blocks(&self, ctx: &Context<'_>) -> impl futures_util::Stream<Item = String> {
+        let probe = ctx.data_unchecked::<Arc<Probe>>().clone();
+        probe.started.fetch_add(1, Ordering::SeqCst);
+        async_stream::stream! {
+            let _guard = SetOnDrop(probe);
+            loop {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                yield "x".repeat(64 * 1024);
             }
         }
     }
@@ -207,4 +221,81 @@ async fn a_client_that_does_not_read_overflows_and_is_cut_off() {
         buffered += 1;
     }
     assert_eq!(buffered, 2);
+}
+
+#[tokio::test]
+async fn a_websocket_client_that_stops_reading_is_cut_off_and_its_upstream_ends() {
+    tokio::time::timeout(Duration::from_secs(30), slow_websocket_case())
+        .await
+        .expect("test finished in time");
+}
+
+async fn slow_websocket_case() {
+    let (url, probe) = world().await;
+    let mut request = url
+        .replace("http://", "ws://")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let send = |v: Value| Message::Text(v.to_string().into());
+    ws.send(send(json!({"type": "connection_init"})))
+        .await
+        .unwrap();
+    while let Some(Ok(m)) = ws.next().await {
+        let Message::Text(t) = m else { continue };
+        let v: Value = serde_json::from_str(t.as_str()).unwrap();
+        match v["type"].as_str().unwrap() {
+            "connection_ack" => {
+                ws.send(send(json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { blocks }"}})))
+                    .await
+                    .unwrap();
+            }
+            "next" => break,
+            other => panic!("unexpected {other}: {v}"),
+        }
+    }
+    // Stop reading: the socket buffers and then the client's bounded buffer in the router fill
+    // up, and the router gives up on the client, ending the upstream operation it alone held.
+    assert!(
+        wait_for_long(&probe.dropped).await,
+        "upstream subscription still running for a client that reads nothing"
+    );
+    // Reading again finds what the socket already held, then the reason the router gave up on
+    // the client, not an endless stream.
+    let mut next = 0;
+    let end = loop {
+        match ws.next().await {
+            Some(Ok(Message::Text(t))) => {
+                let v: Value = serde_json::from_str(t.as_str()).unwrap();
+                if v["type"] == "next" {
+                    next += 1;
+                    assert!(next < 1000, "events kept coming after the cut-off");
+                    continue;
+                }
+                break format!("{}", v["type"]);
+            }
+            Some(Ok(Message::Close(frame))) => {
+                break frame.map_or("close".into(), |f| format!("close {} {}", f.code, f.reason))
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => break format!("error {e}"),
+            None => break "eof".into(),
+        }
+    };
+    assert_eq!(end, "close 4400 client too slow");
+}
+
+/// `wait_for`, with room for a few megabytes of socket buffers to fill first.
+async fn wait_for_long(flag: &AtomicBool) -> bool {
+    for _ in 0..500 {
+        if flag.load(Ordering::SeqCst) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
 }
