@@ -1,10 +1,17 @@
-//! In-flight fetch de-duplication: identical subgraph query fetches (same subgraph URL, same
-//! body, same forwarded headers) from concurrent client requests share one HTTP call and its
-//! response. Storefront traffic is many clients asking the same thing at once; the followers
-//! wait for the leader's fetch instead of sending their own. Mutations never share. On by
-//! default; `ROUTER_DEDUP=off` turns it off.
+//! In-flight de-duplication. Storefront traffic is many clients asking the same thing at once,
+//! so identical work in flight is done once and its result shared:
+//! - subgraph query fetches with the same subgraph URL, body and forwarded headers share one
+//!   HTTP call and its response (`Inflight`);
+//! - whole query operations with the same text, operation name, variables, forwarded headers
+//!   and credentials share one execution and its serialized response (`executors::http`).
+//!
+//! Followers wait for the leader instead of starting their own; whatever starts after the
+//! leader finished does its own work (no stale answers). Mutations never share. On by default;
+//! `ROUTER_DEDUP=off` turns both off. `router_cache_events_total{cache="fetch_inflight"|
+//! "operation_inflight",event="joined"}` counts the followers.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 
 use futures_util::future::{BoxFuture, FutureExt, Shared};
@@ -14,7 +21,7 @@ use crate::subgraph_client::{SubgraphClient, SubgraphResponse};
 
 #[derive(Debug, Clone)]
 pub struct DedupConfig {
-    /// `ROUTER_DEDUP` (`on`/`off`): share identical in-flight query fetches; default on.
+    /// `ROUTER_DEDUP` (`on`/`off`): share identical in-flight queries and query fetches; default on.
     pub enabled: bool,
 }
 
@@ -37,12 +44,69 @@ impl DedupConfig {
     }
 }
 
+/// Work in flight by a 128-bit key: the first caller with a key runs it, later callers with
+/// the same key wait for its result.
+pub struct Joined<T: Clone> {
+    running: Mutex<HashMap<u128, Shared<BoxFuture<'static, T>>>>,
+}
+
+impl<T: Clone> Default for Joined<T> {
+    fn default() -> Self {
+        Joined {
+            running: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> Joined<T> {
+    /// Joins the work running under `key`, or starts `work` for later callers to join. The
+    /// work runs as long as any caller waits for it; if every caller goes away first, the next
+    /// one with the key resumes it. `what` names the work in the `router_cache_events_total`
+    /// metric, whose `joined` event counts the callers that found it running.
+    pub async fn join<F>(
+        self: &Arc<Self>,
+        what: &'static str,
+        key: u128,
+        work: impl FnOnce() -> F,
+    ) -> T
+    where
+        F: Future<Output = T> + Send + 'static,
+    {
+        let (shared, joined) = {
+            let mut running = self.running.lock();
+            let joined = running.contains_key(&key);
+            let shared = running
+                .entry(key)
+                .or_insert_with(|| {
+                    let work = work();
+                    let me = Arc::downgrade(self);
+                    async move {
+                        let out = work.await;
+                        // Done: later callers do their own work.
+                        if let Some(me) = me.upgrade() {
+                            me.running.lock().remove(&key);
+                        }
+                        out
+                    }
+                    .boxed()
+                    .shared()
+                })
+                .clone();
+            (shared, joined)
+        };
+        if joined {
+            crate::metrics::cache(what, "joined");
+        }
+        shared.await
+    }
+}
+
 type Outcome = Result<Arc<SubgraphResponse>, String>;
 
-/// Fetches in flight, by a 128-bit hash of (URL, body, forwarded headers).
+/// Subgraph fetches in flight, by a 128-bit hash of (URL, body, forwarded headers).
 #[derive(Default)]
 pub struct Inflight {
-    fetches: Mutex<HashMap<u128, Shared<BoxFuture<'static, Outcome>>>>,
+    fetches: Arc<Joined<Outcome>>,
 }
 
 /// Is this subgraph operation a mutation? (Planner documents start with their operation kind.)
@@ -68,7 +132,7 @@ fn key(url: &str, body: &[u8], headers: &[(String, String)]) -> u128 {
 impl Inflight {
     /// Joins an identical fetch in flight, or starts one that later identical fetches join.
     pub async fn fetch(
-        self: &Arc<Self>,
+        &self,
         client: &SubgraphClient,
         subgraph: &str,
         url: &str,
@@ -76,35 +140,22 @@ impl Inflight {
         headers: &[(String, String)],
     ) -> Outcome {
         let key = key(url, &body, headers);
-        let shared = {
-            let mut fetches = self.fetches.lock();
-            fetches
-                .entry(key)
-                .or_insert_with(|| {
-                    let (client, subgraph, url, headers) = (
-                        client.clone(),
-                        subgraph.to_string(),
-                        url.to_string(),
-                        headers.to_vec(),
-                    );
-                    let inflight = Arc::downgrade(self);
-                    async move {
-                        let out = client
-                            .fetch(&subgraph, &url, body, &headers)
-                            .await
-                            .map(Arc::new);
-                        // Done: later requests send their own fetch (no stale answers).
-                        if let Some(inflight) = inflight.upgrade() {
-                            inflight.fetches.lock().remove(&key);
-                        }
-                        out
-                    }
-                    .boxed()
-                    .shared()
-                })
-                .clone()
-        };
         // Every waiter reads the one response; the executor copies only what it merges.
-        shared.await
+        self.fetches
+            .join("fetch_inflight", key, || {
+                let (client, subgraph, url, headers) = (
+                    client.clone(),
+                    subgraph.to_string(),
+                    url.to_string(),
+                    headers.to_vec(),
+                );
+                async move {
+                    client
+                        .fetch(&subgraph, &url, body, &headers)
+                        .await
+                        .map(Arc::new)
+                }
+            })
+            .await
     }
 }

@@ -26,6 +26,8 @@ pub struct AppState {
     pub subscriptions: Arc<crate::subscription_hub::Hub>,
     /// Bearer-token verification at the edge (see `auth`).
     pub auth: crate::auth::Authenticator,
+    /// Identical query operations in flight (see `dedup`); `None` when sharing is off.
+    pub operations: Option<Arc<crate::dedup::Joined<Arc<crate::executors::http::Executed>>>>,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -47,6 +49,7 @@ impl AppState {
             supergraph: RwLock::new(Arc::new(supergraph)),
             client,
             auth: crate::auth::Authenticator::new(config.auth.clone()),
+            operations: config.dedup.enabled.then(Default::default),
             subscriptions: crate::subscription_hub::Hub::new(
                 crate::subscription_hub::OPS_PER_CONNECTION,
                 config.subscription_buffer,

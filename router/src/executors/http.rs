@@ -1,8 +1,10 @@
 //! GraphQL over HTTP: `POST /graphql`, `GET /graphql` (queries only, GraphiQL for browsers,
 //! WebSocket upgrade for subscriptions), media types and status codes per GraphQL-over-HTTP.
+//! Identical queries in flight share one execution (see `dedup`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -11,9 +13,11 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response as HttpResponse};
 
-use crate::pipeline::{self, Context, GraphQLRequest, Outcome};
+use crate::pipeline::plan::OpKind;
+use crate::pipeline::{self, Context, GraphQLRequest, Outcome, PreparedRequest};
 use crate::response::{GraphQLError, Response};
 use crate::server::SharedState;
+use crate::supergraph::Supergraph;
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 
@@ -152,18 +156,34 @@ pub(crate) async fn execute(
         }
     };
     let forwarded = state.client.forwarded(&headers);
-    let ctx = Context {
-        supergraph: &supergraph,
-        client: &state.client,
-        headers: &forwarded,
-        principal: principal.as_deref(),
+    let prepared = pipeline::prepare_request(&supergraph, &req);
+    let run = Run {
+        state: state.clone(),
+        supergraph,
+        forwarded,
+        principal,
+        operation_name: req.operation_name.clone(),
+        is_get,
     };
-    let ((response, outcome), verdict) = crate::cache::headers::collect(crate::timeout::run(
-        state.config.operation_timeout,
-        pipeline::execute(&ctx, &req, is_get),
-    ))
-    .await;
-    let caching = crate::cache::headers::decide(&headers, verdict, &response);
+    let executed = match (&state.operations, prepared) {
+        // Identical queries in flight share one execution and its serialized response.
+        (Some(operations), Ok((prepared, vars))) if prepared.kind == OpKind::Query => {
+            let key = operation_key(&run, &req, &vars, headers.get(header::AUTHORIZATION));
+            operations
+                .join("operation_inflight", key, move || async move {
+                    Arc::new(run.execute(Ok((prepared, vars))).await)
+                })
+                .await
+        }
+        (_, prepared) => Arc::new(run.execute(prepared).await),
+    };
+    let Executed {
+        response,
+        outcome,
+        verdict,
+        body,
+    } = &*executed;
+    let caching = crate::cache::headers::decide(&headers, *verdict, response);
     let summary = crate::access_log::Summary::new(
         req.operation_name.as_deref(),
         req.query.as_deref(),
@@ -178,21 +198,101 @@ pub(crate) async fn execute(
         Outcome::Executed => StatusCode::OK,
         Outcome::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         // Legacy application/json clients get 200 for well-formed requests that fail validation.
-        Outcome::RequestError if crate::timeout::is_timeout(&response) => {
+        Outcome::RequestError if crate::timeout::is_timeout(response) => {
             StatusCode::GATEWAY_TIMEOUT
         }
-        Outcome::RequestError if strict || crate::limits::is_refusal(&response) => {
+        Outcome::RequestError if strict || crate::limits::is_refusal(response) => {
             StatusCode::BAD_REQUEST
         }
         Outcome::RequestError => StatusCode::OK,
     };
-    let mut resp = caching.apply(reply(&headers, response, status));
+    let mut resp = caching.apply(reply_serialized(&headers, body.clone(), status));
     resp.extensions_mut().insert(summary);
-    if outcome == Outcome::MethodNotAllowed {
+    if *outcome == Outcome::MethodNotAllowed {
         resp.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
     }
     resp
+}
+
+/// One operation's execution, as every request that shares it reads it.
+pub struct Executed {
+    response: Response,
+    outcome: Outcome,
+    /// What the response cache learned of the data's cacheability (`cache::headers`).
+    verdict: crate::cache::headers::Verdict,
+    body: Bytes,
+}
+
+/// What executing an operation needs, owned, so a shared execution outlives the request that
+/// started it (the others waiting drive it on).
+struct Run {
+    state: SharedState,
+    supergraph: Arc<Supergraph>,
+    forwarded: Vec<(String, String)>,
+    principal: Option<Arc<crate::auth::Principal>>,
+    operation_name: Option<String>,
+    is_get: bool,
+}
+
+impl Run {
+    async fn execute(self, prepared: Result<PreparedRequest, Vec<GraphQLError>>) -> Executed {
+        let ctx = Context {
+            supergraph: &self.supergraph,
+            client: &self.state.client,
+            headers: &self.forwarded,
+            principal: self.principal.as_deref(),
+        };
+        let ((response, outcome), verdict) = crate::cache::headers::collect(crate::timeout::run(
+            self.state.config.operation_timeout,
+            pipeline::execute_prepared(&ctx, prepared, self.operation_name.as_deref(), self.is_get),
+        ))
+        .await;
+        let body = serialize(&response).into();
+        Executed {
+            response,
+            outcome,
+            verdict,
+            body,
+        }
+    }
+}
+
+/// Everything a query's response depends on: the supergraph, the operation and its variables,
+/// what the subgraphs are sent (forwarded headers) and who asks (the Authorization header the
+/// authorization directives read).
+fn operation_key(
+    run: &Run,
+    req: &GraphQLRequest,
+    vars: &serde_json::Map<String, serde_json::Value>,
+    authorization: Option<&HeaderValue>,
+) -> u128 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    let mut part = |b: &[u8]| {
+        h.update(&(b.len() as u64).to_le_bytes());
+        h.update(b);
+    };
+    part(&(Arc::as_ptr(&run.supergraph) as usize).to_le_bytes());
+    part(req.query.as_deref().unwrap_or_default().as_bytes());
+    part(req.operation_name.as_deref().unwrap_or_default().as_bytes());
+    part(
+        serde_json::Value::Object(vars.clone())
+            .to_string()
+            .as_bytes(),
+    );
+    part(
+        req.extensions
+            .as_ref()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    part(authorization.map_or(&b""[..], HeaderValue::as_bytes));
+    for (k, v) in &run.forwarded {
+        part(k.as_bytes());
+        part(v.as_bytes());
+    }
+    h.digest128()
 }
 
 /// Resolves persisted operations (see `persisted`); a POST's `documentId` is read from the body
@@ -226,15 +326,24 @@ async fn persisted(
 
 /// Serializes a response in the media type the client prefers.
 pub fn reply(headers: &HeaderMap, response: Response, status: StatusCode) -> HttpResponse {
+    reply_serialized(headers, serialize(&response).into(), status)
+}
+
+/// A response already serialized, in the media type the client prefers.
+fn reply_serialized(headers: &HeaderMap, body: Bytes, status: StatusCode) -> HttpResponse {
     let media = if accepts(headers, GRAPHQL_RESPONSE) {
         GRAPHQL_RESPONSE
     } else {
         "application/json"
     };
+    (status, [(header::CONTENT_TYPE, media)], body).into_response()
+}
+
+fn serialize(response: &Response) -> Vec<u8> {
     let mut body = Vec::with_capacity(response_capacity());
-    if sonic_rs::to_writer(&mut body, &response).is_err() {
+    if sonic_rs::to_writer(&mut body, response).is_err() {
         body = b"{}".to_vec();
     }
     LAST_RESPONSE_LEN.store(body.len(), Ordering::Relaxed);
-    (status, [(header::CONTENT_TYPE, media)], body).into_response()
+    body
 }

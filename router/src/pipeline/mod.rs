@@ -74,7 +74,18 @@ pub fn prepare_request(
 
 /// Runs one query or mutation end to end.
 pub async fn execute(ctx: &Context<'_>, req: &GraphQLRequest, is_get: bool) -> (Response, Outcome) {
-    let (prepared, vars) = match prepare_request(ctx.supergraph, req) {
+    let prepared = prepare_request(ctx.supergraph, req);
+    execute_prepared(ctx, prepared, req.operation_name.as_deref(), is_get).await
+}
+
+/// `execute` for a request already prepared (or refused while preparing).
+pub async fn execute_prepared(
+    ctx: &Context<'_>,
+    prepared: Result<PreparedRequest, Vec<GraphQLError>>,
+    operation_name: Option<&str>,
+    is_get: bool,
+) -> (Response, Outcome) {
+    let (prepared, vars) = match prepared {
         Ok(p) => p,
         Err(errors) => return (Response::request_error(errors), Outcome::RequestError),
     };
@@ -99,7 +110,7 @@ pub async fn execute(ctx: &Context<'_>, req: &GraphQLRequest, is_get: bool) -> (
         }
         _ => {}
     }
-    match run_prepared(ctx, &prepared, req.operation_name.as_deref(), &vars).await {
+    match run_prepared(ctx, &prepared, operation_name, &vars).await {
         Ok(response) => (response, Outcome::Executed),
         Err(errors) => (Response::request_error(errors), Outcome::RequestError),
     }

@@ -1,5 +1,5 @@
-//! In-flight fetch de-duplication: concurrent identical query fetches share one subgraph call;
-//! mutations, different credentials and `ROUTER_DEDUP=off` never share.
+//! In-flight de-duplication: concurrent identical queries share one execution and one subgraph
+//! call; mutations, different credentials and `ROUTER_DEDUP=off` never share.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -96,6 +96,24 @@ async fn burst(
     out
 }
 
+/// Requests that joined another's execution, and fetches that joined another's, by the
+/// router's metrics.
+async fn joined(url: &str) -> (u64, u64) {
+    let text = reqwest::get(url.replace("/graphql", "/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let count = |cache: &str| {
+        let series = format!(r#"router_cache_events_total{{cache="{cache}",event="joined"}} "#);
+        text.lines()
+            .find_map(|l| l.strip_prefix(&series))
+            .map_or(0, |v| v.trim().parse().unwrap())
+    };
+    (count("operation_inflight"), count("fetch_inflight"))
+}
+
 fn gate() -> Arc<Gate> {
     Arc::new(Gate {
         fetches: AtomicUsize::new(0),
@@ -115,6 +133,9 @@ async fn concurrent_identical_queries_share_one_fetch() {
         assert_eq!(b, &json!({"data": {"price": 42}}));
     }
     assert_eq!(gate.fetches.load(Ordering::SeqCst), 1);
+    // The nine followers joined the first request's whole execution, so none of them even
+    // planned a fetch of its own.
+    assert_eq!(joined(&url).await, (9, 0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,6 +148,8 @@ async fn different_credentials_do_not_share_a_fetch() {
     .await;
     assert!(bodies.iter().all(|b| b["data"]["price"] == 42));
     assert_eq!(gate.fetches.load(Ordering::SeqCst), 3);
+    // Each credential's second request joined its first one's execution, never another's.
+    assert_eq!(joined(&url).await, (3, 0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -139,6 +162,7 @@ async fn mutations_never_share() {
     .await;
     assert!(bodies.iter().all(|b| b["data"]["bump"] == 42));
     assert_eq!(gate.fetches.load(Ordering::SeqCst), 5);
+    assert_eq!(joined(&url).await, (0, 0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -151,4 +175,5 @@ async fn turned_off_every_request_fetches() {
     .await;
     assert!(bodies.iter().all(|b| b["data"]["price"] == 42));
     assert_eq!(gate.fetches.load(Ordering::SeqCst), 5);
+    assert_eq!(joined(&url).await, (0, 0));
 }
