@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use futures_util::future::{BoxFuture, FutureExt, Shared};
 use parking_lot::Mutex;
+use tokio::sync::OnceCell;
 
 use crate::subgraph_client::{SubgraphClient, SubgraphResponse};
 
@@ -44,13 +44,13 @@ impl DedupConfig {
     }
 }
 
-/// Work in flight by a 128-bit key: the first caller with a key runs it, later callers with
-/// the same key wait for its result.
-pub struct Joined<T: Clone> {
-    running: Mutex<HashMap<u128, Shared<BoxFuture<'static, T>>>>,
+/// Work in flight by a 128-bit key: the first caller with a key runs it in its own task, and
+/// later callers with the same key wait for its result.
+pub struct Joined<T> {
+    running: Mutex<HashMap<u128, Arc<OnceCell<T>>>>,
 }
 
-impl<T: Clone> Default for Joined<T> {
+impl<T> Default for Joined<T> {
     fn default() -> Self {
         Joined {
             running: Mutex::new(HashMap::new()),
@@ -58,46 +58,36 @@ impl<T: Clone> Default for Joined<T> {
     }
 }
 
-impl<T: Clone + Send + Sync + 'static> Joined<T> {
-    /// Joins the work running under `key`, or starts `work` for later callers to join. The
-    /// work runs as long as any caller waits for it; if every caller goes away first, the next
-    /// one with the key resumes it. `what` names the work in the `router_cache_events_total`
-    /// metric, whose `joined` event counts the callers that found it running.
-    pub async fn join<F>(
-        self: &Arc<Self>,
-        what: &'static str,
-        key: u128,
-        work: impl FnOnce() -> F,
-    ) -> T
+impl<T: Clone> Joined<T> {
+    /// Joins the work running under `key`, or runs `work` for later callers to join. If the
+    /// caller running it goes away first, a waiting one runs its own `work` (equal, by the key)
+    /// in its place. `what` names the work in the `router_cache_events_total` metric, whose
+    /// `joined` event counts the callers that found it running.
+    pub async fn join<F>(&self, what: &'static str, key: u128, work: impl FnOnce() -> F) -> T
     where
-        F: Future<Output = T> + Send + 'static,
+        F: Future<Output = T>,
     {
-        let (shared, joined) = {
+        let (cell, joined) = {
             let mut running = self.running.lock();
-            let joined = running.contains_key(&key);
-            let shared = running
-                .entry(key)
-                .or_insert_with(|| {
-                    let work = work();
-                    let me = Arc::downgrade(self);
-                    async move {
-                        let out = work.await;
-                        // Done: later callers do their own work.
-                        if let Some(me) = me.upgrade() {
-                            me.running.lock().remove(&key);
-                        }
-                        out
-                    }
-                    .boxed()
-                    .shared()
-                })
-                .clone();
-            (shared, joined)
+            match running.get(&key) {
+                Some(cell) => (cell.clone(), true),
+                None => {
+                    let cell = Arc::new(OnceCell::new());
+                    running.insert(key, cell.clone());
+                    (cell, false)
+                }
+            }
         };
         if joined {
             crate::metrics::cache(what, "joined");
         }
-        shared.await
+        let out = cell.get_or_init(work).await.clone();
+        // Done: later callers do their own work (no stale answers).
+        let mut running = self.running.lock();
+        if running.get(&key).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
+            running.remove(&key);
+        }
+        out
     }
 }
 
@@ -106,7 +96,7 @@ type Outcome = Result<Arc<SubgraphResponse>, String>;
 /// Subgraph fetches in flight, by a 128-bit hash of (URL, body, forwarded headers).
 #[derive(Default)]
 pub struct Inflight {
-    fetches: Arc<Joined<Outcome>>,
+    fetches: Joined<Outcome>,
 }
 
 /// Is this subgraph operation a mutation? (Planner documents start with their operation kind.)
@@ -142,19 +132,11 @@ impl Inflight {
         let key = key(url, &body, headers);
         // Every waiter reads the one response; the executor copies only what it merges.
         self.fetches
-            .join("fetch_inflight", key, || {
-                let (client, subgraph, url, headers) = (
-                    client.clone(),
-                    subgraph.to_string(),
-                    url.to_string(),
-                    headers.to_vec(),
-                );
-                async move {
-                    client
-                        .fetch(&subgraph, &url, body, &headers)
-                        .await
-                        .map(Arc::new)
-                }
+            .join("fetch_inflight", key, || async move {
+                client
+                    .fetch(subgraph, url, body, headers)
+                    .await
+                    .map(Arc::new)
             })
             .await
     }

@@ -224,8 +224,7 @@ pub struct Executed {
     body: Bytes,
 }
 
-/// What executing an operation needs, owned, so a shared execution outlives the request that
-/// started it (the others waiting drive it on).
+/// What executing an operation needs.
 struct Run {
     state: SharedState,
     supergraph: Arc<Supergraph>,
@@ -275,18 +274,9 @@ fn operation_key(
     part(&(Arc::as_ptr(&run.supergraph) as usize).to_le_bytes());
     part(req.query.as_deref().unwrap_or_default().as_bytes());
     part(req.operation_name.as_deref().unwrap_or_default().as_bytes());
-    part(
-        serde_json::Value::Object(vars.clone())
-            .to_string()
-            .as_bytes(),
-    );
-    part(
-        req.extensions
-            .as_ref()
-            .map(|e| e.to_string())
-            .unwrap_or_default()
-            .as_bytes(),
-    );
+    part(&serde_json::to_vec(vars).unwrap_or_default());
+    let extensions = req.extensions.as_ref().map(serde_json::to_vec);
+    part(&extensions.and_then(Result::ok).unwrap_or_default());
     part(authorization.map_or(&b""[..], HeaderValue::as_bytes));
     for (k, v) in &run.forwarded {
         part(k.as_bytes());
