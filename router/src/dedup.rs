@@ -132,11 +132,15 @@ impl Inflight {
         let key = key(url, &body, headers);
         // Every waiter reads the one response; the executor copies only what it merges.
         self.fetches
-            .join("fetch_inflight", key, || async move {
-                client
-                    .fetch(subgraph, url, body, headers)
-                    .await
-                    .map(Arc::new)
+            .join("fetch_inflight", key, || {
+                // Boxed: an HTTP call's future is large, and inline it would grow every
+                // execution future that awaits a fetch (measured: +3% instructions per request).
+                Box::pin(async move {
+                    client
+                        .fetch(subgraph, url, body, headers)
+                        .await
+                        .map(Arc::new)
+                })
             })
             .await
     }
