@@ -177,3 +177,56 @@ async fn turned_off_every_request_fetches() {
     assert_eq!(gate.fetches.load(Ordering::SeqCst), 5);
     assert_eq!(joined(&url).await, (0, 0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_joined_to_one_whose_client_left_still_get_their_answer() {
+    let gate = gate();
+    let url = router_for(&held_subgraph(gate.clone()).await, true).await;
+    let query = r#"{ price(sku: "a") }"#;
+    // The first request's client gives up while its fetch is held...
+    let first = {
+        let url = url.clone();
+        tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(url)
+                .timeout(Duration::from_millis(600))
+                .json(&json!({ "query": query }))
+                .send()
+                .await
+        })
+    };
+    while gate.fetches.load(Ordering::SeqCst) == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // ...after four more have joined it.
+    let rest: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                reqwest::Client::new()
+                    .post(url)
+                    .json(&json!({ "query": query }))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<Value>()
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    assert!(first.await.unwrap().is_err(), "the first client timed out");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    gate.open.add_permits(1000);
+    for r in rest {
+        let body = tokio::time::timeout(Duration::from_secs(10), r)
+            .await
+            .expect("a joined request does not hang when the one it joined is gone")
+            .unwrap();
+        assert_eq!(body, json!({"data": {"price": 42}}));
+    }
+    let (operations, _) = joined(&url).await;
+    assert_eq!(operations, 4);
+    // The first request's fetch, then one more when a follower took over its work.
+    assert_eq!(gate.fetches.load(Ordering::SeqCst), 2);
+}
