@@ -384,3 +384,101 @@ async fn fragments_and_variables_of_denied_fields_are_handled() {
         .await;
     assert_eq!(body["data"]["products"][1]["name"], "product 2", "{body}");
 }
+
+impl World {
+    /// Every payload of a deferred operation over multipart/mixed.
+    async fn deferred(&self, token: Option<&str>, query: &str) -> Vec<Value> {
+        let mut req = reqwest::Client::new()
+            .post(&self.url)
+            .header("accept", crate::multipart::DEFER_ACCEPT)
+            .json(&json!({ "query": query }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        let mut parts = crate::multipart::Parts::new(resp);
+        let mut out = Vec::new();
+        while let Some(p) = parts.next().await {
+            out.push(p);
+        }
+        out
+    }
+}
+
+/// The `(path, code)` of the errors of every incremental item of a part.
+fn incremental_errors(part: &Value) -> Vec<(Value, String)> {
+    let mut out = Vec::new();
+    for item in part["incremental"].as_array().cloned().unwrap_or_default() {
+        out.extend(errors(&item));
+    }
+    out
+}
+
+#[tokio::test]
+async fn denied_fields_inside_a_deferred_fragment_are_null_with_an_error_in_that_part() {
+    let w = world().await;
+    let query = r#"{
+        featured {
+            name
+            ... @defer(label: "staff") { cost sku }
+        }
+        ... @defer(label: "me") { me { email } }
+    }"#;
+    // Anonymous: the deferred parts come, with the denied fields null and their errors there.
+    let parts = w.deferred(None, query).await;
+    let first = &parts[0];
+    assert_eq!(first["data"]["featured"]["name"], "product 1", "{parts:?}");
+    assert!(first["data"]["featured"].get("cost").is_none(), "{first}");
+    assert!(first.get("errors").is_none(), "{first}");
+    let mut items = Vec::new();
+    let mut denied = Vec::new();
+    for p in &parts[1..] {
+        items.extend(p["incremental"].as_array().cloned().unwrap_or_default());
+        denied.extend(incremental_errors(p));
+    }
+    denied.sort_by_key(|(p, _)| p.to_string());
+    assert_eq!(
+        denied,
+        vec![
+            (json!(["featured", "cost"]), DENIED.to_string()),
+            (json!(["featured", "sku"]), DENIED.to_string()),
+            (json!(["me"]), DENIED.to_string()),
+        ],
+        "{parts:?}"
+    );
+    let staff = items.iter().find(|i| i["label"] == "staff").unwrap();
+    // `sku` is non-null: denied, it nulls the deferred fragment's data at `featured`, once.
+    assert_eq!(staff["data"], Value::Null, "{staff}");
+    assert_eq!(staff["path"], json!(["featured"]), "{staff}");
+    let me = items.iter().find(|i| i["label"] == "me").unwrap();
+    assert_eq!(me["data"], json!({"me": null}), "{me}");
+    assert!(
+        !w.last_subgraph_query().contains("sku")
+            && !w.seen.lock().iter().any(|q| q.contains("email")),
+        "denied fields never reach the subgraph: {:?}",
+        w.seen.lock()
+    );
+
+    // Staff: the same operation resolves whole, with no error in any part.
+    let staff_token = w.token(&["staff"], json!({}));
+    let parts = w.deferred(Some(&staff_token), query).await;
+    let mut items = Vec::new();
+    for p in &parts {
+        assert!(p.get("errors").is_none(), "{p}");
+        assert!(incremental_errors(p).is_empty(), "{p}");
+        items.extend(p["incremental"].as_array().cloned().unwrap_or_default());
+    }
+    let staff = items.iter().find(|i| i["label"] == "staff").unwrap();
+    assert_eq!(
+        staff["data"],
+        json!({"cost": 100, "sku": "SKU-1"}),
+        "{staff}"
+    );
+    let me = items.iter().find(|i| i["label"] == "me").unwrap();
+    assert_eq!(
+        me["data"],
+        json!({"me": {"email": "ada@example.com"}}),
+        "{me}"
+    );
+}
