@@ -8,7 +8,6 @@ use async_graphql::{Context, EmptyMutation, Object, Schema, SimpleObject, Subscr
 use axum::http::HeaderMap;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::common::*;
@@ -147,15 +146,7 @@ fn expected_notes() -> Vec<Value> {
 
 async fn case() {
     let url = notes_world().await;
-    let mut request = url
-        .replace("http://", "ws://")
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let (mut ws, _) = ws_connect(&url).await;
     let text = |v: Value| Message::Text(v.to_string().into());
     ws.send(text(
         json!({"type": "connection_init", "payload": {"Authorization": "Bearer t0k"}}),

@@ -174,3 +174,37 @@ pub fn sse_events(body: &str) -> (Vec<Value>, bool) {
     }
     (results, completed)
 }
+
+/// A client WebSocket to the router.
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens a graphql-transport-ws WebSocket to the router whose HTTP URL is `url`; returns the
+/// socket and the handshake response.
+pub async fn ws_connect(
+    url: &str,
+) -> (
+    Ws,
+    tokio_tungstenite::tungstenite::handshake::client::Response,
+) {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = url
+        .replace("http://", "ws://")
+        .into_client_request()
+        .unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    tokio_tungstenite::connect_async(request).await.unwrap()
+}
+
+/// The router's Prometheus text at `/metrics` (`url` is its GraphQL URL).
+pub async fn metrics_text(url: &str) -> String {
+    reqwest::get(url.replace("/graphql", "/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}

@@ -58,6 +58,17 @@ async fn router_for(subgraph: &str, dedup: bool) -> String {
     start_router_with_config(config).await
 }
 
+/// POSTs `query` (with `authorization`, if any) and returns the body.
+async fn ask(url: &str, query: &str, authorization: Option<&str>) -> Value {
+    let mut req = reqwest::Client::new()
+        .post(url)
+        .json(&json!({ "query": query }));
+    if let Some(a) = authorization {
+        req = req.header("authorization", a);
+    }
+    req.send().await.unwrap().json().await.unwrap()
+}
+
 /// Sends `n` requests at once (`auth(i)` as each one's Authorization), waits until the
 /// subgraph holds a fetch and the rest have had time to reach the router, then opens the gate.
 async fn burst(
@@ -70,18 +81,7 @@ async fn burst(
     let tasks: Vec<_> = (0..n)
         .map(|i| {
             let (url, query, auth) = (url.to_string(), query.to_string(), auth(i));
-            tokio::spawn(async move {
-                reqwest::Client::new()
-                    .post(url)
-                    .header("authorization", auth)
-                    .json(&json!({ "query": query }))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json::<Value>()
-                    .await
-                    .unwrap()
-            })
+            tokio::spawn(async move { ask(&url, &query, Some(&auth)).await })
         })
         .collect();
     while gate.fetches.load(Ordering::SeqCst) == 0 {
@@ -99,12 +99,7 @@ async fn burst(
 /// Requests that joined another's execution, and fetches that joined another's, by the
 /// router's metrics.
 async fn joined(url: &str) -> (u64, u64) {
-    let text = reqwest::get(url.replace("/graphql", "/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = metrics_text(url).await;
     let count = |cache: &str| {
         let series = format!(r#"router_cache_events_total{{cache="{cache}",event="joined"}} "#);
         text.lines()
@@ -202,17 +197,7 @@ async fn requests_joined_to_one_whose_client_left_still_get_their_answer() {
     let rest: Vec<_> = (0..4)
         .map(|_| {
             let url = url.clone();
-            tokio::spawn(async move {
-                reqwest::Client::new()
-                    .post(url)
-                    .json(&json!({ "query": query }))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json::<Value>()
-                    .await
-                    .unwrap()
-            })
+            tokio::spawn(async move { ask(&url, query, None).await })
         })
         .collect();
     assert!(first.await.unwrap().is_err(), "the first client timed out");

@@ -46,12 +46,7 @@ async fn metrics_count_requests_fetches_and_plan_cache() {
     }
     let (status, _) = post_named(&url, "MetricsBroken", "query MetricsBroken { nope }", &[]).await;
     assert_eq!(status, 200);
-    let text = reqwest::get(url.replace("/graphql", "/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = metrics_text(&url).await;
     let value = |prefix: &str| -> f64 {
         text.lines()
             .find(|l| l.starts_with(prefix))
@@ -94,12 +89,7 @@ async fn subgraph_errors_are_counted_by_subgraph() {
     .await;
     let (status, _) = post_named(&url, "Down", "query Down { topProducts { upc } }", &[]).await;
     assert_eq!(status, 200);
-    let text = reqwest::get(url.replace("/graphql", "/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = metrics_text(&url).await;
     assert!(
         text.lines()
             .any(|l| l.starts_with(r#"router_subgraph_fetch_errors_total{subgraph="products"}"#)),

@@ -5,7 +5,6 @@ use std::sync::{Arc, Mutex};
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::common::*;
@@ -70,15 +69,7 @@ fn expected_events() -> Vec<Value> {
 #[tokio::test]
 async fn subscription_over_websocket_resolves_fields_from_other_subgraphs() {
     let url = shop().await;
-    let mut request = url
-        .replace("http://", "ws://")
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut ws, resp) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let (mut ws, resp) = ws_connect(&url).await;
     assert_eq!(
         resp.headers()["sec-websocket-protocol"],
         "graphql-transport-ws"

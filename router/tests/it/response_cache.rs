@@ -420,12 +420,7 @@ async fn a_mutation_through_the_router_drops_its_subgraph_entries() {
 
 /// The value of `router_cache_events_total{cache="response",event=<event>}` on `/metrics`.
 async fn cache_events(url: &str, event: &str) -> f64 {
-    let text = reqwest::get(url.replace("/graphql", "/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = metrics_text(url).await;
     let line = format!("router_cache_events_total{{cache=\"response\",event=\"{event}\"}}");
     text.lines()
         .find_map(|l| l.strip_prefix(line.as_str()))

@@ -8,7 +8,6 @@ use std::time::Duration;
 use async_graphql::{EmptyMutation, Object, Schema, SimpleObject, Subscription, TypeDirective};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::common::*;
@@ -90,16 +89,7 @@ impl World {
 
     /// Every result of a subscription over graphql-transport-ws, until `complete`.
     async fn over_ws(&self, token: Option<&str>, query: &str) -> Vec<Value> {
-        let mut request = self
-            .url
-            .replace("http://", "ws://")
-            .into_client_request()
-            .unwrap();
-        request.headers_mut().insert(
-            "sec-websocket-protocol",
-            "graphql-transport-ws".parse().unwrap(),
-        );
-        let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let (mut ws, _) = ws_connect(&self.url).await;
         let init = match token {
             Some(t) => json!({"Authorization": format!("Bearer {t}")}),
             None => json!({}),

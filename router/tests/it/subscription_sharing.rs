@@ -11,7 +11,6 @@ use async_graphql_axum::{GraphQL, GraphQLSubscription};
 use axum::routing::post_service;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::common::*;
@@ -107,20 +106,9 @@ async fn world() -> (String, Arc<Seen>) {
     (url, seen)
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 /// Connects, initialises with `init` and subscribes to `query` as operation "1".
 async fn subscribe(url: &str, init: Value, query: &str) -> Ws {
-    let mut request = url
-        .replace("http://", "ws://")
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let (mut ws, _) = ws_connect(url).await;
     let text = |v: Value| Message::Text(v.to_string().into());
     ws.send(text(json!({"type": "connection_init", "payload": init})))
         .await

@@ -8,7 +8,6 @@ use std::time::Duration;
 use async_graphql::{Context, EmptyMutation, Object, Schema, Subscription};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::common::*;
@@ -91,6 +90,28 @@ async fn wait_for(flag: &AtomicBool) -> bool {
     false
 }
 
+fn text(v: Value) -> Message {
+    Message::Text(v.to_string().into())
+}
+
+/// A WebSocket to the router, initialised and subscribed to `query` as operation "1".
+async fn subscribed(url: &str, query: &str) -> Ws {
+    let (mut ws, _) = ws_connect(url).await;
+    ws.send(text(json!({"type": "connection_init"})))
+        .await
+        .unwrap();
+    match ws.next().await {
+        Some(Ok(Message::Text(t))) => assert!(t.contains("connection_ack"), "{t}"),
+        other => panic!("expected connection_ack, got {other:?}"),
+    }
+    ws.send(text(
+        json!({"id": "1", "type": "subscribe", "payload": {"query": query}}),
+    ))
+    .await
+    .unwrap();
+    ws
+}
+
 #[tokio::test]
 async fn closing_the_websocket_closes_the_upstream_subscription() {
     tokio::time::timeout(Duration::from_secs(20), websocket_case())
@@ -100,30 +121,13 @@ async fn closing_the_websocket_closes_the_upstream_subscription() {
 
 async fn websocket_case() {
     let (url, probe) = world().await;
-    let mut request = url
-        .replace("http://", "ws://")
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let send = |v: Value| Message::Text(v.to_string().into());
-    ws.send(send(json!({"type": "connection_init"})))
-        .await
-        .unwrap();
-    ws.send(send(json!({"type": "ping"}))).await.unwrap();
+    let mut ws = subscribed(&url, "subscription { ticks }").await;
+    ws.send(text(json!({"type": "ping"}))).await.unwrap();
     let mut ponged = false;
     let mut got = Vec::new();
     while let Some(Ok(Message::Text(t))) = ws.next().await {
         let v: Value = serde_json::from_str(t.as_str()).unwrap();
         match v["type"].as_str().unwrap() {
-            "connection_ack" => {
-                ws.send(send(json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { ticks }"}})))
-                    .await
-                    .unwrap();
-            }
             "next" => {
                 got.push(v["payload"]["data"]["ticks"].as_i64().unwrap());
                 if got.len() == 3 {
@@ -232,31 +236,10 @@ async fn a_websocket_client_that_stops_reading_is_cut_off_and_its_upstream_ends(
 
 async fn slow_websocket_case() {
     let (url, probe) = world().await;
-    let mut request = url
-        .replace("http://", "ws://")
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-    let send = |v: Value| Message::Text(v.to_string().into());
-    ws.send(send(json!({"type": "connection_init"})))
-        .await
-        .unwrap();
-    while let Some(Ok(m)) = ws.next().await {
-        let Message::Text(t) = m else { continue };
-        let v: Value = serde_json::from_str(t.as_str()).unwrap();
-        match v["type"].as_str().unwrap() {
-            "connection_ack" => {
-                ws.send(send(json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { blocks }"}})))
-                    .await
-                    .unwrap();
-            }
-            "next" => break,
-            other => panic!("unexpected {other}: {v}"),
-        }
+    let mut ws = subscribed(&url, "subscription { blocks }").await;
+    match ws.next().await {
+        Some(Ok(Message::Text(t))) => assert!(t.contains(r#""type":"next""#), "{t}"),
+        other => panic!("expected the first event, got {other:?}"),
     }
     // Stop reading: the socket buffers and then the client's bounded buffer in the router fill
     // up, and the router gives up on the client, ending the upstream operation it alone held.
