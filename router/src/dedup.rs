@@ -44,8 +44,8 @@ impl DedupConfig {
     }
 }
 
-/// Work in flight by a 128-bit key: the first caller with a key runs it in its own task, and
-/// later callers with the same key wait for its result.
+/// Work in flight by a 128-bit key: the first caller with a key runs it (inline, in its own
+/// task), and later callers with the same key wait for its result.
 pub struct Joined<T> {
     running: Mutex<HashMap<u128, Arc<OnceCell<T>>>>,
 }

@@ -27,7 +27,7 @@ pub struct AppState {
     /// Bearer-token verification at the edge (see `auth`).
     pub auth: crate::auth::Authenticator,
     /// Identical query operations in flight (see `dedup`); `None` when sharing is off.
-    pub operations: Option<Arc<crate::dedup::Joined<Arc<crate::executors::http::Executed>>>>,
+    pub operations: Option<crate::dedup::Joined<Arc<crate::executors::http::Executed>>>,
 }
 
 pub type SharedState = Arc<AppState>;

@@ -256,8 +256,8 @@ pub fn open(
         // once for them.
         shape_key: shape_key(&supergraph, req, &vars, &denied),
         denied,
-        state: state.clone(),
-        supergraph: supergraph.clone(),
+        state,
+        supergraph,
         prepared,
         vars,
         headers,

@@ -267,6 +267,9 @@ fn operation_key(
     authorization: Option<&HeaderValue>,
 ) -> u128 {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
+    // JSON values end unambiguously: serialized straight into the hash, no length needed.
+    let _ = serde_json::to_writer(HashWriter(&mut h), vars);
+    let _ = serde_json::to_writer(HashWriter(&mut h), &req.extensions);
     let mut part = |b: &[u8]| {
         h.update(&(b.len() as u64).to_le_bytes());
         h.update(b);
@@ -274,15 +277,25 @@ fn operation_key(
     part(&(Arc::as_ptr(&run.supergraph) as usize).to_le_bytes());
     part(req.query.as_deref().unwrap_or_default().as_bytes());
     part(req.operation_name.as_deref().unwrap_or_default().as_bytes());
-    part(&serde_json::to_vec(vars).unwrap_or_default());
-    let extensions = req.extensions.as_ref().map(serde_json::to_vec);
-    part(&extensions.and_then(Result::ok).unwrap_or_default());
     part(authorization.map_or(&b""[..], HeaderValue::as_bytes));
     for (k, v) in &run.forwarded {
         part(k.as_bytes());
         part(v.as_bytes());
     }
     h.digest128()
+}
+
+/// Feeds serialized bytes into a hash without collecting them first.
+struct HashWriter<'a>(&'a mut xxhash_rust::xxh3::Xxh3);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Resolves persisted operations (see `persisted`); a POST's `documentId` is read from the body

@@ -60,7 +60,7 @@ async fn handle(state: SharedState, socket: WebSocket, upgrade_headers: HeaderMa
     let (sink, mut stream) = socket.split();
     let (out_tx, out_rx) = mpsc::channel::<Message>(state.config.subscription_buffer.max(8));
     let kill = CancellationToken::new();
-    let writer = tokio::spawn(write(sink, out_rx, kill.clone()));
+    let mut writer = tokio::spawn(write(sink, out_rx, kill.clone()));
     let subs: Arc<Mutex<HashMap<String, tokio::task::AbortHandle>>> = Arc::default();
     let mut init: Option<Value> = None;
     let mut ping = tokio::time::interval(Duration::from_secs(15));
@@ -160,7 +160,6 @@ async fn handle(state: SharedState, socket: WebSocket, upgrade_headers: HeaderMa
     drop(out_tx);
     // The writer ends once what is queued is sent; a client that stops reading does not hold
     // the connection open for longer than this.
-    let mut writer = writer;
     if tokio::time::timeout(Duration::from_secs(5), &mut writer)
         .await
         .is_err()
